@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.db import models
+
+
+class Profile(models.Model):
+    """What a person sets about themselves: the zone their times are shown in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    # Empty: show each service's times in the service's own zone.
+    timezone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"profile of {self.user}"

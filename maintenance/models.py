@@ -1,0 +1,1 @@
+"""Maintenance windows, their occurrences and notices (built out by the maintenance issue)."""

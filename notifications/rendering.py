@@ -1,0 +1,32 @@
+"""Build an email's subject, text and HTML from templates on disk.
+
+``templates/emails/<app>/<name>.subject.txt``, ``.txt`` and ``.html``; every template gets
+``site_url`` so links in emails are absolute.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render_email(name, context):
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"emails/{name}.subject.txt", context)
+    return RenderedEmail(
+        # A header cannot hold a line break, whatever a template or a ticket subject holds.
+        subject=" ".join(subject.split())[:255],
+        text=render_to_string(f"emails/{name}.txt", context),
+        html=render_to_string(f"emails/{name}.html", context),
+    )
+
+
+def absolute_url(path):
+    return f"{settings.SITE_URL}{path}"

@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def send_notification(notification_id):
+    services.notification_send(notification_id=notification_id)
+
+
+@shared_task
+def send_pending_notifications():
+    """Beat sweep: deliver what the per-notification task could not (broker down, crash)."""
+    return services.notifications_send_due()

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("maintenance/", include("maintenance.urls")),
+    path("status/", include("maintenance.status_urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "Support portal — staff"
+admin.site.site_title = "Support portal"
+admin.site.index_title = "Work the queues"

@@ -1,0 +1,24 @@
+"""Project-level pages: the home page (the customer's dashboard) and the health check."""
+
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from tickets.selectors import customer_dashboard
+
+
+def home(request):
+    context = {}
+    if request.user.is_authenticated:
+        context = customer_dashboard(user=request.user)
+    return render(request, "portal/home.html", context)
+
+
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")

@@ -1,0 +1,104 @@
+"""factory_boy factories for the portal's models."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from sla.models import Priority, Service, ServiceCustomer, Tier
+from tickets.models import Message, Ticket
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    username = factory.LazyAttribute(lambda o: o.email)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    is_active = True
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class CustomerFactory(UserFactory):
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+
+    @factory.post_generation
+    def services(obj, create, extracted, **kwargs):
+        for service in extracted or ():
+            ServiceCustomer.objects.get_or_create(service=service, customer=obj)
+
+
+class StaffFactory(UserFactory):
+    email = factory.Sequence(lambda n: f"staff{n}@example.com")
+    is_staff = True
+
+    @factory.post_generation
+    def tier(obj, create, extracted, **kwargs):
+        if extracted:
+            obj.groups.add(Group.objects.get(name=f"Tier {extracted}"))
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    name = factory.Sequence(lambda n: f"Service {n}")
+    timezone = "UTC"
+    contact = "support@example.com"
+
+
+class PriorityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Priority
+        django_get_or_create = ("service", "code")
+
+    service = factory.SubFactory(ServiceFactory)
+    code = factory.Sequence(lambda n: f"P{n}")
+    name = "High"
+    description = "Core feature broken, workaround available."
+    response = "1h"
+    resolution = "8h"
+    position = factory.Sequence(lambda n: n)
+
+
+class TierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tier
+        django_get_or_create = ("service", "level")
+
+    service = factory.SubFactory(ServiceFactory)
+    level = 1
+    name = "Helpdesk"
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ticket
+
+    service = factory.SubFactory(ServiceFactory)
+    customer = factory.LazyAttribute(lambda o: CustomerFactory(services=[o.service]))
+    priority = factory.LazyAttribute(lambda o: PriorityFactory(service=o.service))
+    subject = factory.Sequence(lambda n: f"Problem number {n}")
+    description = "Something is broken.\nSecond line."
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    ticket = factory.SubFactory(TicketFactory)
+    author = factory.LazyAttribute(lambda o: o.ticket.customer)
+    body = "A message."
+    internal = False

@@ -1,0 +1,102 @@
+"""Every non-trivial read of tickets. Customer reads are scoped to the customer."""
+
+from django.db.models import Prefetch
+from django.http import Http404
+
+from accounts.roles import staff_tier_level
+from sla.models import Priority, Service
+
+from .models import Attachment, Message, Ticket
+
+
+def customer_services(*, user):
+    """The services a customer may file tickets for, with their current priorities."""
+    return Service.objects.filter(memberships__customer=user).prefetch_related(
+        Prefetch(
+            "priorities",
+            queryset=Priority.objects.filter(retired_at__isnull=True).order_by("position"),
+        )
+    )
+
+
+def ticket_list_for_customer(*, user, status=None, service=None, query=None):
+    tickets = Ticket.objects.filter(customer=user).select_related("service", "priority")
+    if status == "active":
+        tickets = tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
+    elif status:
+        tickets = tickets.filter(status=status)
+    if service:
+        tickets = tickets.filter(service__slug=service)
+    if query:
+        tickets = tickets.filter(subject__icontains=query)
+    return tickets.order_by("-updated_at", "-id")
+
+
+def ticket_get_for_customer(*, user, ticket_id):
+    """The customer's own ticket, or 404: another customer's ticket does not exist for them."""
+    try:
+        return Ticket.objects.select_related("service", "priority").get(
+            pk=int(ticket_id), customer=user
+        )
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such ticket.") from None
+
+
+def ticket_public_messages(*, ticket):
+    """The conversation a customer sees: public messages only, with their attachments."""
+    return (
+        Message.objects.filter(ticket=ticket, internal=False)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_opening_attachments(*, ticket):
+    """Files attached to the ticket itself rather than to a reply."""
+    return Attachment.objects.filter(ticket=ticket, message__isnull=True)
+
+
+def tickets_for_staff(*, user):
+    """Tickets a staff member may work: those whose current tier is at most their own."""
+    level = staff_tier_level(user)
+    if level is None:
+        return Ticket.objects.none()
+    tickets = Ticket.objects.all()
+    if not user.is_superuser:
+        tickets = tickets.filter(tier__lte=level)
+    return tickets
+
+
+def attachment_get_for_user(*, user, ticket_id, attachment_id):
+    """An attachment its customer or entitled staff may download; 404 for anyone else.
+
+    A customer never gets a file of an internal note.
+    """
+    try:
+        attachments = Attachment.objects.select_related("ticket", "message").filter(
+            pk=int(attachment_id), ticket_id=int(ticket_id)
+        )
+    except (ValueError, TypeError):
+        raise Http404("No such file.") from None
+    if staff_tier_level(user) is not None:
+        attachment = attachments.filter(
+            ticket__in=tickets_for_staff(user=user).values("pk")
+        ).first()
+    else:
+        attachment = (
+            attachments.filter(ticket__customer=user).exclude(message__internal=True).first()
+        )
+    if attachment is None:
+        raise Http404("No such file.")
+    return attachment
+
+
+def customer_dashboard(*, user):
+    """What the home page shows a signed-in customer."""
+    tickets = ticket_list_for_customer(user=user)
+    return {
+        "recent_tickets": list(tickets[:5]),
+        "active_count": ticket_list_for_customer(user=user, status="active").count(),
+        "services": list(Service.objects.filter(memberships__customer=user).order_by("name")),
+    }

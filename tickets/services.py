@@ -1,0 +1,306 @@
+"""Every write to a ticket. Each is one transaction; emails are recorded in the outbox with it."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import TOP_TIER, staff_tier_level
+from sla.models import Priority, Service, ServiceCustomer
+
+from . import emails
+from .attachments import attachment_fields, validate_uploads
+from .models import Attachment, Message, Ticket, TicketEvent
+
+Status = Ticket.Status
+
+# What a customer may do to the status of their own ticket.
+CUSTOMER_TRANSITIONS = {
+    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+    Status.NEW: {Status.CLOSED},
+    Status.OPEN: {Status.CLOSED},
+    Status.WAITING_ON_CUSTOMER: {Status.CLOSED},
+}
+
+
+@transaction.atomic
+def customer_add_service(*, customer, service):
+    """Let ``customer`` file tickets for ``service`` (and hear of its maintenance)."""
+    service = _service(service)
+    membership, _ = ServiceCustomer.objects.get_or_create(service=service, customer=customer)
+    return membership
+
+
+@transaction.atomic
+def ticket_create(*, customer, service, priority, subject, description, attachments=()):
+    service = _service(service)
+    priority = _priority(service, priority)
+    if not ServiceCustomer.objects.filter(service=service, customer=customer).exists():
+        raise ValidationError({"service": "You are not a customer of this service."})
+    subject, description = subject.strip(), description.strip()
+    if not subject:
+        raise ValidationError({"subject": "A subject is required."})
+    if not description:
+        raise ValidationError({"description": "Describe the problem."})
+    uploads = validate_uploads(attachments)
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        service=service,
+        customer=customer,
+        priority=priority,
+        subject=subject[:200],
+        description=description,
+        tier=priority.start_tier,
+        created_at=now,
+        updated_at=now,
+    )
+    _store_attachments(ticket, uploads, uploaded_by=customer)
+    _event(ticket, customer, TicketEvent.Kind.CREATED, f"Ticket opened as {priority.code}")
+    emails.ticket_received(ticket)
+    emails.ticket_new_in_tier(ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
+    """Add to the conversation. A staff member's first public reply is the first response."""
+    ticket = _locked(ticket)
+    is_staff = staff_tier_level(author) is not None
+    if not is_staff and author.pk != ticket.customer_id:
+        raise PermissionDenied("Only the ticket's customer or staff may reply.")
+    if internal and not is_staff:
+        raise PermissionDenied("Only staff may write internal notes.")
+    if not body.strip():
+        raise ValidationError({"body": "Write a message."})
+    if not is_staff and ticket.status == Status.CLOSED:
+        raise ValidationError("This ticket is closed; open a new ticket instead.")
+    uploads = validate_uploads(attachments)
+    now = timezone.now()
+    message = Message.objects.create(
+        ticket=ticket, author=author, body=body.strip(), internal=internal, created_at=now
+    )
+    _store_attachments(ticket, uploads, uploaded_by=author, message=message)
+    changed = ["updated_at"]
+    ticket.updated_at = now
+    if internal:
+        _event(ticket, author, TicketEvent.Kind.NOTE, "Internal note added")
+    elif is_staff:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+            changed.append("first_response_at")
+        if ticket.status == Status.NEW:
+            ticket.status = Status.OPEN
+            changed.append("status")
+        _event(ticket, author, TicketEvent.Kind.REPLIED, "Staff replied")
+        emails.staff_replied(message)
+    else:
+        if ticket.status in (Status.WAITING_ON_CUSTOMER, Status.RESOLVED):
+            # The customer answering (or coming back after a resolution) puts the ball with us.
+            _event(
+                ticket,
+                author,
+                TicketEvent.Kind.STATUS,
+                f"Status {ticket.get_status_display()} → Open (customer replied)",
+                {"from": ticket.status, "to": Status.OPEN},
+            )
+            _leave_status(ticket, changed)
+            ticket.status = Status.OPEN
+            changed.append("status")
+        _event(ticket, author, TicketEvent.Kind.REPLIED, "Customer replied")
+        emails.customer_replied(message)
+    ticket.save(update_fields=changed)
+    return message
+
+
+@transaction.atomic
+def ticket_set_status(*, ticket, status, by):
+    ticket = _locked(ticket)
+    status = Status(status)
+    if status == ticket.status:
+        return ticket
+    if staff_tier_level(by) is None:
+        if by.pk != ticket.customer_id:
+            raise PermissionDenied("Only the ticket's customer or staff may change its status.")
+        if status not in CUSTOMER_TRANSITIONS.get(ticket.status, set()):
+            raise ValidationError(
+                f"A {ticket.get_status_display().lower()} ticket cannot be set to "
+                f"{status.label.lower()}."
+            )
+    now = timezone.now()
+    previous = ticket.status
+    changed = ["status", "updated_at"]
+    _leave_status(ticket, changed)
+    ticket.status = status
+    ticket.updated_at = now
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+        changed.append("resolved_at")
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+        changed.append("closed_at")
+    ticket.save(update_fields=changed)
+    _event(
+        ticket,
+        by,
+        TicketEvent.Kind.STATUS,
+        f"Status {Status(previous).label} → {status.label}",
+        {"from": previous, "to": status},
+    )
+    if status == Status.RESOLVED:
+        emails.ticket_resolved(ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_priority(*, ticket, priority, by):
+    ticket = _locked(ticket)
+    _require_staff(by)
+    priority = _priority(ticket.service, priority)
+    if priority.pk == ticket.priority_id:
+        return ticket
+    previous = ticket.priority.code
+    ticket.priority = priority
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["priority", "updated_at"])
+    _event(
+        ticket,
+        by,
+        TicketEvent.Kind.PRIORITY,
+        f"Priority {previous} → {priority.code}",
+        {"from": previous, "to": priority.code},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket, assignee, by):
+    """Assign to a staff member (or unassign with ``None``)."""
+    ticket = _locked(ticket)
+    _require_staff(by)
+    if assignee is not None and staff_tier_level(assignee) is None:
+        raise ValidationError({"assignee": "Only staff can be assigned a ticket."})
+    if (assignee.pk if assignee else None) == ticket.assignee_id:
+        return ticket
+    ticket.assignee = assignee
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["assignee", "updated_at"])
+    who = assignee.get_username() if assignee else "nobody"
+    _event(
+        ticket,
+        by,
+        TicketEvent.Kind.ASSIGNED,
+        f"Assigned to {who}",
+        {"assignee": assignee.pk if assignee else None},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket, by, reason=""):
+    """Move the ticket to the next tier; the new tier's staff are told."""
+    ticket = _locked(ticket)
+    if by is not None:
+        _require_staff(by)
+    if ticket.tier >= TOP_TIER:
+        raise ValidationError(f"{ticket.number} is already at the top tier.")
+    if not ticket.is_active:
+        raise ValidationError(f"{ticket.number} is {ticket.get_status_display().lower()}.")
+    previous = ticket.tier
+    ticket.tier = previous + 1
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["tier", "updated_at"])
+    summary = f"Escalated from Tier {previous} to Tier {ticket.tier}"
+    if reason:
+        summary = f"{summary}: {reason}"
+    event = _event(
+        ticket,
+        by,
+        TicketEvent.Kind.ESCALATED,
+        summary[:300],
+        {"from": previous, "to": ticket.tier, "reason": reason},
+    )
+    emails.ticket_new_in_tier(ticket, escalation=event)
+    return ticket
+
+
+@transaction.atomic
+def ticket_rate(*, ticket, by, rating, comment=""):
+    """The customer rates a resolved ticket, once."""
+    ticket = _locked(ticket)
+    if by.pk != ticket.customer_id:
+        raise PermissionDenied("Only the ticket's customer may rate it.")
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED) or ticket.resolved_at is None:
+        raise ValidationError("Only a resolved ticket can be rated.")
+    if ticket.rating is not None:
+        raise ValidationError("This ticket has already been rated.")
+    if not 1 <= int(rating) <= 5:
+        raise ValidationError({"rating": "Rate from 1 to 5."})
+    ticket.rating = int(rating)
+    ticket.rating_comment = comment.strip()
+    ticket.rated_at = timezone.now()
+    ticket.save(update_fields=["rating", "rating_comment", "rated_at"])
+    _event(
+        ticket, by, TicketEvent.Kind.RATED, f"Rated {ticket.rating}/5", {"rating": ticket.rating}
+    )
+    return ticket
+
+
+def _leave_status(ticket, changed):
+    """Clear what belonged to the status the ticket leaves (a reopened ticket is unresolved)."""
+    if ticket.status == Status.RESOLVED and ticket.resolved_at is not None:
+        ticket.resolved_at = None
+        changed.append("resolved_at")
+    if ticket.status == Status.CLOSED and ticket.closed_at is not None:
+        ticket.closed_at = None
+        changed.append("closed_at")
+
+
+def _locked(ticket):
+    """Re-read the ticket under a row lock so concurrent writers queue instead of clobbering."""
+    return (
+        Ticket.objects.select_for_update().select_related("service", "priority").get(pk=ticket.pk)
+    )
+
+
+def _require_staff(user):
+    if staff_tier_level(user) is None:
+        raise PermissionDenied("Only staff may do this.")
+
+
+def _service(service):
+    if isinstance(service, Service):
+        return service
+    try:
+        return Service.objects.get(slug=service)
+    except Service.DoesNotExist:
+        raise ValidationError({"service": f"No service {service!r}."}) from None
+
+
+def _priority(service, priority):
+    if isinstance(priority, Priority):
+        if priority.service_id != service.pk:
+            raise ValidationError({"priority": f"{priority.code} is not a priority of {service}."})
+    else:
+        try:
+            priority = Priority.objects.get(service=service, code=priority)
+        except Priority.DoesNotExist:
+            raise ValidationError(
+                {"priority": f"{service} has no priority {priority!r}."}
+            ) from None
+    if priority.retired_at is not None:
+        raise ValidationError({"priority": f"{priority.code} is no longer offered."})
+    return priority
+
+
+def _store_attachments(ticket, uploads, *, uploaded_by, message=None):
+    for upload in uploads:
+        attachment = Attachment(
+            ticket=ticket, message=message, uploaded_by=uploaded_by, **attachment_fields(upload)
+        )
+        attachment.file.save(attachment.token, upload, save=False)
+        attachment.save()
+
+
+def _event(ticket, actor, kind, summary, data=None):
+    return TicketEvent.objects.create(
+        ticket=ticket, actor=actor, kind=kind, summary=summary, data=data or {}
+    )
