@@ -1,0 +1,161 @@
+"""Open-loop load test: gunicorn (2 workers) under a fixed rate of mixed customer pages.
+
+    python bench/load.py [--rate 200] [--seconds 60] [--workers 2]
+
+Requests are sent on a fixed schedule whatever the server's speed (open loop), and each
+latency is measured from the moment the request was due, so a slow server cannot hide its
+queue (no coordinated omission). Signed-in customers come from bench/seed.py. All traffic
+stays on 127.0.0.1.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from common import BENCH_ENV, OUT, ROOT, setup_django
+
+PORT = 8011
+
+
+def sessions_for_customers(count):
+    """Session cookies for signed-in customers, made the way Django's login makes them."""
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from tickets.models import Ticket
+
+    customers = get_user_model().objects.filter(username__regex=r"^bench[0-9]+@example.com$")
+    visitors = []
+    for user in customers.order_by("pk")[:count]:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "accounts.backends.EmailBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        ticket_ids = list(Ticket.objects.filter(customer=user).values_list("pk", flat=True)[:10])
+        visitors.append((f"{settings.SESSION_COOKIE_NAME}={session.session_key}", ticket_ids))
+    return visitors
+
+
+def pick_path(rng, ticket_ids):
+    roll = rng.random()
+    if roll < 0.30:
+        return "/tickets/"
+    if roll < 0.60:
+        return f"/tickets/{rng.choice(ticket_ids)}/"
+    if roll < 0.75:
+        return "/"
+    if roll < 0.85:
+        return "/tickets/?status=active"
+    if roll < 0.95:
+        return "/tickets/new/"
+    return "/status/"
+
+
+async def fetch(path, cookie):
+    reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    return int(data.split(b" ", 2)[1])
+
+
+async def run_load(visitors, rate, seconds):
+    rng = random.Random(2026)
+    latencies, statuses, errors = [], {}, 0
+    start = time.perf_counter() + 0.5
+    total = int(rate * seconds)
+
+    async def one(index):
+        nonlocal errors
+        due = start + index / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        cookie, ticket_ids = visitors[index % len(visitors)]
+        path = pick_path(rng, ticket_ids)
+        try:
+            status = await asyncio.wait_for(fetch(path, cookie), timeout=10)
+        except Exception:
+            errors += 1
+            return
+        latencies.append((time.perf_counter() - due) * 1000)
+        statuses[status] = statuses.get(status, 0) + 1
+
+    await asyncio.gather(*(one(i) for i in range(total)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p):
+        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))], 1)
+
+    return {
+        "rate_target": rate,
+        "seconds": seconds,
+        "requests": total,
+        "achieved_rate": round(len(latencies) / elapsed, 1),
+        "statuses": statuses,
+        "errors": errors,
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "max_ms": round(latencies[-1], 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    setup_django()
+    visitors = sessions_for_customers(100)
+    env = {**os.environ, **BENCH_ENV}
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "portal.wsgi",
+            f"--workers={args.workers}",
+            f"--bind=127.0.0.1:{PORT}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                asyncio.run(fetch("/healthz", ""))
+                break
+            except OSError:
+                time.sleep(0.2)
+        asyncio.run(run_load(visitors, rate=20, seconds=3))  # warm-up
+        result = asyncio.run(run_load(visitors, rate=args.rate, seconds=args.seconds))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    result["gunicorn_workers"] = args.workers
+    print(json.dumps(result, indent=2))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "load.json").write_text(json.dumps(result, indent=2))
+    bad = result["errors"] or any(s >= 500 for s in result["statuses"])
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

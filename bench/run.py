@@ -1,0 +1,26 @@
+"""Run the page benchmarks end to end: seed 1,000,000 tickets, time pages, load-test gunicorn.
+
+python bench/run.py [--tickets 1000000] [--fresh]
+"""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--fresh", action="store_true")
+    args = parser.parse_args()
+    seed = [sys.executable, str(HERE / "seed.py"), "--tickets", str(args.tickets)]
+    subprocess.run(seed + (["--fresh"] if args.fresh else []), check=True)
+    subprocess.run([sys.executable, str(HERE / "pages.py")], check=True)
+    subprocess.run([sys.executable, str(HERE / "load.py")], check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Fill the benchmark database with N tickets in a few set-based INSERTs.
+
+    python bench/seed.py --tickets 1000000 [--fresh]
+
+Customers ``bench{i}@example.com`` (password ``bench-password-2026``) own ~50 tickets each;
+``bench-small@example.com`` owns one ticket, to compare query counts. Staff ``bench-tier1``
+(Tier 1) and ``bench-admin`` (superuser) work the admin. Not committed data: generated here.
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+
+from common import BENCH_ENV, BENCH_PASSWORD, ROOT, ensure_database, setup_django
+
+TICKETS_PER_CUSTOMER = 50
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
+    args = parser.parse_args()
+    ensure_database(fresh=args.fresh)
+    env = {**__import__("os").environ, **BENCH_ENV}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    setup_django()
+    started = time.perf_counter()
+    seed(args.tickets)
+    print(f"seeded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s")
+
+
+def seed(n_tickets):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from sla.models import Priority, Service
+    from tickets.models import Ticket
+
+    if Ticket.objects.filter(subject__startswith="Bench ticket").exists():
+        print("already seeded; use --fresh to start again")
+        return
+    service, _ = Service.objects.get_or_create(slug="bench", defaults={"name": "Bench service"})
+    for position, (code, name) in enumerate(
+        [("P0", "Critical"), ("P1", "High"), ("P2", "Medium"), ("P3", "Low")]
+    ):
+        Priority.objects.get_or_create(
+            service=service,
+            code=code,
+            defaults={"name": name, "response": "1h", "resolution": "8h", "position": position},
+        )
+    priorities = list(Priority.objects.filter(service=service).values_list("pk", flat=True))
+    users = get_user_model().objects
+    password = make_password(BENCH_PASSWORD)
+    tier1, _ = users.get_or_create(
+        username="bench-tier1",
+        defaults={"email": "bench-tier1@example.com", "is_staff": True, "password": password},
+    )
+    tier1.groups.add(Group.objects.get(name="Tier 1"))
+    users.get_or_create(
+        username="bench-admin",
+        defaults={
+            "email": "bench-admin@example.com",
+            "is_staff": True,
+            "is_superuser": True,
+            "password": password,
+        },
+    )
+    small, _ = users.get_or_create(
+        username="bench-small@example.com",
+        defaults={"email": "bench-small@example.com", "password": password},
+    )
+    n_customers = max(1, n_tickets // TICKETS_PER_CUSTOMER)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,
+                                   email, is_staff, is_active, date_joined)
+            SELECT %s, false, 'bench' || g || '@example.com', 'Bench', 'Customer ' || g,
+                   'bench' || g || '@example.com', false, true, now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [password, n_customers],
+        )
+        cursor.execute(
+            """
+            INSERT INTO sla_servicecustomer (service_id, customer_id, created_at)
+            SELECT %s, id, now() FROM auth_user
+            WHERE username LIKE 'bench%%@example.com'
+            """,
+            [service.pk],
+        )
+        cursor.execute(
+            "SELECT min(id), max(id) FROM auth_user WHERE username ~ '^bench[0-9]+@example.com$'"
+        )
+        first, last = cursor.fetchone()
+        # Spread over 2 years; 40 % active, tiers 70/20/10 %.
+        cursor.execute(
+            """
+            INSERT INTO tickets_ticket (service_id, customer_id, priority_id, subject, description,
+                status, tier, created_at, updated_at, rating_comment)
+            SELECT %(service)s,
+                   %(first)s + (g %% %(customers)s),
+                   (%(priorities)s::bigint[])[1 + (g %% 4)],
+                   'Bench ticket ' || g,
+                   'Generated for the benchmark.' || chr(10) || 'Line two of ' || g,
+                   CASE WHEN g %% 10 < 4
+                        THEN (ARRAY['new','open','waiting_on_customer'])[1 + g %% 3]
+                        WHEN g %% 10 < 8 THEN 'resolved' ELSE 'closed' END,
+                   CASE WHEN g %% 10 < 7 THEN 1 WHEN g %% 10 < 9 THEN 2 ELSE 3 END,
+                   now() - (g || ' minutes')::interval,
+                   now() - (g || ' minutes')::interval + interval '5 minutes',
+                   ''
+            FROM generate_series(1, %(n)s) AS g
+            """,
+            {
+                "service": service.pk,
+                "first": first,
+                "customers": last - first + 1,
+                "priorities": priorities,
+                "n": n_tickets,
+            },
+        )
+        # A short conversation on the first customers' tickets (those the load test opens).
+        cursor.execute(
+            """
+            INSERT INTO tickets_message (ticket_id, author_id, body, internal, created_at)
+            SELECT t.id, t.customer_id, 'Message ' || k || ' on ' || t.id, false,
+                   t.created_at + (k || ' minutes')::interval
+            FROM tickets_ticket t CROSS JOIN generate_series(1, 3) AS k
+            WHERE t.customer_id < %s
+            """,
+            [first + 100],
+        )
+        cursor.execute("ANALYZE")
+    Ticket.objects.create(
+        service=service,
+        customer=small,
+        priority_id=priorities[0],
+        subject="Bench small customer's ticket",
+        description="One ticket only.",
+    )
+    from sla.models import ServiceCustomer
+
+    ServiceCustomer.objects.get_or_create(service=service, customer=small)
+
+
+if __name__ == "__main__":
+    main()
