@@ -5,9 +5,20 @@ is not a fixed span of time, so only the SLA clock can turn one into a deadline.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from .durations import validate_duration
+from .plan import rules
+from .plan.rules import RuleError
+
+
+def _rule(field, check, *args, **kwargs):
+    """Run one of the plan's rules and report its message on ``field``, as the loader would."""
+    try:
+        return check(*args, **kwargs)
+    except RuleError as exc:
+        raise ValidationError({field: exc.message}) from None
 
 
 class Service(models.Model):
@@ -29,6 +40,9 @@ class Service(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        _rule("timezone", rules.check_timezone, self.timezone)
 
 
 class ServiceCustomer(models.Model):
@@ -60,6 +74,7 @@ class Calendar(models.Model):
     timezone = models.CharField(max_length=64, default="UTC")
     # {"mon": [["09:00", "18:00"]], ...}; a weekday that is absent is closed.
     hours = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["service", "name"]
@@ -69,6 +84,16 @@ class Calendar(models.Model):
 
     def __str__(self):
         return f"{self.service.slug}: {self.name}"
+
+    def clean(self):
+        _rule("timezone", rules.check_timezone, self.timezone)
+        self.hours = _rule("hours", rules.check_week, self.hours)
+        if not self.hours:
+            raise ValidationError({"hours": "a calendar needs at least one open interval"})
+
+    @property
+    def is_always_open(self):
+        return self.name == self.ALWAYS_OPEN
 
 
 class Holiday(models.Model):
@@ -104,6 +129,7 @@ class Priority(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     # A priority dropped from the plan is retired, not deleted, while tickets still use it.
     retired_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["service", "position"]
@@ -114,6 +140,22 @@ class Priority(models.Model):
 
     def __str__(self):
         return f"{self.code} — {self.name}"
+
+    def clean(self):
+        if self.uptime is not None:
+            _rule("uptime", rules.parse_percent, self.uptime)
+        if self.calendar_id and self.service_id and self.calendar.service_id != self.service_id:
+            raise ValidationError({"calendar": "the calendar belongs to another service"})
+        levels = set(
+            Tier.objects.filter(service_id=self.service_id).values_list("level", flat=True)
+        )
+        if levels and self.start_tier not in levels:
+            raise ValidationError(
+                {
+                    "start_tier": f"tier {self.start_tier} is not one of the plan's tier levels "
+                    f"({', '.join(map(str, sorted(levels)))})"
+                }
+            )
 
     @property
     def label(self):
@@ -134,6 +176,7 @@ class Tier(models.Model):
     )
     pickup = models.CharField(max_length=20, blank=True, default="", validators=[validate_duration])
     on_call = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["service", "level"]
@@ -141,3 +184,126 @@ class Tier(models.Model):
 
     def __str__(self):
         return f"Tier {self.level} — {self.name}"
+
+    def clean(self):
+        if self.calendar_id and self.service_id and self.calendar.service_id != self.service_id:
+            raise ValidationError({"calendar": "the calendar belongs to another service"})
+
+
+class EscalationPolicy(models.Model):
+    """How a service's timers warn and escalate, and the shape of its on-call rotation."""
+
+    service = models.OneToOneField(
+        Service, on_delete=models.CASCADE, related_name="escalation_policy"
+    )
+    # Percent of a timer after which the ticket is "at risk"; null: no warning.
+    warn_at = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    management_chain = models.JSONField(default=list, blank=True, help_text="Role names, in order.")
+    management_interval = models.CharField(
+        max_length=20, blank=True, default="", validators=[validate_duration]
+    )
+    pause_statuses = models.JSONField(default=list, blank=True)
+    # On-call shape (plan `on_call:`); an empty handoff means the plan has no on_call section.
+    on_call_handoff = models.CharField(
+        max_length=20, blank=True, default="", help_text='Weekly handoff, e.g. "mon 09:00".'
+    )
+    on_call_layers = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self):
+        return f"escalation policy of {self.service}"
+
+    def clean(self):
+        if self.warn_at is not None:
+            _rule("warn_at", rules.check_warn_at, self.warn_at)
+        for status in self.pause_statuses or ():
+            if status not in rules.PAUSABLE_STATUSES:
+                raise ValidationError(
+                    {"pause_statuses": f"{status!r} is not a status a timer can pause in"}
+                )
+        if len(self.management_chain or ()) > 1 and not self.management_interval:
+            raise ValidationError(
+                {
+                    "management_interval": "a management chain of more than one role needs "
+                    "management_interval"
+                }
+            )
+        if self.on_call_handoff:
+            self.on_call_handoff = _rule(
+                "on_call_handoff", rules.check_handoff, self.on_call_handoff
+            )
+
+
+class IncidentPolicy(models.Model):
+    """The plan's incident process (built on by the operations issue)."""
+
+    service = models.OneToOneField(
+        Service, on_delete=models.CASCADE, related_name="incident_policy"
+    )
+    postmortem_due = models.CharField(
+        max_length=20, blank=True, default="", validators=[validate_duration]
+    )
+    steps = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "incident policies"
+
+    def __str__(self):
+        return f"incident policy of {self.service}"
+
+
+class SupportContract(models.Model):
+    """A support contract offered for the service: hours a month at a monthly price."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="contracts")
+    name = models.CharField(max_length=100)
+    hours_per_month = models.PositiveIntegerField()
+    monthly_cost = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    includes = models.CharField(max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["service", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="uniq_contract_name")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.hours_per_month} h/month)"
+
+
+class ServiceTargets(models.Model):
+    """Success metrics the portal reports against (plan `targets:`); durations as written."""
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="targets")
+    uptime = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    mttr = models.CharField(max_length=20, blank=True, validators=[validate_duration])
+    mtbf = models.CharField(max_length=20, blank=True, validators=[validate_duration])
+    first_response_avg = models.CharField(max_length=20, blank=True, validators=[validate_duration])
+    resolution_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    csat = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    rto = models.CharField(max_length=20, blank=True, validators=[validate_duration])
+    rpo = models.CharField(max_length=20, blank=True, validators=[validate_duration])
+    p95_response_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    concurrent_users = models.PositiveIntegerField(null=True, blank=True)
+    # [{"name": "Critical systems", "rto": "4h", "rpo": "1h"}, ...]
+    recovery = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "service targets"
+
+    def __str__(self):
+        return f"targets of {self.service}"
+
+    def clean(self):
+        for name in ("uptime", "resolution_rate", "error_rate"):
+            if getattr(self, name) is not None:
+                _rule(name, rules.parse_percent, getattr(self, name))

@@ -1,0 +1,160 @@
+"""The validated plan: a tree of frozen dataclasses with every default filled in.
+
+Two files that mean the same thing validate to equal ``Plan`` objects, which is what the export
+round trip relies on. Optional sections the file leaves out are ``None``.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ALWAYS_OPEN = "24/7"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    slug: str
+    name: str
+    timezone: str = "UTC"
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class HolidaySpec:
+    date: dt.date
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    name: str
+    timezone: str
+    # Canonical week: {"mon": (("09:00", "18:00"),), ...}; absent days are closed.
+    hours: tuple
+    holidays: tuple = ()
+
+    @property
+    def hours_dict(self):
+        return {day: [list(interval) for interval in intervals] for day, intervals in self.hours}
+
+
+@dataclass(frozen=True)
+class PrioritySpec:
+    code: str
+    name: str
+    response: str
+    description: str = ""
+    resolution: str | None = None
+    calendar: str = ALWAYS_OPEN
+    uptime: Decimal | None = None
+    start_tier: int = 1
+    notify_management: bool = False
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    level: int
+    name: str
+    scope: str = ""
+    contact: str = ""
+    calendar: str = ALWAYS_OPEN
+    pickup: str | None = None
+    on_call: bool = False
+
+
+@dataclass(frozen=True)
+class EscalationSpec:
+    warn_at: Decimal | None = None
+    management_chain: tuple = ()
+    management_interval: str | None = None
+    pause_statuses: tuple = ("waiting_on_customer",)
+
+
+@dataclass(frozen=True)
+class OnCallSpec:
+    handoff: str = "mon 09:00"
+    layers: tuple = ("primary",)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    name: str
+    start: dt.time
+    duration: str
+    timezone: str
+    category: str = "general"
+    rrule: str | None = None
+    date: dt.date | None = None
+    impact: str = ""
+
+
+@dataclass(frozen=True)
+class MaintenanceSpec:
+    notices: tuple = ()
+    channels: tuple = ()
+    quarterly_digest: str | None = None
+    allowed: str | None = None
+    windows: tuple = ()
+
+
+@dataclass(frozen=True)
+class RoutineTaskSpec:
+    name: str
+    every: str
+    category: str = "general"
+    tier: int | None = None
+
+
+@dataclass(frozen=True)
+class IncidentsSpec:
+    postmortem_due: str | None = None
+    steps: tuple = ()
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    name: str
+    hours_per_month: int
+    monthly_cost: Decimal
+    currency: str = "USD"
+    includes: str = ""
+
+
+@dataclass(frozen=True)
+class RecoveryClassSpec:
+    name: str
+    rto: str | None = None
+    rpo: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetsSpec:
+    uptime: Decimal | None = None
+    mttr: str | None = None
+    mtbf: str | None = None
+    first_response_avg: str | None = None
+    resolution_rate: Decimal | None = None
+    csat: Decimal | None = None
+    rto: str | None = None
+    rpo: str | None = None
+    # Extensions (docs/plans.md).
+    p95_response_ms: int | None = None
+    error_rate: Decimal | None = None
+    concurrent_users: int | None = None
+    recovery: tuple = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    service: ServiceSpec
+    priorities: tuple
+    tiers: tuple
+    calendars: tuple = ()
+    escalation: EscalationSpec = field(default_factory=EscalationSpec)
+    on_call: OnCallSpec | None = None
+    maintenance: MaintenanceSpec | None = None
+    routine_tasks: tuple = ()
+    incidents: IncidentsSpec | None = None
+    contracts: tuple = ()
+    targets: TargetsSpec | None = None
+    source: str = field(default="", compare=False)
