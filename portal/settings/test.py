@@ -29,6 +29,7 @@ STORAGES = {
 # Throttling is switched on by the tests that pin it; elsewhere client.login() needs no request.
 AXES_ENABLED = False
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith("memory://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}  # the base's filesystem folders; Redis keeps its timeouts
 TICKET_SUBMIT_LIMIT_PER_HOUR = 1000
 LOGGING = {"version": 1, "disable_existing_loggers": False}
