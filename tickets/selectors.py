@@ -100,3 +100,11 @@ def customer_dashboard(*, user):
         "active_count": ticket_list_for_customer(user=user, status="active").count(),
         "services": list(Service.objects.filter(memberships__customer=user).order_by("name")),
     }
+
+
+def ticket_count_created_since(*, user, since):
+    """How many tickets the customer opened since ``since`` (the submission throttle's count).
+
+    Served by the (customer, created_at) index, whatever the customer's history.
+    """
+    return Ticket.objects.filter(customer=user, created_at__gte=since).count()

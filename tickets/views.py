@@ -1,35 +1,230 @@
-"""Placeholder: the customer pages are being written."""
+"""The customer's ticket pages. Reads go through the selectors, writes through the services.
 
-from django.http import HttpResponse
+Every page is for the signed-in customer and reaches a ticket only through
+``ticket_get_for_customer``: someone else's ticket answers 404, whoever asks (staff included;
+staff work tickets in admin).
+"""
+
+import functools
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import apply_service_errors
+from accounts.selectors import user_timezone
+
+from . import services
+from .forms import RatingForm, ReplyForm, StatusForm, TicketFilterForm, TicketForm
+from .models import Ticket
+from .selectors import (
+    attachment_get_for_user,
+    customer_services,
+    ticket_get_for_customer,
+    ticket_list_for_customer,
+    ticket_opening_attachments,
+    ticket_public_messages,
+)
+
+TICKETS_PER_PAGE = 25
 
 
-def ticket_list(request, **kwargs):
-    return HttpResponse(status=501)
+def customer_ticket(*methods):
+    """Load the signed-in user's own ticket, then check the HTTP method.
+
+    Ownership is checked before the method so that another customer's id answers 404 to any
+    method: no status code tells a stranger whether an id exists.
+    """
+
+    def decorator(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request, ticket_id, **kwargs):
+            ticket = ticket_get_for_customer(user=request.user, ticket_id=ticket_id)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, ticket, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
-def ticket_new(request, **kwargs):
-    return HttpResponse(status=501)
+def _zone(name):
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
 
 
-def ticket_detail(request, **kwargs):
-    return HttpResponse(status=501)
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def ticket_list(request):
+    services_ = list(customer_services(user=request.user))
+    filter_form = TicketFilterForm(request.GET or None, services=services_)
+    tickets = ticket_list_for_customer(user=request.user, **filter_form.filters())
+    page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    preferred = user_timezone(user=request.user)
+    for ticket in page:
+        # Times read in the customer's chosen zone, else in the zone of the ticket's service.
+        ticket.display_zone = _zone(preferred or ticket.service.timezone)
+    return render(
+        request,
+        "tickets/list.html",
+        {
+            "page": page,
+            "filter_form": filter_form,
+            "filtered": any(filter_form.filters().values()),
+            "has_services": bool(services_),
+        },
+    )
 
 
-def ticket_submitted(request, **kwargs):
-    return HttpResponse(status=501)
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_new(request):
+    if request.method == "POST":
+        form = TicketForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_create(
+                    customer=request.user,
+                    service=data["service"],
+                    priority=data["priority"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    attachments=data["attachments"],
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                return redirect("tickets:submitted", ticket_id=ticket.pk)
+    else:
+        form = TicketForm(user=request.user)
+    return render(
+        request,
+        "tickets/new.html",
+        {"form": form, "has_services": form.fields["service"].queryset.exists()},
+    )
 
 
-def ticket_reply(request, **kwargs):
-    return HttpResponse(status=501)
+@customer_ticket("GET", "HEAD")
+def ticket_submitted(request, ticket):
+    return render(request, "tickets/submitted.html", {"ticket": ticket})
 
 
-def ticket_status(request, **kwargs):
-    return HttpResponse(status=501)
+@customer_ticket("GET", "HEAD")
+def ticket_detail(request, ticket):
+    return _render_detail(request, ticket)
 
 
-def ticket_rate(request, **kwargs):
-    return HttpResponse(status=501)
+@customer_ticket("POST")
+def ticket_reply(request, ticket):
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.ticket_reply(
+                ticket=ticket,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except PermissionDenied:
+            raise Http404("No such ticket.") from None
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Your reply has been added.")
+            return redirect(ticket)
+    # Re-render with what was typed, so a refused file does not cost the customer their text.
+    return _render_detail(request, ticket, reply_form=form)
 
 
-def attachment_download(request, **kwargs):
-    return HttpResponse(status=501)
+@customer_ticket("POST")
+def ticket_status(request, ticket):
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That status change is not available.")
+        return redirect(ticket)
+    try:
+        services.ticket_set_status(
+            ticket=ticket, status=form.cleaned_data["status"], by=request.user
+        )
+    except PermissionDenied:
+        raise Http404("No such ticket.") from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if form.cleaned_data["status"] == Ticket.Status.CLOSED:
+            messages.success(request, f"Ticket {ticket.number} is closed.")
+        else:
+            messages.success(request, f"Ticket {ticket.number} is open again.")
+    return redirect(ticket)
+
+
+@customer_ticket("POST")
+def ticket_rate(request, ticket):
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, ticket, rating_form=form)
+    try:
+        services.ticket_rate(
+            ticket=ticket,
+            by=request.user,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+    except PermissionDenied:
+        raise Http404("No such ticket.") from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Thank you for your rating.")
+    return redirect(f"{ticket.get_absolute_url()}#rate")
+
+
+@login_required
+def attachment_download(request, ticket_id, attachment_id):
+    attachment = attachment_get_for_user(
+        user=request.user, ticket_id=ticket_id, attachment_id=attachment_id
+    )
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is no longer available.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    # Always a download, never rendered by the browser as a page of the portal.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _render_detail(request, ticket, *, reply_form=None, rating_form=None, status=200):
+    can_rate = ticket.status == Ticket.Status.RESOLVED and ticket.rating is None
+    context = {
+        "ticket": ticket,
+        "zone": _zone(user_timezone(user=request.user) or ticket.service.timezone),
+        "conversation": list(ticket_public_messages(ticket=ticket)),
+        "opening_attachments": list(ticket_opening_attachments(ticket=ticket)),
+        "reply_form": reply_form or ReplyForm(),
+        "can_reply": ticket.status != Ticket.Status.CLOSED,
+        "can_close": ticket.status != Ticket.Status.CLOSED,
+        "can_reopen": ticket.status == Ticket.Status.RESOLVED,
+        "rating_form": (rating_form or RatingForm()) if can_rate else None,
+        "reply_url": reverse("tickets:reply", args=[ticket.pk]),
+    }
+    return render(request, "tickets/detail.html", context, status=status)
