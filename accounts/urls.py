@@ -1,5 +1,28 @@
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from . import views
+from .forms import EmailAuthenticationForm, OutboxPasswordResetForm
+
 urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("signup/done/", views.signup_done, name="signup_done"),
+    path("verify/resend/", views.verify_resend, name="verify_resend"),
+    path("verify/<uidb64>/<token>/", views.verify, name="verify"),
+    path("profile/", views.profile, name="profile"),
+    # These two replace Django's own under the same names; the include below keeps the rest
+    # (logout, password_change, password_reset_done, password_reset_confirm, …).
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -1,0 +1,48 @@
+"""The emails an account's life causes, each recorded in the outbox under a unique key."""
+
+import secrets
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from notifications.rendering import absolute_url
+from notifications.services import notification_create
+
+from .tokens import email_verification_token
+
+
+def _valid_days():
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+
+
+def verify_email(user):
+    """The link that proves the address is the user's; following it activates the account."""
+    token = email_verification_token.make_token(user)
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    notification_create(
+        # One row per link: a re-sent link is a new email, the same link is never sent twice.
+        key=f"accounts:user:{user.pk}:verify:{token}",
+        to=user.email,
+        template="accounts/verify_email",
+        context={
+            "user": user,
+            "url": absolute_url(reverse("verify", args=[uidb64, token])),
+            "valid_days": _valid_days(),
+        },
+    )
+
+
+def password_reset(*, user, uidb64, token, to):
+    notification_create(
+        # Each request is its own email, even when two requests yield the same token.
+        key=f"accounts:user:{user.pk}:password_reset:{token}:{secrets.token_hex(8)}",
+        to=to,
+        template="accounts/password_reset",
+        context={
+            "user": user,
+            "url": absolute_url(reverse("password_reset_confirm", args=[uidb64, token])),
+            "valid_days": _valid_days(),
+        },
+    )

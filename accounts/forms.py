@@ -1,0 +1,100 @@
+"""Account forms. They validate input; writes go through ``accounts.services``."""
+
+import zoneinfo
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import NON_FIELD_ERRORS
+
+from . import emails
+
+
+def apply_service_errors(form, error):
+    """Show a service's ``ValidationError`` on the form: on its field when the form has one."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.message_dict.items():
+        target = field if field in form.fields else None
+        if field == NON_FIELD_ERRORS:
+            target = None
+        for message in errors:
+            form.add_error(target, message)
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text="We send a link to this address to confirm it is yours.",
+    )
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_confirm = forms.CharField(
+        label="Password (again)",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        password, confirm = cleaned.get("password"), cleaned.get("password_confirm")
+        if password and confirm and password != confirm:
+            self.add_error("password_confirm", "The two passwords differ.")
+        return cleaned
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Log in with an email address (staff may still use their username)."""
+
+    username = forms.CharField(
+        label="Email",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "That email and password do not match an active account. Passwords are "
+            "case-sensitive; a new account must be verified through the emailed link first."
+        ),
+    }
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, whose email goes through the outbox like every other email."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        emails.password_reset(
+            user=context["user"], uidb64=context["uid"], token=context["token"], to=to_email
+        )
+
+
+def timezone_choices():
+    return [("", "Each service's own time zone")] + [
+        (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+    ]
+
+
+class ProfileForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Ticket and maintenance times are shown in this zone.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices()

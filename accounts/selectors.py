@@ -1,0 +1,20 @@
+"""Reads about accounts."""
+
+from django.contrib.auth import get_user_model
+
+from .models import Profile
+
+
+def user_timezone(*, user):
+    """The zone the user chose to read times in, or "" for each service's own zone."""
+    if not user.is_authenticated:
+        return ""
+    return Profile.objects.filter(user=user).values_list("timezone", flat=True).first() or ""
+
+
+def user_email_taken(*, email):
+    """Whether an account already uses this email (or has it as its username), any case."""
+    users = get_user_model()._default_manager
+    return (
+        users.filter(email__iexact=email).exists() or users.filter(username__iexact=email).exists()
+    )

@@ -1,0 +1,81 @@
+"""Sign-up, email verification and the profile. Log-in and password pages are Django's."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .forms import ProfileForm, ResendVerificationForm, SignupForm, apply_service_errors
+
+SIGNUP_EMAIL_SESSION_KEY = "accounts_signup_email"
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_signup(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            request.session[SIGNUP_EMAIL_SESSION_KEY] = user.email
+            return redirect("signup_done")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD"])
+def signup_done(request):
+    email = request.session.get(SIGNUP_EMAIL_SESSION_KEY, "")
+    return render(request, "accounts/signup_done.html", {"email": email})
+
+
+@require_http_methods(["GET", "POST"])
+def verify_resend(request):
+    form = ResendVerificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_resend_verification(email=form.cleaned_data["email"])
+        # The same answer whether or not the address has an account: nothing to enumerate.
+        request.session[SIGNUP_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+        return redirect("signup_done")
+    return render(request, "accounts/verify_resend.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD"])
+def verify(request, uidb64, token):
+    try:
+        user = services.user_verify_email(uidb64=uidb64, token=token)
+    except ValidationError as error:
+        return render(
+            request, "accounts/verify_failed.html", {"reason": " ".join(error.messages)}, status=400
+        )
+    request.session.pop(SIGNUP_EMAIL_SESSION_KEY, None)
+    login(request, user, backend="accounts.backends.EmailBackend")
+    messages.success(request, "Your email address is confirmed. Welcome to the support portal.")
+    return redirect("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    current = services.profile_get_or_create(user=request.user)
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                services.profile_update(user=request.user, timezone=form.cleaned_data["timezone"])
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, "Your profile is saved.")
+                return redirect("profile")
+    else:
+        form = ProfileForm(initial={"timezone": current.timezone})
+    return render(request, "accounts/profile.html", {"form": form, "profile": current})
