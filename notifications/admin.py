@@ -1,0 +1,76 @@
+"""The outbox, for staff to see what was sent and to put a failed email back in the queue."""
+
+from django.contrib import admin, messages
+from django.utils.text import Truncator
+
+from .models import Notification
+from .services import notification_retry
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "last_error_excerpt",
+    ]
+    list_filter = ["status"]
+    search_fields = ["to", "subject", "key"]
+    ordering = ["-id"]
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ["retry_delivery"]
+    fields = [
+        "key",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "sent_at",
+        "last_error",
+        "headers",
+        "body_text",
+        "body_html",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        # Rows are written by the event that causes them, never by hand.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The row is a record of what was sent; a hand edit would make it lie.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        # Retrying is the one change staff make here; the change permission grants it.
+        return request.user.has_perm("notifications.change_notification")
+
+    @admin.display(description="last error")
+    def last_error_excerpt(self, obj):
+        return Truncator(obj.last_error).chars(80)
+
+    @admin.action(description="Retry delivery", permissions=["retry"])
+    def retry_delivery(self, request, queryset):
+        retried = skipped = 0
+        for notification in queryset.order_by("id"):
+            if notification.status == Notification.Status.SENT:
+                skipped += 1
+                continue
+            notification_retry(notification=notification)
+            retried += 1
+        if retried:
+            self.message_user(
+                request, f"{retried} queued for another delivery attempt.", messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(request, f"{skipped} already sent; not sent again.", messages.WARNING)
