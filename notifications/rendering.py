@@ -7,7 +7,8 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,18 @@ class RenderedEmail:
 
 def render_email(name, context):
     context = {"site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{name}.subject.txt", context)
+    subject = _render_text(f"emails/{name}.subject.txt", context)
     return RenderedEmail(
         # A header cannot hold a line break, whatever a template or a ticket subject holds.
         subject=" ".join(subject.split())[:255],
-        text=render_to_string(f"emails/{name}.txt", context),
+        text=_render_text(f"emails/{name}.txt", context),
         html=render_to_string(f"emails/{name}.html", context),
     )
+
+
+def _render_text(template_name, context):
+    """Render a subject or text part unescaped: "R&D" must not arrive as "R&amp;D"."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
 
 
 def absolute_url(path):
