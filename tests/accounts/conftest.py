@@ -1,0 +1,18 @@
+import re
+
+import pytest
+
+from notifications.models import Notification
+
+
+@pytest.fixture
+def link_in_outbox():
+    """The first portal link of the outbox email whose key contains ``key_part``."""
+
+    def find(key_part):
+        notification = Notification.objects.filter(key__contains=key_part).latest("id")
+        match = re.search(r"http://testserver(/\S+)", notification.body_text)
+        assert match, notification.body_text
+        return notification, match.group(1)
+
+    return find

@@ -1,0 +1,152 @@
+"""Sign-up with an email verified by an emailed link."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import services
+from notifications.models import Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+PASSWORD = "a-long-unusual-passphrase-42"
+
+
+def _signup(client, email="New.Person@Example.com", password=PASSWORD, confirm=None):
+    return client.post(
+        reverse("signup"),
+        {"email": email, "password": password, "password_confirm": confirm or password},
+    )
+
+
+def test_signup_creates_an_inactive_user_and_records_the_verification_email(client, link_in_outbox):
+    """The account exists but cannot log in until the emailed link is followed."""
+    response = _signup(client)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("signup_done")
+    user = User.objects.get()
+    assert user.username == "new.person@example.com"
+    assert user.email == "new.person@example.com"
+    assert not user.is_active
+    assert user.check_password(PASSWORD)
+
+    notification, path = link_in_outbox(f"accounts:user:{user.pk}:verify:")
+    assert notification.to == "new.person@example.com"
+    assert path.startswith("/accounts/verify/")
+    assert path in notification.body_html
+
+    done = client.get(response["Location"])
+    assert "Check your email" in done.text and "new.person@example.com" in done.text
+    assert not client.login(username="new.person@example.com", password=PASSWORD)
+
+
+def test_following_the_link_activates_and_logs_in(client, link_in_outbox):
+    """The verification link activates the account and signs the person in."""
+    _signup(client)
+    user = User.objects.get()
+    _, path = link_in_outbox("verify")
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    user.refresh_from_db()
+    assert user.is_active
+    home = client.get(reverse("home"))
+    assert home.context["user"] == user
+    assert "Your email address is confirmed" in home.text
+
+
+def test_the_link_works_once(client, link_in_outbox):
+    """A used link is refused with a clear message, not a second login."""
+    _signup(client)
+    _, path = link_in_outbox("verify")
+    client.get(path)
+    client.post(reverse("logout"))
+    again = client.get(path)
+    assert again.status_code == 400
+    assert "invalid, has expired or has already been used" in again.text
+    assert not again.wsgi_request.user.is_authenticated
+
+
+def test_a_tampered_token_is_refused(client, link_in_outbox):
+    """A forged or mangled link activates nothing and says so."""
+    _signup(client)
+    _, path = link_in_outbox("verify")
+    response = client.get(path.rstrip("/") + "x/")
+    assert response.status_code == 400
+    assert "This link does not work" in response.text
+    assert not User.objects.get().is_active
+    garbage = client.get(reverse("verify", args=["!!!", "nope"]))
+    assert garbage.status_code == 400
+
+
+def test_an_expired_link_is_refused(client, link_in_outbox):
+    """After PASSWORD_RESET_TIMEOUT (3 days) the link no longer activates the account."""
+    _signup(client)
+    _, path = link_in_outbox("verify")
+    with time_machine.travel(timezone.now() + timedelta(days=4)):
+        response = client.get(path)
+    assert response.status_code == 400
+    assert "expired" in response.text
+    assert not User.objects.get().is_active
+
+
+def test_a_password_reset_token_does_not_verify_an_account(client):
+    """The two kinds of link have separate salts: a reset token is no verification token."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    _signup(client)
+    user = User.objects.get()
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    response = client.get(reverse("verify", args=[uid, default_token_generator.make_token(user)]))
+    assert response.status_code == 400
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_duplicate_email_is_refused_whatever_its_case(client):
+    """An address already in use, in any case, gives a clear error and creates nothing."""
+    factories.CustomerFactory(email="taken@example.com", username="taken@example.com")
+    response = _signup(client, email="TAKEN@Example.COM")
+    assert response.status_code == 200
+    assert "already exists" in response.context["form"].errors["email"][0]
+    assert User.objects.count() == 1
+    assert not Notification.objects.exists()
+
+
+def test_mismatched_or_weak_passwords_are_refused(client):
+    """The confirmation must match, and Django's password validators apply."""
+    assert "differ" in _signup(client, confirm="something-else-entirely").text
+    weak = _signup(client, password="password")
+    assert weak.context["form"].errors["password"]
+    assert not User.objects.exists()
+
+
+def test_resend_sends_a_new_link_only_to_unverified_accounts(client):
+    """A lost email can be replaced; the page answers the same for any address."""
+    _signup(client)
+    first = Notification.objects.count()
+    response = client.post(reverse("verify_resend"), {"email": "NEW.person@example.com"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("signup_done")
+    assert Notification.objects.count() >= first  # same second: same token, same row
+    unknown = client.post(reverse("verify_resend"), {"email": "nobody@example.com"})
+    assert unknown.status_code == 302
+    active = factories.CustomerFactory(email="active@example.com")
+    count = Notification.objects.count()
+    client.post(reverse("verify_resend"), {"email": active.email})
+    assert Notification.objects.count() == count
+
+
+def test_signup_service_refuses_a_racing_duplicate(db):
+    """The service checks too, so a second account for one address is never made."""
+    services.user_signup(email="race@example.com", password=PASSWORD)
+    with pytest.raises(Exception, match="already exists"):
+        services.user_signup(email="Race@example.com", password=PASSWORD)
