@@ -6,6 +6,10 @@ from django.utils.text import Truncator
 from .models import Notification
 from .services import notification_retry
 
+# Outbox rows whose key or body carries a credential (email verification and password reset
+# links): a staff member who could read one could take over that account, a superuser's too.
+CREDENTIAL_KEY_PREFIXES = ("accounts:",)
+
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
@@ -39,6 +43,13 @@ class NotificationAdmin(admin.ModelAdmin):
         "body_html",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        notifications = super().get_queryset(request)
+        if not request.user.is_superuser:
+            for prefix in CREDENTIAL_KEY_PREFIXES:
+                notifications = notifications.exclude(key__startswith=prefix)
+        return notifications
 
     def has_add_permission(self, request):
         # Rows are written by the event that causes them, never by hand.

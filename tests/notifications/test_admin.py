@@ -7,10 +7,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:notifications_notification_changelist")
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
 
 
 def notification(n, **fields):
@@ -90,3 +96,27 @@ def test_outbox_list_filters_searches_and_costs_constant_queries(client, tier1_s
     assert listed(q="person7@example.com") == {"test:7"}
     assert listed(q="Subject 12") == {"test:12"}
     assert listed(q="test:3") == {"test:3"}
+
+
+def test_staff_never_see_emails_that_carry_account_credentials(client, tier1_staff, superuser):
+    """Verification and password-reset links stay out of tier staff's sight (and search)."""
+    from accounts import emails as account_emails
+
+    target = factories.UserFactory(is_staff=True, is_superuser=True)
+    account_emails.verify_email(target)
+    account_emails.password_reset(user=target, uidb64="MQ", token="abc-123", to=target.email)
+    ticket_mail = notification(1)
+    secret_keys = set(Notification.objects.exclude(pk=ticket_mail.pk).values_list("key", flat=True))
+    assert len(secret_keys) == 2
+    client.force_login(tier1_staff)
+
+    response = client.get(CHANGELIST)
+    assert {row.key for row in response.context["cl"].result_list} == {ticket_mail.key}
+    assert not client.get(CHANGELIST, {"q": "password_reset"}).context["cl"].result_list
+    for row in Notification.objects.filter(key__in=secret_keys):
+        url = reverse("admin:notifications_notification_change", args=[row.pk])
+        assert client.get(url).status_code == 302  # "doesn't exist", back to the index
+
+    client.force_login(superuser)
+    response = client.get(CHANGELIST)
+    assert {row.key for row in response.context["cl"].result_list} >= secret_keys
