@@ -91,7 +91,7 @@ def parse_plan(text, name="<plan>", *, today=None):
         checker.error(parts, line, message)
     plan = checker.plan(tree)
     if checker.errors:
-        raise PlanInvalid(checker.errors)
+        raise PlanInvalid(sorted(checker.errors, key=lambda error: error.line or 0))
     return plan
 
 
@@ -220,7 +220,10 @@ class _Checker:
         return value
 
     def sequence(self, value, parts, line, *, required=False):
-        if value is None and not required:
+        if value is None:
+            # Absent (a missing required key is reported by ``mapping``), or `key:` left empty.
+            if required and line is not None:
+                self.error(parts, line, "must list at least one item")
             return LineList()
         if not isinstance(value, LineList):
             self.error(parts, line, "expected a list (items starting with `- `)")
