@@ -524,3 +524,13 @@ def test_maintenance_banner_renders_defensively(db):
     assert "&lt;b&gt;down&lt;/b&gt; 10 min" in html
     assert "No title or level" in html
     assert "onmouseover" not in html
+
+
+def test_public_maintenance_and_status_pages_render(client, service):
+    """Anyone sees each service on the calendar (nothing scheduled yet) and as Operational."""
+    calendar = client.get(reverse("maintenance:calendar"))
+    assert calendar.status_code == 200
+    assert service.name in calendar.text and "No maintenance windows are scheduled" in calendar.text
+    status = client.get(reverse("status"))
+    assert status.status_code == 200
+    assert service.name in status.text and "Operational" in status.text
