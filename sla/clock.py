@@ -192,13 +192,16 @@ def add_open_time(cal: BusinessCalendar, start: datetime, duration: timedelta) -
     """The instant at which ``duration`` of open time has elapsed since ``start``.
 
     A result that falls exactly on a closing time stays there (Fri 17:00 + 1h on 09:00-18:00
-    is Fri 18:00). A zero duration gives ``next_opening(start)``: a timer with no time left
-    is due as soon as the calendar is open.
+    is Fri 18:00). A zero duration returns ``start`` unchanged (in UTC), even when closed: so
+    ``add(add(s, d1), d2) == add(s, d1 + d2)`` holds for every ``d >= 0``, and pushing a
+    deadline that sits on Friday's closing time by a pause that used no open time leaves it
+    there rather than moving it to Monday's opening.
     """
+    start = _utc(start)
     if duration < timedelta(0):
         raise ValueError(f"duration must not be negative, got {duration}")
     if duration == timedelta(0):
-        return next_opening(cal, start)
+        return start
     remaining = duration
     for a, b in open_intervals(cal, start):
         span = b - a

@@ -90,10 +90,12 @@ def test_deadline_on_a_closing_time_stays_there(office):
     assert is_open(office, due - timedelta(microseconds=1))
 
 
-def test_zero_duration_is_the_next_opening(office):
-    """A zero timer is due at once when open, else at the next opening."""
+def test_zero_duration_leaves_the_moment_where_it_is(office):
+    """Adding no open time is the identity, open or closed: a deadline on Friday's closing time
+    pushed by a pause that used no open time stays on Friday 18:00."""
     assert add_open_time(office, ny(2026, 3, 4, 11, 0), timedelta(0)) == ny(2026, 3, 4, 11, 0)
-    assert add_open_time(office, ny(2026, 3, 6, 19, 0), timedelta(0)) == ny(2026, 3, 9, 9, 0)
+    assert add_open_time(office, ny(2026, 3, 6, 18, 0), timedelta(0)) == ny(2026, 3, 6, 18, 0)
+    assert add_open_time(office, ny(2026, 3, 6, 19, 0), timedelta(0)) == ny(2026, 3, 6, 19, 0)
 
 
 def test_two_days_is_48_hours_of_open_time(office):
