@@ -102,7 +102,7 @@ def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
                 f"Status {ticket.get_status_display()} → Open (customer replied)",
                 {"from": ticket.status, "to": Status.OPEN},
             )
-            _leave_status(ticket, changed)
+            _leave_status(ticket, changed, to=Status.OPEN)
             ticket.status = Status.OPEN
             changed.append("status")
         _event(ticket, author, TicketEvent.Kind.REPLIED, "Customer replied")
@@ -128,7 +128,7 @@ def ticket_set_status(*, ticket, status, by):
     now = timezone.now()
     previous = ticket.status
     changed = ["status", "updated_at"]
-    _leave_status(ticket, changed)
+    _leave_status(ticket, changed, to=status)
     ticket.status = status
     ticket.updated_at = now
     if status == Status.RESOLVED:
@@ -244,9 +244,12 @@ def ticket_rate(*, ticket, by, rating, comment=""):
     return ticket
 
 
-def _leave_status(ticket, changed):
-    """Clear what belonged to the status the ticket leaves (a reopened ticket is unresolved)."""
-    if ticket.status == Status.RESOLVED and ticket.resolved_at is not None:
+def _leave_status(ticket, changed, *, to):
+    """Clear what belonged to the status the ticket leaves: a reopened ticket is unresolved.
+
+    Closing a resolved ticket keeps its resolution time (it was resolved, and may be rated).
+    """
+    if ticket.status == Status.RESOLVED and to != Status.CLOSED and ticket.resolved_at:
         ticket.resolved_at = None
         changed.append("resolved_at")
     if ticket.status == Status.CLOSED and ticket.closed_at is not None:

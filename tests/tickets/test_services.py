@@ -135,3 +135,15 @@ def test_rating_only_once_and_only_when_resolved(ticket, tier1_staff):
         services.ticket_rate(ticket=ticket, by=ticket.customer, rating=1)
     ticket.refresh_from_db()
     assert (ticket.rating, ticket.rating_comment) == (4, "Quick")
+
+
+def test_closing_a_resolved_ticket_keeps_its_resolution_time(ticket, tier1_staff):
+    """Closed after resolution is still resolved: the time counts for SLA and it may be rated."""
+    services.ticket_set_status(ticket=ticket, status="resolved", by=tier1_staff)
+    ticket.refresh_from_db()
+    resolved_at = ticket.resolved_at
+    services.ticket_set_status(ticket=ticket, status="closed", by=ticket.customer)
+    ticket.refresh_from_db()
+    assert ticket.resolved_at == resolved_at
+    assert ticket.closed_at is not None
+    services.ticket_rate(ticket=ticket, by=ticket.customer, rating=5)
