@@ -121,7 +121,12 @@ class Priority(models.Model):
         max_length=20, blank=True, default="", validators=[validate_duration]
     )
     calendar = models.ForeignKey(
-        Calendar, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        # RESTRICT, not PROTECT: a calendar in use cannot go, but the whole service can.
+        Calendar,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
     )
     uptime = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     start_tier = models.PositiveSmallIntegerField(default=1)
@@ -172,7 +177,12 @@ class Tier(models.Model):
     scope = models.TextField(blank=True)
     contact = models.CharField(max_length=200, blank=True)
     calendar = models.ForeignKey(
-        Calendar, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        # RESTRICT, not PROTECT: a calendar in use cannot go, but the whole service can.
+        Calendar,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
     )
     pickup = models.CharField(max_length=20, blank=True, default="", validators=[validate_duration])
     on_call = models.BooleanField(default=False)

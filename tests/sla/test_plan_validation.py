@@ -1,4 +1,4 @@
-"""load_plan refuses a wrong file whole: every error names file, key path and line; nothing written."""
+"""load_plan refuses a wrong file whole: each error names file, key path and line."""
 
 import io
 
