@@ -5,7 +5,8 @@ from . import services
 
 @shared_task
 def send_notification(notification_id):
-    services.notification_send(notification_id=notification_id)
+    """Deliver one notification after its event committed; a no-op if it is already sent."""
+    return services.notification_send(notification_id=notification_id)
 
 
 @shared_task
