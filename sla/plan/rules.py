@@ -280,7 +280,7 @@ def check_rrule(text):
     if rule.upper().startswith("RRULE:"):
         rule = rule[6:]
     if "\n" in rule or "DTSTART" in rule.upper():
-        raise RuleError("give only the RRULE (no DTSTART): the window's start and date come apart")
+        raise RuleError("give only the RRULE part (no DTSTART): the time of day comes from `start`")
     parts = {}
     for part in rule.split(";"):
         name, _, value = part.partition("=")
@@ -296,10 +296,22 @@ def check_rrule(text):
         if name in parts:
             raise RuleError(f"{text!r}: drop {name}; the time of day comes from the window's start")
     try:
-        rrulestr(rule, dtstart=datetime(2026, 1, 1))
+        expand_rule(rule, datetime(2026, 1, 1))
     except (ValueError, TypeError, KeyError) as exc:
         raise RuleError(f"{text!r} is not a valid RRULE: {exc}") from None
     return rule
+
+
+def expand_rule(rule, dtstart):
+    """``rrulestr`` with a naive ``dtstart``; an UNTIL in UTC (``…Z``) is read as naive too.
+
+    dateutil refuses a UTC UNTIL with a naive start, though RFC 5545 writes UNTIL in UTC; for a
+    daily-or-slower window the few hours between UTC and local time do not matter here.
+    """
+    until = re.search(r"UNTIL=(\d{8}(?:T\d{6})?)Z", rule, flags=re.IGNORECASE)
+    if until:
+        rule = rule[: until.start()] + f"UNTIL={until[1]}" + rule[until.end() :]
+    return rrulestr(rule, dtstart=dtstart)
 
 
 def parse_slot(text):
@@ -336,7 +348,7 @@ def check_window_in_slot(*, slot, start, duration, timezone, rrule=None, on_date
     elif timezone == slot_zone:
         days = [today]
     else:
-        rule = rrulestr(check_rrule(rrule), dtstart=datetime(today.year, 1, 1))
+        rule = expand_rule(check_rrule(rrule), datetime(today.year, 1, 1))
         days = []
         for month in (1, 7):
             first = datetime(today.year, month, 1)

@@ -474,3 +474,35 @@ def test_same_slug_in_two_files(tmp_path):
         call_command("load_plan", str(first), str(second), stderr=stderr)
     assert f"{second}: service.slug: 'demo' is also the slug in {first}" in stderr.getvalue()
     assert not Service.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;BYDAY=SU;UNTIL=20261231T000000Z",
+        "RRULE:FREQ=MONTHLY;BYDAY=-1MO;COUNT=3",
+        "FREQ=MONTHLY;BYDAY=+3MO",
+    ],
+)
+def test_valid_rrules_are_accepted(rule):
+    """RFC 5545 rules as calendars write them (UTC UNTIL, RRULE: prefix, COUNT) are accepted."""
+    from sla.plan.rules import check_rrule
+
+    assert check_rrule(rule).startswith("FREQ=")
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        ("FREQ=HOURLY", "FREQ must be one of"),
+        ("FREQ=WEEKLY;BYHOUR=3", "drop BYHOUR"),
+        ("FREQ=WEEKLY;UNTIL=garbage", "is not a valid RRULE"),
+        ("DTSTART:20260101T000000\nRRULE:FREQ=DAILY", "no DTSTART"),
+    ],
+)
+def test_rrules_a_window_cannot_use(rule, fragment):
+    """Sub-daily rules, BYHOUR and an embedded DTSTART are refused with a reason."""
+    from sla.plan.rules import RuleError, check_rrule
+
+    with pytest.raises(RuleError, match=fragment):
+        check_rrule(rule)
