@@ -47,7 +47,9 @@ class Command(BaseCommand):
         admin = self._user("admin@example.com", is_staff=True, is_superuser=True)
         logins.append(("admin (superuser)", admin.email))
         for level in TIER_LEVELS:
-            staff = self._user(f"tier{level}@example.com", is_staff=True, first_name=f"Tier {level}")
+            staff = self._user(
+                f"tier{level}@example.com", is_staff=True, first_name=f"Tier {level}"
+            )
             staff.groups.add(Group.objects.get(name=tier_group_name(level)))
             logins.append((f"staff, {tier_group_name(level)}", staff.email))
         for service in services:
