@@ -4,7 +4,6 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth.models import Group
 
 from tests import factories
 
@@ -94,4 +93,4 @@ def ticket(customer, service, priority):
 
 @pytest.fixture
 def tier_groups(db):
-    return {level: Group.objects.get(name=f"Tier {level}") for level in (1, 2, 3)}
+    return {level: factories.tier_group(level) for level in (1, 2, 3)}

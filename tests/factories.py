@@ -1,5 +1,7 @@
 """factory_boy factories for the portal's models."""
 
+import importlib
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -45,7 +47,21 @@ class StaffFactory(UserFactory):
     @factory.post_generation
     def tier(obj, create, extracted, **kwargs):
         if extracted:
-            obj.groups.add(Group.objects.get(name=f"Tier {extracted}"))
+            obj.groups.add(tier_group(extracted))
+
+
+def tier_group(level):
+    """The tier's group, re-created by its data migration if a transactional test flushed it."""
+    group = Group.objects.filter(name=f"Tier {level}").first()
+    if group is None:
+        from django.apps import apps
+
+        for name in ("0002_tier_groups", "0003_tier_notification_retry"):
+            migration = importlib.import_module(f"tickets.migrations.{name}")
+            for operation in migration.Migration.operations:
+                operation.code(apps, None)
+        group = Group.objects.get(name=f"Tier {level}")
+    return group
 
 
 class ServiceFactory(factory.django.DjangoModelFactory):
