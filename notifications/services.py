@@ -15,6 +15,7 @@ never silently dropped).
 
 import enum
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
@@ -58,6 +59,44 @@ def notification_create(*, key, to, template, context, headers=None):
     if created:
         transaction.on_commit(partial(_enqueue_delivery, notification.pk), robust=True)
     return notification
+
+
+@dataclass(frozen=True)
+class OutboxEmail:
+    """An email already rendered (see ``rendering.render_email``), ready to be recorded."""
+
+    key: str
+    to: str
+    subject: str
+    body_text: str
+    body_html: str = ""
+    headers: dict = field(default_factory=dict)
+
+
+@transaction.atomic
+def notifications_create_many(*, emails, batch_size=1000):
+    """Record many emails in a few INSERTs; a key already in the outbox is left as it is.
+
+    For sweeps that notify thousands of people at once (escalations, maintenance notices): one
+    ``INSERT … ON CONFLICT DO NOTHING`` per ``batch_size`` rows instead of a query pair per
+    email, and one sweep task after commit instead of a task per email.
+    """
+    rows = [
+        Notification(
+            key=email.key,
+            to=email.to,
+            subject=" ".join(email.subject.split())[:255],
+            body_text=email.body_text,
+            body_html=email.body_html,
+            headers=email.headers,
+        )
+        for email in emails
+    ]
+    if not rows:
+        return 0
+    Notification.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
+    transaction.on_commit(_enqueue_sweep, robust=True)
+    return len(rows)
 
 
 def notification_send(*, notification_id, now=None):
@@ -135,6 +174,15 @@ def _enqueue_delivery(notification_id):
             notification_id,
             exc_info=True,
         )
+
+
+def _enqueue_sweep():
+    from .tasks import send_pending_notifications
+
+    try:
+        send_pending_notifications.delay()
+    except Exception:  # the broker is down; beat runs the sweep within a minute anyway
+        logger.warning("Could not enqueue the outbox sweep; beat will run it", exc_info=True)
 
 
 def _send_one(pk, *, due_by, now, connection):

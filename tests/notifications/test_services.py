@@ -255,3 +255,23 @@ def test_the_sweep_does_a_bounded_number_of_queries():
     assert _sweep_queries(10, batch_size=50, noise=0) == _sweep_queries(
         10, batch_size=50, noise=200
     )
+
+
+def test_create_many_records_each_key_once_and_enqueues_one_sweep(
+    django_capture_on_commit_callbacks,
+):
+    """Bulk recording skips keys already present, and asks for one sweep, not a task per row."""
+    from notifications.models import Notification
+    from notifications.services import OutboxEmail, notifications_create_many
+
+    emails = [
+        OutboxEmail(key=f"bulk:{i}", to=f"p{i}@example.com", subject="Hi\nthere", body_text="x")
+        for i in range(5)
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        notifications_create_many(emails=emails[:3])
+    with django_capture_on_commit_callbacks():
+        notifications_create_many(emails=emails)
+    assert Notification.objects.filter(key__startswith="bulk:").count() == 5
+    assert Notification.objects.get(key="bulk:0").subject == "Hi there"
+    assert len(callbacks) == 1
