@@ -122,6 +122,7 @@ def main():
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     setup_django()
     visitors = sessions_for_customers(100)
@@ -130,7 +131,9 @@ def main():
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "portal.wsgi",
+            "--config=gunicorn.conf.py",
             f"--workers={args.workers}",
+            f"--threads={args.threads}",
             f"--bind=127.0.0.1:{PORT}",
             "--log-level=warning",
         ],
@@ -150,6 +153,7 @@ def main():
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     result["gunicorn_workers"] = args.workers
+    result["gunicorn_threads"] = args.threads
     print(json.dumps(result, indent=2))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "load.json").write_text(json.dumps(result, indent=2))

@@ -1,0 +1,22 @@
+"""Production gunicorn settings: ``gunicorn portal.wsgi`` reads this file from the working folder.
+
+Threads let a worker render one request while another waits on PostgreSQL; the work is mostly
+short queries and template rendering, so a few threads per process use the cores better than
+more processes (each one holding its own connections and memory).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Recycle workers now and then so a slow leak in any library cannot grow without bound.
+max_requests = 5000
+max_requests_jitter = 500
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # None: off; "-" for stdout
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
