@@ -9,21 +9,7 @@ from decimal import Decimal
 import yaml
 
 from . import rules, sections
-from .spec import ALWAYS_OPEN
-
-SECTION_ORDER = (
-    "service",
-    "calendars",
-    "priorities",
-    "tiers",
-    "escalation",
-    "on_call",
-    "maintenance",
-    "routine_tasks",
-    "incidents",
-    "contracts",
-    "targets",
-)
+from .spec import ALWAYS_OPEN, SECTIONS
 
 
 def plain_number(value):
@@ -39,7 +25,7 @@ def service_export_tree(*, service):
     tree = _sla_tree(service)
     for section in sections.registered():
         tree.update(section.export(service=service))
-    return {key: tree[key] for key in SECTION_ORDER if key in tree}
+    return {key: tree[key] for key in SECTIONS if key in tree}
 
 
 def service_export_yaml(*, service):

@@ -10,6 +10,21 @@ from decimal import Decimal
 
 ALWAYS_OPEN = "24/7"
 
+# The top-level sections of a plan file, in the order a file (and an export) lists them.
+SECTIONS = (
+    "service",
+    "calendars",
+    "priorities",
+    "tiers",
+    "escalation",
+    "on_call",
+    "maintenance",
+    "routine_tasks",
+    "incidents",
+    "contracts",
+    "targets",
+)
+
 
 @dataclass(frozen=True)
 class ServiceSpec:

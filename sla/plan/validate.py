@@ -18,6 +18,7 @@ from .loader import LineDict, LineList, YamlProblem, load_yaml
 from .rules import RuleError
 from .spec import (
     ALWAYS_OPEN,
+    SECTIONS,
     CalendarSpec,
     ContractSpec,
     EscalationSpec,
@@ -259,19 +260,7 @@ class _Checker:
     # --- the plan ------------------------------------------------------------------------------
 
     def plan(self, tree):
-        allowed = (
-            "service",
-            "calendars",
-            "priorities",
-            "tiers",
-            "escalation",
-            "on_call",
-            "maintenance",
-            "routine_tasks",
-            "incidents",
-            "contracts",
-            "targets",
-        )
+        allowed = SECTIONS
         self.mapping(tree, (), tree.line, allowed, required=("service", "priorities", "tiers"))
         service = self.service(tree)
         calendars = self.calendars(tree, service.timezone)
