@@ -317,3 +317,93 @@ class ServiceTargets(models.Model):
         for name in ("uptime", "resolution_rate", "error_rate"):
             if getattr(self, name) is not None:
                 _rule(name, rules.parse_percent, getattr(self, name))
+
+
+class OnCallMember(models.Model):
+    """One engineer in a tier's weekly on-call rotation, in rotation order (``position``)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="on_call_members")
+    tier_level = models.PositiveSmallIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["service", "tier_level", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "tier_level", "user"], name="uniq_on_call_member"
+            )
+        ]
+        verbose_name = "on-call rotation member"
+
+    def __str__(self):
+        return f"{self.user} (Tier {self.tier_level}, #{self.position})"
+
+
+class OnCallOverride(models.Model):
+    """Someone else holds a layer of a tier's rotation for a while: a holiday, a swap."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="on_call_overrides")
+    tier_level = models.PositiveSmallIntegerField()
+    layer = models.CharField(max_length=40, default="primary")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["service", "tier_level", "starts_at"]
+        indexes = [
+            models.Index(fields=["service", "tier_level", "ends_at"], name="on_call_override_end")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="on_call_override_ends_after_start",
+            )
+        ]
+        verbose_name = "on-call override"
+
+    def __str__(self):
+        return f"{self.layer} of Tier {self.tier_level}: {self.user}"
+
+
+class ManagementContact(models.Model):
+    """Who holds a role of the service's management chain (``EscalationPolicy.management_chain``).
+
+    A role may have several contacts; each gets the role's notice. ``email`` is for people
+    without an account; with a user, the user's address is used.
+    """
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="management_contacts"
+    )
+    role = models.CharField(max_length=100, help_text="A role name of the management chain.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["service", "role", "id"]
+        verbose_name = "management contact"
+
+    def __str__(self):
+        return f"{self.role}: {self.address}"
+
+    def clean(self):
+        if not self.user_id and not self.email:
+            raise ValidationError("Choose a user or give an email address.")
+        if self.service_id:
+            policy = EscalationPolicy.objects.filter(service_id=self.service_id).first()
+            chain = list(policy.management_chain) if policy else []
+            if self.role not in chain:
+                raise ValidationError(
+                    {"role": f"the management chain is {', '.join(chain) or 'empty'}"}
+                )
+
+    @property
+    def address(self):
+        if self.user_id and self.user.email:
+            return self.user.email
+        return self.email

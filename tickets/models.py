@@ -40,6 +40,27 @@ class Ticket(models.Model):
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # --- SLA timers (rules in docs/sla.md; written only by tickets/timers.py) ---------------
+    # Whether the first response / the resolution came within target; null while running.
+    response_met = models.BooleanField(null=True, blank=True)
+    resolution_met = models.BooleanField(null=True, blank=True)
+    # When the "at risk" notice of each timer is due (warn_at of the timer's open time).
+    response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    # The resolution timer is stopped since then (a pause status, or resolved/closed).
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # Every stop of the resolution timer: [[start, end or null, status], ...] (ISO, UTC). The
+    # deadline is recomputed from these on a priority change or a resume.
+    sla_pauses = models.JSONField(default=list, blank=True)
+    # When the ticket entered its current tier, and when that tier must have picked it up.
+    tier_entered_at = models.DateTimeField(null=True, blank=True)
+    pickup_due_at = models.DateTimeField(null=True, blank=True)
+    # The nearest running deadline (response, resolution unless paused, pickup): the admin's
+    # "nearest deadline" sort.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    # The earliest instant at which the escalation sweep has something to do for this ticket
+    # (a warning, a breach, a pickup, a management notice); null: nothing pending.
+    next_sla_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -52,6 +73,15 @@ class Ticket(models.Model):
             models.Index(fields=["tier", "status", "-updated_at"], name="ticket_tier_status"),
             models.Index(fields=["response_due_at"], name="ticket_response_due"),
             models.Index(fields=["resolution_due_at"], name="ticket_resolution_due"),
+            models.Index(fields=["pickup_due_at"], name="ticket_pickup_due"),
+            models.Index(fields=["next_due_at"], name="ticket_next_due"),
+            # The sweep reads only rows with something due, through this small index: an idle
+            # sweep over a million tickets is one index probe.
+            models.Index(
+                fields=["next_sla_check_at"],
+                condition=models.Q(next_sla_check_at__isnull=False),
+                name="ticket_sla_check",
+            ),
         ]
 
     def __str__(self):
@@ -130,6 +160,7 @@ class TicketEvent(models.Model):
         PRIORITY = "priority", "Priority changed"
         ASSIGNED = "assigned", "Assignee changed"
         ESCALATED = "escalated", "Escalated"
+        SLA = "sla", "Service level"
         RATED = "rated", "Rated"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
@@ -147,3 +178,79 @@ class TicketEvent(models.Model):
 
     def __str__(self):
         return self.summary
+
+
+class TicketSlaStep(models.Model):
+    """One thing the escalation machinery did for a ticket: recorded first, acted on once.
+
+    The unique key is (ticket, timer, deadline, step): a deadline is its own version — when a
+    priority change or a resume moves it, the steps of the new deadline are new steps, while a
+    second sweep (or a concurrent one, or one catching up after beat was down) finds the steps
+    of the same deadline already recorded and does nothing. The row is written in the same
+    transaction as the escalation and its emails, so a crash leaves neither.
+    """
+
+    class Timer(models.TextChoices):
+        RESPONSE = "response", "First response"
+        RESOLUTION = "resolution", "Resolution"
+        PICKUP = "pickup", "Tier pickup"
+        MANUAL = "manual", "Manual"
+
+    class Step(models.TextChoices):
+        WARNED = "warned", "At risk"
+        BREACHED = "breached", "Breached"
+        ESCALATED = "escalated", "Escalated by staff"
+        MANAGEMENT_1 = "management_1", "Management role 1"
+        MANAGEMENT_2 = "management_2", "Management role 2"
+        MANAGEMENT_3 = "management_3", "Management role 3"
+        MANAGEMENT_4 = "management_4", "Management role 4"
+        MANAGEMENT_5 = "management_5", "Management role 5"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_steps")
+    timer = models.CharField(max_length=20, choices=Timer.choices)
+    due_at = models.DateTimeField()
+    step = models.CharField(max_length=20, choices=Step.choices)
+    # When the step fell due (the warn instant, the deadline, …); ``created_at`` is when it ran.
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "timer", "due_at", "step"], name="uniq_ticket_sla_step"
+            )
+        ]
+        verbose_name = "SLA step"
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.timer} {self.step}"
+
+
+class TimerOutcome(models.Model):
+    """How a timer ended, for reports: met or breached, and by how much open time."""
+
+    class Timer(models.TextChoices):
+        RESPONSE = "response", "First response"
+        RESOLUTION = "resolution", "Resolution"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timer_outcomes")
+    timer = models.CharField(max_length=20, choices=Timer.choices)
+    due_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    met = models.BooleanField()
+    # Open time on the timer's calendar from the deadline to the finish: negative = early.
+    delta = models.DurationField()
+    # What stopped it: a staff reply, resolved, closed.
+    ended_by = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["finished_at", "id"]
+        indexes = [models.Index(fields=["timer", "finished_at"], name="outcome_timer_finished")]
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.timer} {'met' if self.met else 'breached'}"

@@ -4,11 +4,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import TOP_TIER, staff_tier_level
+from accounts.roles import staff_tier_level
 from sla.models import Priority, Service, ServiceCustomer
 
-from . import emails
+from . import emails, timers
 from .attachments import attachment_fields, validate_uploads
+from .escalation import escalate_manually
 from .models import Attachment, Message, Ticket, TicketEvent
 
 Status = Ticket.Status
@@ -43,7 +44,7 @@ def ticket_create(*, customer, service, priority, subject, description, attachme
         raise ValidationError({"description": "Describe the problem."})
     uploads = validate_uploads(attachments)
     now = timezone.now()
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         service=service,
         customer=customer,
         priority=priority,
@@ -53,6 +54,8 @@ def ticket_create(*, customer, service, priority, subject, description, attachme
         created_at=now,
         updated_at=now,
     )
+    timers.start(ticket, now=now)
+    ticket.save(force_insert=True)
     _store_attachments(ticket, uploads, uploaded_by=customer)
     _event(ticket, customer, TicketEvent.Kind.CREATED, f"Ticket opened as {priority.code}")
     emails.ticket_received(ticket)
@@ -84,9 +87,12 @@ def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
     if internal:
         _event(ticket, author, TicketEvent.Kind.NOTE, "Internal note added")
     elif is_staff:
+        ctx = timers.Context.load(ticket)
         if ticket.first_response_at is None:
-            ticket.first_response_at = now
-            changed.append("first_response_at")
+            timers.first_response(ticket, now=now, ctx=ctx)
+        else:
+            timers.picked_up(ticket, ctx=ctx)
+        changed += timers.FIELDS
         if ticket.status == Status.NEW:
             ticket.status = Status.OPEN
             changed.append("status")
@@ -103,8 +109,12 @@ def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
                 {"from": ticket.status, "to": Status.OPEN},
             )
             _leave_status(ticket, changed, to=Status.OPEN)
+            previous = ticket.status
             ticket.status = Status.OPEN
             changed.append("status")
+            # Leaving a pause (or a resolution): the resolution timer resumes.
+            timers.status_changed(ticket, previous, now=now)
+            changed += timers.FIELDS
         _event(ticket, author, TicketEvent.Kind.REPLIED, "Customer replied")
         emails.customer_replied(message)
     ticket.save(update_fields=changed)
@@ -137,6 +147,8 @@ def ticket_set_status(*, ticket, status, by):
     elif status == Status.CLOSED:
         ticket.closed_at = now
         changed.append("closed_at")
+    timers.status_changed(ticket, previous, now=now)
+    changed += timers.FIELDS
     ticket.save(update_fields=changed)
     _event(
         ticket,
@@ -160,7 +172,9 @@ def ticket_set_priority(*, ticket, priority, by):
     previous = ticket.priority.code
     ticket.priority = priority
     ticket.updated_at = timezone.now()
-    ticket.save(update_fields=["priority", "updated_at"])
+    # New targets, recomputed from the ticket's creation (minus paused time).
+    timers.priority_changed(ticket)
+    ticket.save(update_fields=["priority", "updated_at", *timers.FIELDS])
     _event(
         ticket,
         by,
@@ -182,7 +196,9 @@ def ticket_assign(*, ticket, assignee, by):
         return ticket
     ticket.assignee = assignee
     ticket.updated_at = timezone.now()
-    ticket.save(update_fields=["assignee", "updated_at"])
+    if assignee is not None:
+        timers.picked_up(ticket)  # assigned in its tier: the pickup timer stops
+    ticket.save(update_fields=["assignee", "updated_at", *timers.FIELDS])
     who = assignee.get_username() if assignee else "nobody"
     _event(
         ticket,
@@ -200,25 +216,10 @@ def ticket_escalate(*, ticket, by, reason=""):
     ticket = _locked(ticket)
     if by is not None:
         _require_staff(by)
-    if ticket.tier >= TOP_TIER:
-        raise ValidationError(f"{ticket.number} is already at the top tier.")
     if not ticket.is_active:
         raise ValidationError(f"{ticket.number} is {ticket.get_status_display().lower()}.")
-    previous = ticket.tier
-    ticket.tier = previous + 1
-    ticket.updated_at = timezone.now()
-    ticket.save(update_fields=["tier", "updated_at"])
-    summary = f"Escalated from Tier {previous} to Tier {ticket.tier}"
-    if reason:
-        summary = f"{summary}: {reason}"
-    event = _event(
-        ticket,
-        by,
-        TicketEvent.Kind.ESCALATED,
-        summary[:300],
-        {"from": previous, "to": ticket.tier, "reason": reason},
-    )
-    emails.ticket_new_in_tier(ticket, escalation=event)
+    # The sweep's path: the new tier's pickup starts, its on-call people or members are told.
+    escalate_manually(ticket, by=by, reason=reason, now=timezone.now())
     return ticket
 
 
@@ -260,7 +261,9 @@ def _leave_status(ticket, changed, *, to):
 def _locked(ticket):
     """Re-read the ticket under a row lock so concurrent writers queue instead of clobbering."""
     return (
-        Ticket.objects.select_for_update().select_related("service", "priority").get(pk=ticket.pk)
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("service", "priority", "priority__calendar")
+        .get(pk=ticket.pk)
     )
 
 

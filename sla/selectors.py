@@ -1,0 +1,127 @@
+"""Reads of the SLA side: tiers, policies, on-call and management contacts, loaded per batch.
+
+``Rosters`` loads everything a sweep needs about a set of services in a fixed number of
+queries (whatever the number of tickets or services), so a batch of escalations costs the same
+whether it touches one service or fifty.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import F
+
+from accounts.roles import TIER_LEVELS, TOP_TIER, tier_group_name
+
+from .durations import parse_duration
+from .models import EscalationPolicy, ManagementContact, OnCallMember, OnCallOverride, Tier
+from .on_call import on_call_for
+
+DEFAULT_PAUSE_STATUSES = ("waiting_on_customer",)
+
+
+def pause_statuses(policy):
+    """Statuses that stop a service's resolution timer (the plan's, else waiting on customer)."""
+    if policy is None:
+        return set(DEFAULT_PAUSE_STATUSES)
+    return set(policy.pause_statuses or ())
+
+
+def management_interval(policy):
+    if policy is None or not policy.management_interval:
+        return None
+    return parse_duration(policy.management_interval)
+
+
+class Rosters:
+    """Tiers, policies, on-call rotations and tier members for some services, at one moment."""
+
+    def __init__(self, service_ids, *, at: datetime, management=False):
+        self.at = at
+        ids = set(service_ids)
+        self.tiers = {
+            (tier.service_id, tier.level): tier
+            for tier in Tier.objects.filter(service_id__in=ids).select_related(
+                "calendar", "service"
+            )
+        }
+        self.policies = {
+            policy.service_id: policy
+            for policy in EscalationPolicy.objects.filter(service_id__in=ids)
+        }
+        self._rotation = defaultdict(list)
+        for member in (
+            OnCallMember.objects.filter(service_id__in=ids)
+            .select_related("user")
+            .order_by("position", "id")
+        ):
+            if member.user.is_active and member.user.email:
+                self._rotation[(member.service_id, member.tier_level)].append(member.user)
+        self._overrides = defaultdict(list)
+        for override in OnCallOverride.objects.filter(
+            service_id__in=ids, starts_at__lte=at, ends_at__gt=at
+        ).select_related("user"):
+            self._overrides[(override.service_id, override.tier_level)].append(override)
+        self._members = defaultdict(list)
+        names = {tier_group_name(level): level for level in TIER_LEVELS}
+        for user in (
+            get_user_model()
+            .objects.filter(is_active=True, is_staff=True, groups__name__in=list(names))
+            .exclude(email="")
+            .annotate(group_name=F("groups__name"))
+            .order_by("pk")
+        ):
+            self._members[names[user.group_name]].append(user)
+        self._contacts = defaultdict(list)
+        if management:
+            for contact in ManagementContact.objects.filter(service_id__in=ids).select_related(
+                "user"
+            ):
+                if contact.address:
+                    self._contacts[(contact.service_id, contact.role)].append(contact.address)
+
+    def tier(self, service_id, level):
+        return self.tiers.get((service_id, level))
+
+    def top_tier(self, service_id):
+        """The highest tier of the service's plan (never above the staff groups' top)."""
+        levels = [level for (sid, level) in self.tiers if sid == service_id]
+        return min(max(levels), TOP_TIER) if levels else TOP_TIER
+
+    def policy(self, service_id):
+        return self.policies.get(service_id)
+
+    def on_call(self, service_id, level):
+        """``{layer: user}`` for an on-call tier now; empty when it has no rotation."""
+        policy = self.policy(service_id)
+        members = self._rotation.get((service_id, level), [])
+        overrides = self._overrides.get((service_id, level), [])
+        if not members and not overrides:
+            return {}
+        tier = self.tier(service_id, level)
+        zone = tier.service.timezone if tier is not None else "UTC"
+        return on_call_for(
+            members,
+            (policy.on_call_handoff if policy else "") or "mon 09:00",
+            zone,
+            self.at,
+            overrides,
+            (policy.on_call_layers if policy else None) or ("primary", "secondary"),
+        )
+
+    def recipients(self, service_id, level):
+        """Who hears of a ticket in this tier: its on-call people when the tier is on call (and
+        has a rotation), else every member of the tier's staff group."""
+        tier = self.tier(service_id, level)
+        if tier is not None and tier.on_call:
+            people = list(self.on_call(service_id, level).values())
+            if people:
+                unique = {user.pk: user for user in people}
+                return list(unique.values())
+        return list(self._members.get(level, []))
+
+    def management(self, service_id, role):
+        """Email addresses of the people holding ``role`` in the service's management chain."""
+        return sorted(set(self._contacts.get((service_id, role), [])))

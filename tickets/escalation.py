@@ -1,0 +1,263 @@
+"""Escalation: the sweep that warns and escalates lapsed tickets, and manual escalation.
+
+Exactly once, by construction (STYLE.md rules 4 and 5):
+
+1. The sweep reads due tickets through the partial index on ``next_sla_check_at``, a batch at
+   a time, ``FOR UPDATE SKIP LOCKED``: two workers never hold the same ticket, and neither
+   waits for the other.
+2. For each ticket it lists the steps that have fallen due (``timers.due_steps``: warn before
+   breach, management roles in order) and records them all in one ``INSERT … ON CONFLICT DO
+   NOTHING RETURNING``. Only the rows that statement actually inserted are acted on: a step
+   that an earlier sweep (or a racing one) recorded is skipped, whatever either one believed.
+3. The actions of a batch are bulk writes in the same transaction (tickets ``bulk_update``,
+   events ``bulk_create``, emails ``notifications_create_many``), so a worker that dies
+   half-way leaves nothing half-done: the transaction rolls back, steps and all, and the next
+   sweep does the batch again. The number of queries per batch is fixed; it does not grow
+   with the number of tickets in the batch or in the table.
+
+Manual escalation by staff goes through the same ``_escalate`` (with a ``manual`` step row
+recording who and why) so it resets the new tier's pickup and the next check the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications.services import notifications_create_many
+from sla.calendars import business_calendars
+from sla.selectors import Rosters
+
+from . import emails, timers
+from .models import Ticket, TicketEvent, TicketSlaStep
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+_TIMER_NAMES = {"response": "first response", "resolution": "resolution", "pickup": "pickup"}
+_UPDATED = ["tier", "tier_entered_at", "pickup_due_at", "updated_at", "next_due_at"]
+
+
+def escalate_lapsed_tickets(*, now=None, batch_size=BATCH_SIZE):
+    """Do every SLA step that has fallen due by ``now``; returns counts of what was done."""
+    now = now or timezone.now()
+    totals = Counter()
+    seen = set()
+    while True:
+        with transaction.atomic():
+            tickets = list(
+                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(next_sla_check_at__lte=now)
+                .select_related("service", "priority", "assignee", "customer")
+                .order_by("next_sla_check_at", "id")[:batch_size]
+            )
+            if not tickets or all(ticket.pk in seen for ticket in tickets):
+                break
+            seen.update(ticket.pk for ticket in tickets)
+            totals.update(_sweep_batch(tickets, now))
+        totals["batches"] += 1
+        if len(tickets) < batch_size:
+            break
+    if totals:
+        logger.info("SLA sweep: %s", dict(totals))
+    return dict(totals)
+
+
+def escalate_manually(ticket, *, by, reason, now):
+    """Staff escalate ``ticket`` (locked by the caller) to the next tier, saying why."""
+    batch = _Batch([ticket], now)
+    if ticket.tier >= batch.rosters.top_tier(ticket.service_id):
+        raise ValidationError(f"{ticket.number} is already at the top tier.")
+    step = TicketSlaStep.objects.create(
+        ticket=ticket,
+        timer=TicketSlaStep.Timer.MANUAL,
+        due_at=now,
+        step=TicketSlaStep.Step.ESCALATED,
+        at=now,
+        actor=by,
+        detail=reason[:300],
+    )
+    event = batch.escalate(ticket, actor=by, reason=reason, key=f"sla-step:{step.pk}")
+    timers.update_next(ticket, batch.ctx(ticket), after=None)
+    ticket.save(update_fields=[*_UPDATED, "next_sla_check_at"])
+    batch.flush()
+    return event
+
+
+class _Batch:
+    """What acting on a batch of tickets needs, loaded once, and the writes it collects."""
+
+    def __init__(self, tickets, now):
+        self.now = now
+        self.rosters = Rosters({t.service_id for t in tickets}, at=now, management=True)
+        calendar_ids = {t.priority.calendar_id for t in tickets}
+        calendar_ids |= {tier.calendar_id for tier in self.rosters.tiers.values()}
+        self.calendars = business_calendars(calendar_ids)
+        self.events = []
+        self.emails = []
+        self.counts = Counter()
+
+    def ctx(self, ticket):
+        return timers.Context(
+            self.calendars[ticket.priority.calendar_id], self.rosters.policy(ticket.service_id)
+        )
+
+    def tier_addresses(self, ticket):
+        return [user.email for user in self.rosters.recipients(ticket.service_id, ticket.tier)]
+
+    def event(self, ticket, kind, summary, data, actor=None):
+        event = TicketEvent(
+            ticket=ticket,
+            actor=actor,
+            kind=kind,
+            summary=summary[:300],
+            data=data,
+            created_at=self.now,
+        )
+        self.events.append(event)
+        return event
+
+    def escalate(self, ticket, *, actor, reason, key):
+        """Move the ticket up a tier (or, at the top, record the breach) and tell the tier."""
+        previous = ticket.tier
+        escalated = previous < self.rosters.top_tier(ticket.service_id)
+        if escalated:
+            ticket.tier = previous + 1
+            ticket.tier_entered_at = self.now
+            ticket.pickup_due_at = timers.pickup_due(
+                self.rosters.tier(ticket.service_id, ticket.tier), self.now, self.calendars
+            )
+            ticket.updated_at = self.now
+            summary = f"Escalated from Tier {previous} to Tier {ticket.tier}"
+            self.counts["escalated"] += 1
+        else:
+            summary = f"Service level breached at the top tier (Tier {previous})"
+            self.counts["breached_at_top"] += 1
+        if reason:
+            summary = f"{summary}: {reason}"
+        event = self.event(
+            ticket,
+            TicketEvent.Kind.ESCALATED if escalated else TicketEvent.Kind.SLA,
+            summary,
+            {"from": previous, "to": ticket.tier, "reason": reason, "automatic": actor is None},
+            actor=actor,
+        )
+        self.emails += emails.sla_escalated(
+            ticket,
+            key=key,
+            from_tier=previous,
+            reason=reason,
+            actor=actor,
+            escalated=escalated,
+            recipients=self.tier_addresses(ticket),
+        )
+        return event
+
+    def act(self, ticket, step, step_id):
+        key = f"sla-step:{step_id}"
+        name = _TIMER_NAMES[step.timer]
+        due = f"{step.due_at:%Y-%m-%d %H:%M} UTC"
+        data = {"timer": step.timer, "step": step.step, "due_at": step.due_at.isoformat()}
+        if step.step == "warned":
+            assignee = ticket.assignee
+            if assignee is not None and assignee.is_active and assignee.email:
+                recipients = [assignee.email]
+            else:
+                recipients = self.tier_addresses(ticket)
+            self.event(ticket, TicketEvent.Kind.SLA, f"At risk: {name} due {due}", data)
+            self.emails += emails.sla_at_risk(
+                ticket,
+                key=key,
+                timer=step.timer,
+                due_at=step.due_at,
+                now=self.now,
+                recipients=recipients,
+            )
+            self.counts["warned"] += 1
+        elif step.step == "breached":
+            if step.timer == "pickup":
+                reason = f"not picked up by Tier {ticket.tier} by {due}"
+            else:
+                reason = f"{name} deadline {due} lapsed"
+            self.escalate(ticket, actor=None, reason=reason, key=key)
+        else:
+            policy = self.rosters.policy(ticket.service_id)
+            role = timers.management_role(policy, step.step)
+            recipients = self.rosters.management(ticket.service_id, role)
+            told = ", ".join(recipients) if recipients else "nobody holds this role"
+            self.event(
+                ticket,
+                TicketEvent.Kind.SLA,
+                f"Resolution overdue: {role} notified ({told})",
+                {**data, "role": role, "to": recipients},
+            )
+            self.emails += emails.sla_management(
+                ticket, key=key, role=role, due_at=step.due_at, recipients=recipients
+            )
+            self.counts["management"] += 1
+
+    def flush(self):
+        if self.events:
+            TicketEvent.objects.bulk_create(self.events)
+        if self.emails:
+            notifications_create_many(emails=self.emails, batch_size=10_000)
+            self.counts["emails"] += len(self.emails)
+
+
+def _sweep_batch(tickets, now):
+    batch = _Batch(tickets, now)
+    due = {ticket.pk: timers.due_steps(ticket, batch.ctx(ticket), until=now) for ticket in tickets}
+    inserted = _record_steps(
+        [(ticket.pk, step) for ticket in tickets for step in due[ticket.pk]], now=now
+    )
+    for ticket in tickets:
+        for step in due[ticket.pk]:
+            step_id = inserted.get((ticket.pk, step.timer, step.step))
+            if step_id is not None:
+                batch.act(ticket, step, step_id)
+        timers.update_next(ticket, batch.ctx(ticket), after=now)
+    Ticket.objects.bulk_update(tickets, [*_UPDATED, "next_sla_check_at"])
+    batch.flush()
+    batch.counts["tickets"] += len(tickets)
+    return batch.counts
+
+
+def _record_steps(rows, *, now, chunk=2000):
+    """Insert step rows, skipping those already recorded; ``{(ticket, timer, step): id}`` of
+    the rows this call inserted (within one ticket's steps (timer, step) is unique)."""
+    inserted = {}
+    if not rows:
+        return inserted
+    table = connection.ops.quote_name(TicketSlaStep._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    created = adapt(now)
+    for offset in range(0, len(rows), chunk):
+        part = rows[offset : offset + chunk]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part))
+        params = []
+        for ticket_id, step in part:
+            params += [
+                ticket_id,
+                step.timer,
+                adapt(step.due_at),
+                step.step,
+                adapt(step.at),
+                "",
+                created,
+            ]
+        with connection.cursor() as cursor:
+            # Only the table name (from the model) and placeholders are formatted in; the
+            # values are parameters.
+            sql = (
+                f"INSERT INTO {table} (ticket_id, timer, due_at, step, at, detail, created_at) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT (ticket_id, timer, due_at, step) DO NOTHING "
+                "RETURNING id, ticket_id, timer, step"
+            )
+            cursor.execute(sql, params)
+            for step_id, ticket_id, timer, step in cursor.fetchall():
+                inserted[(ticket_id, timer, step)] = step_id
+    return inserted
