@@ -6,7 +6,18 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from sla.models import Priority, Service, ServiceCustomer, Tier
+from sla.models import (
+    Calendar,
+    EscalationPolicy,
+    Holiday,
+    ManagementContact,
+    OnCallMember,
+    OnCallOverride,
+    Priority,
+    Service,
+    ServiceCustomer,
+    Tier,
+)
 from tickets.models import Message, Ticket
 
 PASSWORD = "correct-horse-battery-staple"
@@ -118,3 +129,64 @@ class MessageFactory(factory.django.DjangoModelFactory):
     author = factory.LazyAttribute(lambda o: o.ticket.customer)
     body = "A message."
     internal = False
+
+
+class CalendarFactory(factory.django.DjangoModelFactory):
+    """Mon–Fri 09:00–18:00 in New York unless told otherwise."""
+
+    class Meta:
+        model = Calendar
+        django_get_or_create = ("service", "name")
+
+    service = factory.SubFactory(ServiceFactory)
+    name = factory.Sequence(lambda n: f"calendar-{n}")
+    timezone = "America/New_York"
+    hours = factory.LazyFunction(lambda: {"mon-fri": [["09:00", "18:00"]]})
+
+
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Holiday
+
+    calendar = factory.SubFactory(CalendarFactory)
+    name = "Holiday"
+
+
+class EscalationPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EscalationPolicy
+        django_get_or_create = ("service",)
+
+    service = factory.SubFactory(ServiceFactory)
+    warn_at = 75
+    management_chain = factory.LazyFunction(list)
+    pause_statuses = factory.LazyFunction(lambda: ["waiting_on_customer"])
+
+
+class OnCallMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OnCallMember
+
+    service = factory.SubFactory(ServiceFactory)
+    tier_level = 3
+    user = factory.SubFactory(StaffFactory, tier=3)
+    position = factory.Sequence(lambda n: n)
+
+
+class OnCallOverrideFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OnCallOverride
+
+    service = factory.SubFactory(ServiceFactory)
+    tier_level = 3
+    layer = "primary"
+    user = factory.SubFactory(StaffFactory, tier=3)
+
+
+class ManagementContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ManagementContact
+
+    service = factory.SubFactory(ServiceFactory)
+    role = "Tech Lead"
+    email = factory.Sequence(lambda n: f"manager{n}@example.com")
