@@ -4,6 +4,10 @@ Occurrences, per-occurrence exceptions and notices are built on these by the mai
 Rules are the plan's own (``sla.plan.rules``), so admin refuses what the loader refuses.
 """
 
+import secrets
+from datetime import date
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -124,6 +128,34 @@ class MaintenanceWindow(models.Model):
     def schedule(self):
         return self.rrule or f"once on {self.date}"
 
+    @property
+    def minutes(self):
+        return rules.duration_minutes(self.duration)
+
+    @property
+    def anchor(self):
+        """The rule's DTSTART date: 1 January of the year before the window was created.
+
+        The plan format has no DTSTART; like the loader's slot check, a rule starts on a
+        1 January. A year earlier, so the calendar can show the recent past.
+        """
+        created = self.created_at or timezone.now()
+        return date(created.year - 1, 1, 1)
+
+    def slots(self, range_start, range_end):
+        from .occurrences import expand
+
+        return expand(
+            rrule=self.rrule,
+            on_date=self.date,
+            start=self.start,
+            minutes=self.minutes,
+            tz_name=self.timezone,
+            anchor=self.anchor,
+            range_start=range_start,
+            range_end=range_end,
+        )
+
     def check_in_slot(self, slot):
         rules.check_window_in_slot(
             slot=slot,
@@ -188,3 +220,173 @@ class RoutineTask(models.Model):
                 raise ValidationError(
                     {"tier": f"tier {self.tier} is not one of the plan's tier levels"}
                 )
+
+
+class OccurrenceException(models.Model):
+    """One occurrence of a window cancelled or moved: an exception to its rule (or one-off)."""
+
+    window = models.ForeignKey(
+        MaintenanceWindow, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    # The occurrence as the rule (or the one-off's date) places it, in UTC: its name for good.
+    original_start = models.DateTimeField()
+    cancelled = models.BooleanField(default=False)
+    new_start = models.DateTimeField(null=True, blank=True)
+    new_end = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["original_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "original_start"], name="uniq_occurrence_exception"
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled=True)
+                | (Q(new_start__isnull=False) & Q(new_end__gt=models.F("new_start"))),
+                name="exception_cancels_or_moves",
+            ),
+        ]
+
+    def __str__(self):
+        what = "cancelled" if self.cancelled else f"moved to {self.new_start:%Y-%m-%d %H:%M} UTC"
+        return f"{self.window}: {self.original_start:%Y-%m-%d %H:%M} UTC {what}"
+
+
+def _token():
+    return secrets.token_urlsafe(24)
+
+
+class Subscription(models.Model):
+    """Someone who hears of a service's maintenance by email.
+
+    A customer of the service is subscribed by default (``user`` set, confirmed at once); anyone
+    else subscribes by email on the status page and is confirmed by clicking the emailed link.
+    """
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="maintenance_subscriptions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="maintenance_subscriptions",
+    )
+    # For an email subscription; a customer's notices go to the user's current address.
+    email = models.EmailField(blank=True)
+    token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "user"],
+                condition=Q(user__isnull=False),
+                name="uniq_subscription_user",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "email"],
+                condition=Q(user__isnull=True),
+                name="uniq_subscription_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(email=""), name="subscription_has_address"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user or self.email} → {self.service}"
+
+    @property
+    def address(self):
+        return self.user.email if self.user_id else self.email
+
+    @property
+    def active(self):
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class NoticeRound(models.Model):
+    """One email to every subscriber: a lead-time notice, an update, a cancellation, a digest.
+
+    ``key`` names it ("notice:<window>:<occurrence>:48h", "digest:<service>:2027Q1"), so two
+    sweeps create it once. Its recipients are worked through in batches by subscription id;
+    ``cursor`` is the last id done, committed with that batch's deliveries and outbox rows.
+    """
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", "Notice"
+        UPDATED = "updated", "Updated"
+        CANCELLED = "cancelled", "Cancelled"
+        DIGEST = "digest", "Quarterly calendar"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        DONE = "done", "Sent"
+        SKIPPED = "skipped", "Skipped (a later notice came due)"
+        STOPPED = "stopped", "Stopped (occurrence changed or started)"
+
+    key = models.CharField(max_length=200, unique=True)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="notice_rounds")
+    window = models.ForeignKey(
+        MaintenanceWindow,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notice_rounds",
+    )
+    occurrence_start = models.DateTimeField(
+        help_text="The occurrence's original start (UTC), or the digest's quarter start."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    lead = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The occurrence as announced (a move changes them before its "updated" round).
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    cursor = models.BigIntegerField(default=0)
+    recorded = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurrence_start", "-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="notice_round_pending",
+            ),
+            models.Index(fields=["window", "occurrence_start"], name="notice_round_occurrence"),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class NoticeDelivery(models.Model):
+    """One subscriber's email of one round: recorded once, whatever runs twice or crashes."""
+
+    round = models.ForeignKey(NoticeRound, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    notification_key = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "subscription"], name="uniq_notice_delivery")
+        ]
+        verbose_name_plural = "notice deliveries"
+
+    def __str__(self):
+        return self.notification_key
