@@ -5,11 +5,36 @@
 reaches it through the section registered in ``MaintenanceConfig.ready``.
 """
 
+import logging
+from functools import partial
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
 
+from notifications.rendering import absolute_url
+from notifications.services import notification_create
+from sla.models import ServiceCustomer
+from sla.plan import rules
 from sla.plan.apply import sync, upsert
+from sla.plan.rules import RuleError
 
-from .models import MaintenancePolicy, MaintenanceWindow, RoutineTask
+from . import emails
+from .models import (
+    MaintenancePolicy,
+    MaintenanceWindow,
+    NoticeRound,
+    OccurrenceException,
+    RoutineTask,
+    Subscription,
+)
+from .occurrences import occurrence_key, zone
+from .selectors import occurrence_get
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -144,3 +169,268 @@ def _window_tree(window):
     if window.impact:
         entry["impact"] = window.impact
     return entry
+
+
+# --- Occurrences: cancel, move ---------------------------------------------------------------
+
+
+@transaction.atomic
+def occurrence_cancel(*, window, starts_at, by, reason=""):
+    """Cancel one occurrence (named by its original start) of a recurring or one-off window.
+
+    Subscribers who were sent a notice of it get a cancellation email, once.
+    """
+    original_start = _original_start(window, starts_at)
+    exception = _exception_save(
+        window,
+        original_start,
+        {"cancelled": True, "new_start": None, "new_end": None, "reason": reason, "by": by},
+    )
+    _announce_change(window, original_start, NoticeRound.Kind.CANCELLED, None, None)
+    return exception
+
+
+@transaction.atomic
+def occurrence_move(*, window, starts_at, new_start, by, new_end=None, reason=""):
+    """Move one occurrence to ``new_start`` (aware); it keeps its length unless ``new_end``.
+
+    The plan's ``allowed`` slot applies as it does to the window. Subscribers already notified
+    get an "updated" email, once per move.
+    """
+    original_start = _original_start(window, starts_at)
+    occurrence = occurrence_get(window=window, original_start=original_start)
+    if occurrence.cancelled:
+        raise ValidationError("this occurrence is cancelled; it cannot be moved")
+    if new_end is None:
+        new_end = new_start + (occurrence.ends_at - occurrence.starts_at)
+    if new_end <= new_start:
+        raise ValidationError({"new_end": "the end must be after the start"})
+    _check_slot(window, new_start, new_end)
+    exception = _exception_save(
+        window,
+        original_start,
+        {
+            "cancelled": False,
+            "new_start": new_start,
+            "new_end": new_end,
+            "reason": reason,
+            "by": by,
+        },
+    )
+    _announce_change(window, original_start, NoticeRound.Kind.UPDATED, new_start, new_end)
+    return exception
+
+
+@transaction.atomic
+def occurrence_restore(*, window, starts_at):
+    """Undo a cancellation or move that no notice has gone out about (admin's "undo")."""
+    original_start = _original_start(window, starts_at)
+    OccurrenceException.objects.filter(window=window, original_start=original_start).delete()
+    transaction.on_commit(partial(banner_cache_clear, service_id=window.service_id))
+
+
+def _original_start(window, starts_at):
+    occurrence = occurrence_get(window=window, original_start=starts_at)
+    if occurrence is None:
+        # Named by where it was moved to: find the move.
+        exc = OccurrenceException.objects.filter(window=window, new_start=starts_at).first()
+        if exc is not None:
+            return exc.original_start
+        raise ValidationError(
+            f"{window} has no occurrence starting at {starts_at:%Y-%m-%d %H:%M} UTC"
+        )
+    return occurrence.original_start
+
+
+def _check_slot(window, new_start, new_end):
+    policy = MaintenancePolicy.objects.filter(service_id=window.service_id).first()
+    if not policy or not policy.allowed:
+        return
+    local = new_start.astimezone(zone(window.timezone))
+    minutes = int((new_end - new_start).total_seconds() // 60)
+    try:
+        rules.check_window_in_slot(
+            slot=policy.allowed,
+            start=local.time().replace(second=0, microsecond=0),
+            duration=f"{minutes}m",
+            timezone=window.timezone,
+            on_date=local.date(),
+            today=local.date(),
+        )
+    except RuleError as exc:
+        raise ValidationError({"new_start": exc.message}) from None
+
+
+def _exception_save(window, original_start, fields):
+    exception, created = OccurrenceException.objects.select_for_update().get_or_create(
+        window=window, original_start=original_start, defaults={**fields, "at": timezone.now()}
+    )
+    if not created:
+        for name, value in fields.items():
+            setattr(exception, name, value)
+        exception.at = timezone.now()
+        exception.full_clean(exclude=["window", "by"])
+        exception.save(update_fields=[*fields, "at"])
+    transaction.on_commit(partial(banner_cache_clear, service_id=window.service_id))
+    return exception
+
+
+def _announce_change(window, original_start, kind, new_start, new_end):
+    """Stop the occurrence's notice rounds still sending, and queue one change round for
+    the people they reached. Locks the rounds (waiting for a batch in flight to commit)."""
+    notices = list(
+        NoticeRound.objects.select_for_update()
+        .filter(window=window, occurrence_start=original_start, kind=NoticeRound.Kind.NOTICE)
+        .exclude(status=NoticeRound.Status.SKIPPED)
+        .order_by("pk")
+    )
+    for notice in notices:
+        if notice.status == NoticeRound.Status.PENDING:
+            notice.status = NoticeRound.Status.STOPPED
+            notice.finished_at = timezone.now()
+            notice.save(update_fields=["status", "finished_at"])
+    if not any(notice.recorded for notice in notices):
+        return None
+    version = new_start.strftime("%Y%m%dT%H%M%SZ") if new_start else ""
+    key = notice_round_key(window.pk, original_start, kind, version)
+    NoticeRound.objects.bulk_create(
+        [
+            NoticeRound(
+                key=key,
+                service_id=window.service_id,
+                window=window,
+                occurrence_start=original_start,
+                kind=kind,
+                lead=version,
+                starts_at=new_start,
+                ends_at=new_end,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(_enqueue_notices, robust=True)
+    return key
+
+
+def notice_round_key(window_id, original_start, kind, lead):
+    return f"{kind}:{occurrence_key(window_id, original_start)}:{lead}"
+
+
+def _enqueue_notices():
+    from .tasks import send_maintenance_notices
+
+    try:
+        send_maintenance_notices.delay()
+    except Exception:  # the broker is down: beat runs the sweep within a minute
+        logger.warning("Could not enqueue the maintenance notices; beat will run them")
+
+
+def banner_cache_clear(*, service_id):
+    cache.delete(banner_cache_key(service_id))
+
+
+def banner_cache_key(service_id):
+    return f"maintenance:banner:{service_id}"
+
+
+# --- Subscriptions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_ensure_for_customer(*, service, customer):
+    """Subscribe a customer of ``service`` to its notices, unless they unsubscribed before."""
+    subscription, _ = Subscription.objects.get_or_create(
+        service=service,
+        user=customer,
+        defaults={"confirmed_at": timezone.now()},
+    )
+    return subscription
+
+
+def subscriptions_sync_members(*, service_id, batch_size=5000):
+    """Subscribe the service's customers who have no subscription row yet (on by default).
+
+    Customers added by ``tickets.services.customer_add_service`` are subscribed there; this
+    covers memberships made any other way (admin inline, imports). One query when none is new.
+    """
+    has_row = Subscription.objects.filter(service_id=service_id, user_id=OuterRef("customer_id"))
+    missing = (
+        ServiceCustomer.objects.filter(service_id=service_id)
+        .exclude(Exists(has_row))
+        .values_list("customer_id", flat=True)
+    )
+    now = timezone.now()
+    created = 0
+    while True:
+        ids = list(missing[:batch_size])
+        if not ids:
+            return created
+        Subscription.objects.bulk_create(
+            [Subscription(service_id=service_id, user_id=pk, confirmed_at=now) for pk in ids],
+            ignore_conflicts=True,
+        )
+        created += len(ids)
+        if len(ids) < batch_size:
+            return created
+
+
+@transaction.atomic
+def subscription_request(*, service, email):
+    """Start a double opt-in: record the address and email it a signed confirmation link.
+
+    Says nothing about whether the address was subscribed already (no address probing); an
+    active subscription is left as it is and gets no mail.
+    """
+    email = email.strip().lower()
+    subscription, _ = Subscription.objects.select_for_update().get_or_create(
+        service=service, user=None, email=email
+    )
+    if subscription.active:
+        return subscription
+    confirm_url = absolute_url(
+        reverse("maintenance:subscription_confirm", args=[emails.confirm_token(subscription)])
+    )
+    # One confirmation a day per address, however often the form is sent.
+    notification_create(
+        key=f"maint:confirm:{subscription.pk}:{timezone.now():%Y%m%d}",
+        to=email,
+        template="maintenance/confirm",
+        context={"service": service, "confirm_url": confirm_url},
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_confirm(*, token):
+    """Confirm a subscription from its emailed link; raises ``signing.BadSignature`` if forged."""
+    subscription = Subscription.objects.select_for_update().get(
+        token=emails.confirm_token_read(token)
+    )
+    now = timezone.now()
+    if subscription.confirmed_at is None or subscription.unsubscribed_at is not None:
+        subscription.confirmed_at = now
+        subscription.unsubscribed_at = None
+        subscription.save(update_fields=["confirmed_at", "unsubscribed_at"])
+    return subscription
+
+
+@transaction.atomic
+def subscription_unsubscribe(*, token):
+    """One-click unsubscribe from a signed link; raises ``signing.BadSignature`` if forged."""
+    subscription = Subscription.objects.select_for_update().get(
+        token=emails.unsubscribe_token_read(token)
+    )
+    if subscription.unsubscribed_at is None:
+        subscription.unsubscribed_at = timezone.now()
+        subscription.save(update_fields=["unsubscribed_at"])
+    return subscription
+
+
+@transaction.atomic
+def subscription_set(*, service, user, subscribed):
+    """A customer turns a service's notices on or off from the portal."""
+    subscription = subscription_ensure_for_customer(service=service, customer=user)
+    subscription.unsubscribed_at = None if subscribed else timezone.now()
+    subscription.confirmed_at = subscription.confirmed_at or timezone.now()
+    subscription.save(update_fields=["unsubscribed_at", "confirmed_at"])
+    return subscription

@@ -26,8 +26,11 @@ CUSTOMER_TRANSITIONS = {
 @transaction.atomic
 def customer_add_service(*, customer, service):
     """Let ``customer`` file tickets for ``service`` (and hear of its maintenance)."""
+    from maintenance.services import subscription_ensure_for_customer
+
     service = _service(service)
     membership, _ = ServiceCustomer.objects.get_or_create(service=service, customer=customer)
+    subscription_ensure_for_customer(service=service, customer=customer)
     return membership
 
 

@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_pending_notifications",
         "schedule": 60.0,
     },
+    "send-maintenance-notices": {
+        "task": "maintenance.tasks.send_maintenance_notices",
+        "schedule": 60.0,
+    },
     "escalate-lapsed-tickets": {
         "task": "sla.tasks.escalate_lapsed_tickets",
         "schedule": 60.0,
