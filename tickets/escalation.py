@@ -99,6 +99,7 @@ class _Batch:
         self.calendars = business_calendars(calendar_ids)
         self.events = []
         self.emails = []
+        self.stamps = {}  # each SLA email template rendered once per batch (tickets/emails.py)
         self.counts = Counter()
 
     def ctx(self, ticket):
@@ -154,6 +155,7 @@ class _Batch:
             actor=actor,
             escalated=escalated,
             recipients=self.tier_addresses(ticket),
+            stamps=self.stamps,
         )
         return event
 
@@ -176,6 +178,7 @@ class _Batch:
                 due_at=step.due_at,
                 now=self.now,
                 recipients=recipients,
+                stamps=self.stamps,
             )
             self.counts["warned"] += 1
         elif step.step == "breached":
@@ -196,7 +199,12 @@ class _Batch:
                 {**data, "role": role, "to": recipients},
             )
             self.emails += emails.sla_management(
-                ticket, key=key, role=role, due_at=step.due_at, recipients=recipients
+                ticket,
+                key=key,
+                role=role,
+                due_at=step.due_at,
+                recipients=recipients,
+                stamps=self.stamps,
             )
             self.counts["management"] += 1
 
@@ -220,10 +228,38 @@ def _sweep_batch(tickets, now):
             if step_id is not None:
                 batch.act(ticket, step, step_id)
         timers.update_next(ticket, batch.ctx(ticket), after=now)
-    Ticket.objects.bulk_update(tickets, [*_UPDATED, "next_sla_check_at"])
+    _update_tickets(tickets)
     batch.flush()
     batch.counts["tickets"] += len(tickets)
     return batch.counts
+
+
+def _update_tickets(tickets):
+    """Write the sweep's columns of every ticket of the batch in one ``UPDATE … FROM VALUES``.
+
+    ``bulk_update`` builds a ``CASE WHEN`` per field and row, which costs more Python time than
+    the whole rest of a 500-ticket batch.
+    """
+    fields = ["id", *_UPDATED, "next_sla_check_at"]
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor == "postgresql":
+        casts = ["::bigint", "::smallint"] + ["::timestamptz"] * (len(fields) - 2)
+    else:
+        casts = [""] * len(fields)
+    row = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    params = []
+    for ticket in tickets:
+        params += [ticket.pk, ticket.tier]
+        params += [adapt(getattr(ticket, name)) for name in fields[2:]]
+    assignments = ", ".join(f"{name} = v.{name}" for name in fields[1:])
+    values = ", ".join([row] * len(tickets))
+    sql = (
+        f"WITH v({', '.join(fields)}) AS (VALUES {values}) "  # noqa: S608 (names from the model)
+        f"UPDATE {table} SET {assignments} FROM v WHERE {table}.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _record_steps(rows, *, now, chunk=2000):
