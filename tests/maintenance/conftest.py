@@ -82,3 +82,14 @@ def customer_of(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def recording_backend(settings):
+    """The outbox tests' mail server that counts each accepted message by subject."""
+    from tests.notifications.backends import RecordingBackend
+
+    RecordingBackend.reset()
+    settings.EMAIL_BACKEND = "tests.notifications.backends.RecordingBackend"
+    yield RecordingBackend
+    RecordingBackend.reset()

@@ -16,7 +16,6 @@ from notifications.models import Notification
 from notifications.services import notifications_send_due
 from tests.maintenance.conftest import SUNDAY, make_policy, make_window, subscribe_customers
 from tests.notifications.backends import WorkerKilled
-from tests.notifications.conftest import recording_backend  # noqa: F401 (fixture)
 from tests.notifications.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
