@@ -5,6 +5,7 @@ current tier is at most N, so an out-of-scope ticket "doesn't exist" for them in
 """
 
 import re
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,13 +15,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from accounts.roles import TIER_LEVELS, TOP_TIER, staff_tier_level, tier_group_name
 from sla.models import Priority
 
-from .models import Attachment, Message, Ticket, TicketEvent
+from .models import Attachment, Message, Ticket, TicketEvent, TicketSlaStep, TimerOutcome
 from .paging import EstimatedCountPaginator
 from .selectors import tickets_for_staff
 from .services import (
@@ -102,6 +105,72 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
+def sla_state(ticket, now):
+    """``(state, label)`` of a ticket's running timers, from its own columns (no query).
+
+    breached: a running deadline has passed · at risk: past a warning instant · paused: the
+    resolution timer is stopped · on track · met / missed: both timers have ended.
+    """
+    if not ticket.is_active:
+        ended = [ticket.response_met, ticket.resolution_met]
+        if False in ended:
+            return "breached", "missed"
+        if True in ended:
+            return "met", "met"
+        return "none", "—"
+    running = [(ticket.response_due_at, ticket.response_warn_at)]
+    if ticket.paused_at is None:
+        running.append((ticket.resolution_due_at, ticket.resolution_warn_at))
+    running = [(due, warn) for due, warn in running if due is not None]
+    if any(due <= now for due, _ in running):
+        due = min(due for due, _ in running)
+        return "breached", f"breached {timesince(due, now, depth=1)} ago"
+    if running:
+        due = min(due for due, _ in running)
+        left = timesince(now, due, depth=1)
+        if any(warn is not None and warn <= now for _, warn in running):
+            return "at-risk", f"at risk: {left} left"
+        if ticket.paused_at is not None:
+            return "paused", f"paused; {left} left on response"
+        return "on-track", f"{left} left"
+    if ticket.paused_at is not None:
+        return "paused", "paused"
+    return "none", "—"
+
+
+class SlaFilter(admin.SimpleListFilter):
+    """Breached, at risk, due within the hour: read from the indexed deadline columns."""
+
+    title = "service level"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("breached", "Breached"),
+            ("at_risk", "At risk"),
+            ("next_hour", "Due in the next hour"),
+            ("paused", "Paused"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        running = queryset.exclude(status__in=[Status.RESOLVED, Status.CLOSED])
+        if self.value() == "breached":
+            return running.filter(
+                Q(response_due_at__lte=now) | Q(resolution_due_at__lte=now, paused_at__isnull=True)
+            )
+        if self.value() == "at_risk":
+            return running.filter(
+                Q(response_warn_at__lte=now, response_due_at__gt=now)
+                | Q(resolution_warn_at__lte=now, resolution_due_at__gt=now, paused_at__isnull=True)
+            )
+        if self.value() == "next_hour":
+            return running.filter(next_due_at__gt=now, next_due_at__lte=now + timedelta(hours=1))
+        if self.value() == "paused":
+            return running.filter(paused_at__isnull=False)
+        return queryset
+
+
 class TicketAdminForm(forms.ModelForm):
     """Status, priority and assignee, plus the things staff do that are not fields of a ticket."""
 
@@ -175,11 +244,12 @@ class TicketAdmin(admin.ModelAdmin):
         "assignee",
         "customer_display",
         "age",
+        "sla_countdown",
         "response_due_at",
         "resolution_due_at",
     ]
     list_display_links = ["number_display", "subject"]
-    list_filter = ["service", PriorityCodeFilter, "status", TierFilter, AssigneeFilter]
+    list_filter = ["service", SlaFilter, PriorityCodeFilter, "status", TierFilter, AssigneeFilter]
     list_select_related = ["service", "priority", "customer", "assignee"]
     list_per_page = 50
     # On a million tickets an exact COUNT(*) costs more than the page; above 20,000 rows the
@@ -205,6 +275,11 @@ class TicketAdmin(admin.ModelAdmin):
         "first_response_at",
         "response_due_at",
         "resolution_due_at",
+        "response_met",
+        "resolution_met",
+        "paused_at",
+        "tier_entered_at",
+        "pickup_due_at",
         "resolved_at",
         "closed_at",
         "rating",
@@ -257,6 +332,12 @@ class TicketAdmin(admin.ModelAdmin):
     def age(self, obj):
         return timesince(obj.created_at, depth=1)
 
+    @admin.display(description="SLA", ordering="next_due_at")
+    def sla_countdown(self, obj):
+        """The nearest running deadline, coloured by state; sorting by it is nearest first."""
+        state, label = sla_state(obj, timezone.now())
+        return format_html('<span class="sla sla-{}">{}</span>', state, label)
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         number = _NUMBER.fullmatch(term)
@@ -285,6 +366,8 @@ class TicketAdmin(admin.ModelAdmin):
                         ("created_at", "updated_at"),
                         ("first_response_at", "response_due_at"),
                         ("resolved_at", "resolution_due_at"),
+                        ("response_met", "resolution_met"),
+                        ("paused_at", "tier_entered_at", "pickup_due_at"),
                         "closed_at",
                     ]
                 },
@@ -320,7 +403,46 @@ class TicketAdmin(admin.ModelAdmin):
                 .select_related("actor")
                 .order_by("created_at", "id")
             ),
+            "sla": self._sla_timeline(ticket),
         }
+
+    def _sla_timeline(self, ticket):
+        """Timers, pauses, steps and outcomes in time order (two queries, however many)."""
+        now = timezone.now()
+        state, label = sla_state(ticket, now)
+        entries = []
+        for start, end, *status in ticket.sla_pauses or ():
+            reason = Status(status[0]).label if status and status[0] in Status.values else ""
+            entries.append(
+                {
+                    "at": datetime.fromisoformat(start),
+                    "what": f"Resolution timer paused ({reason})",
+                    "detail": f"until {end}" if end else "still paused",
+                }
+            )
+        for step in TicketSlaStep.objects.filter(ticket=ticket).select_related("actor"):
+            entries.append(
+                {
+                    "at": step.at,
+                    "what": f"{step.get_timer_display()}: {step.get_step_display()}",
+                    "detail": step.detail
+                    or (f"due {step.due_at:%Y-%m-%d %H:%M} UTC" if step.timer != "manual" else ""),
+                    "who": step.actor,
+                }
+            )
+        for outcome in TimerOutcome.objects.filter(ticket=ticket):
+            verdict = "met" if outcome.met else "breached"
+            entries.append(
+                {
+                    "at": outcome.finished_at,
+                    "what": f"{outcome.get_timer_display()} {verdict} ({outcome.ended_by})",
+                    "detail": f"due {outcome.due_at:%Y-%m-%d %H:%M} UTC, "
+                    f"{'late' if outcome.delta > timedelta(0) else 'early'} by "
+                    f"{abs(outcome.delta)} of open time",
+                }
+            )
+        entries.sort(key=lambda entry: entry["at"])
+        return {"state": state, "label": label, "entries": entries}
 
     def save_model(self, request, obj, form, change):
         """Route each change through its service; nothing about a ticket is saved raw."""

@@ -487,3 +487,41 @@ def test_message_and_event_lists_are_read_only_and_scoped(client, tier1_staff, m
     assert response.status_code == 200
     assert not response.context["has_change_permission"]
     assert Message.objects.count() == 2
+
+
+# --- service level ---------------------------------------------------------------------------
+
+
+def test_sla_column_filters_and_sort_by_nearest_deadline(client, tier1_staff, make_ticket):
+    """The SLA column is coloured by state; "breached", "at risk" and "due in the next hour"
+    filter on the deadline columns; sorting by it puts the nearest deadline first."""
+    now = timezone.now()
+    hour = timezone.timedelta(hours=1)
+    breached = make_ticket(response_due_at=now - hour, next_due_at=now - hour)
+    at_risk = make_ticket(
+        response_due_at=now + hour / 2, response_warn_at=now - hour, next_due_at=now + hour / 2
+    )
+    on_track = make_ticket(response_due_at=now + 5 * hour, next_due_at=now + 5 * hour)
+    client.force_login(tier1_staff)
+    page = client.get(CHANGELIST).content.decode()
+    for css in ["sla-breached", "sla-at-risk", "sla-on-track"]:
+        assert css in page
+    assert listed(client.get(CHANGELIST, {"sla": "breached"})) == {breached.pk}
+    assert listed(client.get(CHANGELIST, {"sla": "at_risk"})) == {at_risk.pk}
+    assert listed(client.get(CHANGELIST, {"sla": "next_hour"})) == {at_risk.pk}
+    order = client.get(CHANGELIST, {"o": "10"}).context["cl"].result_list
+    assert [t.pk for t in order] == [breached.pk, at_risk.pk, on_track.pk]
+
+
+def test_change_page_shows_the_sla_timeline(client, tier1_staff, customer, service, priority):
+    """Timers, pauses and escalations appear on the ticket page."""
+    ticket = services.ticket_create(
+        customer=customer, service=service, priority=priority, subject="S", description="D"
+    )
+    services.ticket_set_status(ticket=ticket, status="waiting_on_customer", by=tier1_staff)
+    services.ticket_escalate(ticket=ticket, by=tier1_staff, reason="Needs Tier 2")
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(change_url(ticket)).content.decode()
+    assert "Service level" in page
+    assert "Resolution timer paused (Waiting on customer)" in page
+    assert "Manual: Escalated by staff" in page and "Needs Tier 2" in page
