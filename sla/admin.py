@@ -2,17 +2,23 @@
 
 import io
 import zipfile
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from .models import (
     Calendar,
     EscalationPolicy,
     Holiday,
     IncidentPolicy,
+    ManagementContact,
+    OnCallMember,
+    OnCallOverride,
     Priority,
     Service,
     ServiceCustomer,
@@ -20,8 +26,10 @@ from .models import (
     SupportContract,
     Tier,
 )
+from .on_call import rotation_start
 from .plan import rules
 from .plan.export import service_export_yaml
+from .selectors import Rosters
 
 
 class ServiceCustomerInline(admin.TabularInline):
@@ -38,6 +46,33 @@ class EscalationPolicyInline(admin.StackedInline):
     can_delete = False
     max_num = 1
     extra = 0
+
+
+class OnCallMemberInline(admin.TabularInline):
+    """The weekly rotation of each on-call tier, in order: week w's layer i is member w+i."""
+
+    model = OnCallMember
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["tier_level", "position", "user"]
+
+
+class OnCallOverrideInline(admin.TabularInline):
+    """Holidays and swaps: someone else holds a layer for a while."""
+
+    model = OnCallOverride
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["tier_level", "layer", "user", "starts_at", "ends_at", "reason"]
+
+
+class ManagementContactInline(admin.TabularInline):
+    """Who holds each role of the management chain (a user, or an address)."""
+
+    model = ManagementContact
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["role", "user", "email"]
 
 
 @admin.action(description="Export plan (YAML; a zip for several services)")
@@ -63,9 +98,42 @@ def export_plan(modeladmin, request, queryset):
 class ServiceAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "timezone", "contact", "updated_at"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["created_at", "updated_at"]
-    inlines = [EscalationPolicyInline, ServiceCustomerInline]
+    readonly_fields = ["created_at", "updated_at", "on_call_now"]
+    inlines = [
+        EscalationPolicyInline,
+        OnCallMemberInline,
+        OnCallOverrideInline,
+        ManagementContactInline,
+        ServiceCustomerInline,
+    ]
     actions = [export_plan]
+
+    @admin.display(description="on call now")
+    def on_call_now(self, obj):
+        """Each on-call tier's current holders of each layer, and when the rotation hands off."""
+        if obj is None or obj.pk is None:
+            return "—"
+        now = timezone.now()
+        rosters = Rosters([obj.pk], at=now)
+        policy = rosters.policy(obj.pk)
+        handoff = (policy.on_call_handoff if policy else "") or "mon 09:00"
+        _, began = rotation_start(handoff, obj.timezone, now)
+        rows = []
+        for (service_id, level), tier in sorted(rosters.tiers.items()):
+            if not tier.on_call:
+                continue
+            people = rosters.on_call(service_id, level)
+            holders = ", ".join(f"{layer}: {user.get_username()}" for layer, user in people.items())
+            rows.append((level, holders or "nobody in the rotation yet"))
+        if not rows:
+            return "No tier of this service is on call."
+        return format_html(
+            "{}<br>Rotation began {} ({}); next handoff {}.",
+            format_html_join(format_html("<br>"), "Tier {}: {}", rows),
+            began.astimezone(timezone.get_current_timezone()).strftime("%a %d %b %H:%M"),
+            handoff,
+            (began + timedelta(days=7)).strftime("%a %d %b %H:%M UTC"),
+        )
 
 
 class HolidayInline(admin.TabularInline):

@@ -85,3 +85,23 @@ def test_a_handoff_in_the_spring_forward_gap_moves_to_the_first_valid_minute():
     """Sunday 02:30 does not exist on 8 March 2026 in New York: the handoff is at 03:00 EDT."""
     _, began = rotation_start("sun 02:30", NY, ny(2026, 3, 8, 12, 0))
     assert began == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_admin_shows_the_rotation_and_who_is_on_call_now(admin_client):
+    """The service page lists each on-call tier's current primary and secondary."""
+    from django.urls import reverse
+
+    from tests import factories
+
+    service = factories.ServiceFactory()
+    factories.TierFactory(service=service, level=3, name="SRE", on_call=True)
+    factories.EscalationPolicyFactory(service=service, on_call_handoff="mon 09:00")
+    for position, name in enumerate(["ann", "bob"]):
+        user = factories.StaffFactory(username=f"{name}@example.com", email=f"{name}@example.com")
+        factories.OnCallMemberFactory(service=service, tier_level=3, user=user, position=position)
+    page = admin_client.get(reverse("admin:sla_service_change", args=[service.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Tier 3: primary:" in text and "secondary:" in text
+    assert "ann@example.com" in text and "bob@example.com" in text
