@@ -32,7 +32,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.rendering import absolute_url
-from notifications.services import OutboxEmail, notifications_create_many
+from notifications.services import (
+    OutboxEmail,
+    notification_body_create,
+    notifications_create_many,
+)
 
 from . import emails
 from .models import NoticeDelivery, NoticeRound
@@ -225,6 +229,16 @@ def _record(rnd, recipients, rendered, now):
         return 0
     url_template = absolute_url(reverse("maintenance:unsubscribe", args=["TOKEN"]))
     signer = emails.unsubscribe_signer()
+    placeholder = emails.UNSUBSCRIBE_PLACEHOLDER
+    # The content once per batch; each outbox row carries only its recipient and link.
+    body = notification_body_create(
+        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
+    )
+    headers = {
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the link.
+        "List-Unsubscribe": f"<{placeholder}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
     deliveries, outbox = [], []
     for pk, address, token in recipients:
         key = f"maint:{rnd.key}:{pk}"
@@ -237,13 +251,9 @@ def _record(rnd, recipients, rendered, now):
                 key=key,
                 to=address,
                 subject=rendered.subject,
-                body_text=rendered.text.replace(emails.UNSUBSCRIBE_PLACEHOLDER, url),
-                body_html=rendered.html.replace(emails.UNSUBSCRIBE_PLACEHOLDER, url),
-                headers={
-                    # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" here.
-                    "List-Unsubscribe": f"<{url}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
+                headers=headers,
+                body=body,
+                substitutions={placeholder: url},
             )
         )
     NoticeDelivery.objects.bulk_create(deliveries, batch_size=5000, ignore_conflicts=True)

@@ -4,6 +4,22 @@ from django.db import models
 from django.utils import timezone
 
 
+class NotificationBody(models.Model):
+    """Content rendered once and shared by many outbox rows (a notice to 100,000 people).
+
+    Each row keeps its own recipient, headers and ``substitutions`` (placeholder → text, e.g.
+    its unsubscribe link), applied to this content when the row is delivered.
+    """
+
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.subject
+
+
 class Notification(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -18,6 +34,11 @@ class Notification(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # Bulk rows: the shared content and this recipient's placeholders (body_text stays empty).
+    body = models.ForeignKey(
+        NotificationBody, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    substitutions = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -29,12 +50,34 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # The sweep reads only pending rows that are due, oldest first.
+            # (next_attempt_at, id): the sweep's ORDER BY … LIMIT reads the index in order; on
+            # next_attempt_at alone, 100,000 rows due at the same moment were sorted per group.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 condition=models.Q(status="pending"),
-                name="notification_pending_due",
+                name="notification_pending_due_id",
             ),
         ]
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+    def content(self):
+        """(subject, text, html, headers) as this recipient gets them."""
+        if self.body_id is None:
+            return self.subject, self.body_text, self.body_html, self.headers or {}
+        return (
+            self.body.subject,
+            _substitute(self.body.body_text, self.substitutions),
+            _substitute(self.body.body_html, self.substitutions),
+            {
+                name: _substitute(value, self.substitutions)
+                for name, value in (self.headers or {}).items()
+            },
+        )
+
+
+def _substitute(text, substitutions):
+    for placeholder, value in (substitutions or {}).items():
+        text = text.replace(placeholder, value)
+    return text

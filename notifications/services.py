@@ -27,18 +27,23 @@ transaction; one that cannot reach the mail server at all ends the sweep.
 """
 
 import enum
+import functools
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import make_msgid, sanitize_address
+from django.core.mail.utils import DNS_NAME
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Notification
+from .models import Notification, NotificationBody
 from .rendering import render_email
 
 logger = logging.getLogger(__name__)
@@ -81,9 +86,13 @@ class OutboxEmail:
     key: str
     to: str
     subject: str
-    body_text: str
+    body_text: str = ""
     body_html: str = ""
     headers: dict = field(default_factory=dict)
+    # Shared content (``notification_body_create``) and this recipient's placeholders, instead
+    # of a body of its own: a bulk notice stores its content once, not once per recipient.
+    body: object = None
+    substitutions: dict = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -102,6 +111,8 @@ def notifications_create_many(*, emails, batch_size=1000):
             body_text=email.body_text,
             body_html=email.body_html,
             headers=email.headers,
+            body=email.body,
+            substitutions=email.substitutions,
         )
         for email in emails
     ]
@@ -110,6 +121,13 @@ def notifications_create_many(*, emails, batch_size=1000):
     Notification.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
     transaction.on_commit(_enqueue_sweep, robust=True)
     return len(rows)
+
+
+def notification_body_create(*, subject, body_text, body_html=""):
+    """Content many outbox rows share; placeholders in it are filled per row on delivery."""
+    return NotificationBody.objects.create(
+        subject=" ".join(subject.split())[:255], body_text=body_text, body_html=body_html
+    )
 
 
 def notification_send(*, notification_id, now=None):
@@ -127,10 +145,11 @@ def notifications_send_due(*, now=None, batch_size=100):
     due_by = now or timezone.now()
     sent = 0
     connection = get_connection()
+    compiled = {}  # shared body id → its MIME message serialised once (see _Compiled)
     try:
         while True:
             count, outcome, locked = _send_group(
-                due_by=due_by, now=now, connection=connection, size=batch_size
+                due_by=due_by, now=now, connection=connection, size=batch_size, compiled=compiled
             )
             sent += count
             if outcome is _Outcome.UNREACHABLE:
@@ -144,11 +163,18 @@ def notifications_send_due(*, now=None, batch_size=100):
         _close_quietly(connection)
 
 
-def _send_group(*, due_by, now, connection, size):
+def _send_group(*, due_by, now, connection, size, compiled):
     """Lock up to ``size`` due rows, send them, commit. Returns (sent, last outcome, locked)."""
     with transaction.atomic():
+        if connections[Notification.objects.db].vendor == "postgresql":
+            # Right after a bulk insert the table has no statistics yet; the planner then
+            # expects a dozen due rows and sorts all of them for each group (100,000 rows
+            # sorted a thousand times). Read the (next_attempt_at, id) index in order instead.
+            with connections[Notification.objects.db].cursor() as cursor:
+                cursor.execute("SET LOCAL enable_sort = off")
         group = list(
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("body")
             .filter(status=Status.PENDING, next_attempt_at__lte=due_by)
             .order_by("next_attempt_at", "pk")[:size]
         )
@@ -156,7 +182,9 @@ def _send_group(*, due_by, now, connection, size):
         sent_ids = []
         outcome = None
         for notification in group:
-            outcome = _deliver(notification, now=when, connection=connection, save=False)
+            outcome = _deliver(
+                notification, now=when, connection=connection, save=False, compiled=compiled
+            )
             if outcome is _Outcome.SENT:
                 sent_ids.append(notification.pk)
             elif outcome is _Outcome.UNREACHABLE:
@@ -238,7 +266,7 @@ def _send_one(pk, *, due_by, now, connection):
         return _deliver(notification, now=now or timezone.now(), connection=connection)
 
 
-def _deliver(notification, *, now, connection, save=True):
+def _deliver(notification, *, now, connection, save=True, compiled=None):
     """Send one locked row. A failure is saved at once; a success only when ``save`` (the
     sweep marks its group's sent rows together)."""
     notification.attempts += 1
@@ -248,20 +276,25 @@ def _deliver(notification, *, now, connection, save=True):
         except Exception as exc:
             _record_failure(notification, exc, now=now)
             return _Outcome.UNREACHABLE
-    message = EmailMultiAlternatives(
-        subject=notification.subject,
-        body=notification.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.to],
-        headers=notification.headers or None,
-        connection=connection,
-    )
-    if notification.body_html:
-        message.attach_alternative(notification.body_html, "text/html")
     try:
-        if message.send() == 0:
-            # A backend reports 0 when it dropped the message (no usable recipient).
-            raise ValueError(f"the mail backend sent nothing to {notification.to!r}")
+        fast = _Compiled.for_row(notification, connection, compiled)
+        if fast is not None:
+            fast.send(notification, connection)
+        else:
+            subject, text, html, headers = notification.content()
+            message = EmailMultiAlternatives(
+                subject=subject,
+                body=text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[notification.to],
+                headers=headers or None,
+                connection=connection,
+            )
+            if html:
+                message.attach_alternative(html, "text/html")
+            if message.send() == 0:
+                # A backend reports 0 when it dropped the message (no usable recipient).
+                raise ValueError(f"the mail backend sent nothing to {notification.to!r}")
     except Exception as exc:
         _record_failure(notification, exc, now=now)
         if connection is not None:
@@ -274,6 +307,94 @@ def _deliver(notification, *, now, connection, save=True):
     if save:
         notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
     return _Outcome.SENT
+
+
+_TO_PLACEHOLDER = "recipient@outbox-placeholder.invalid"
+
+
+class _Compiled:
+    """A shared body's MIME message serialised once, for the SMTP backend's bulk fast path.
+
+    Building and serialising a MIME message costs ~1–2 ms of CPU (header encoding, folding,
+    boundaries), which at 100,000 recipients is minutes. Rows that share a body and headers
+    differ only in their recipient, Message-ID and placeholders, so the bytes are built once
+    with the placeholders in and each row's copy is a few ``bytes.replace``. It is used only
+    where it is exact: the SMTP backend, ASCII values without line breaks, and a template in
+    which every placeholder survived serialisation verbatim (no quoted-printable folding);
+    anything else takes the ordinary path.
+    """
+
+    def __init__(self, raw, headers, placeholders, message_id):
+        self.raw, self.headers, self.placeholders, self.message_id = (
+            raw,
+            headers,
+            placeholders,
+            message_id,
+        )
+
+    @classmethod
+    def for_row(cls, notification, connection, cache):
+        if cache is None or notification.body_id is None:
+            return None
+        if not isinstance(connection, SMTPBackend) or connection.connection is None:
+            return None
+        values = [notification.to, *notification.substitutions.values()]
+        if not all(v.isascii() and "\n" not in v and "\r" not in v for v in values):
+            return None
+        key = notification.body_id
+        if key not in cache:
+            cache[key] = cls._build(notification)
+        compiled = cache[key]
+        if compiled is None or compiled.headers != (notification.headers or {}):
+            return None
+        if set(notification.substitutions) != compiled.placeholders:
+            return None
+        return compiled
+
+    @classmethod
+    def _build(cls, notification):
+        body = notification.body
+        message = EmailMultiAlternatives(
+            subject=body.subject,
+            body=body.body_text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[_TO_PLACEHOLDER],
+            headers=notification.headers or None,
+        )
+        if body.body_html:
+            message.attach_alternative(body.body_html, "text/html")
+        mime = message.message()
+        raw = mime.as_bytes(linesep="\r\n")
+        placeholders = set(notification.substitutions)
+        expected = {
+            p: body.body_text.count(p)
+            + body.body_html.count(p)
+            + sum(str(v).count(p) for v in (notification.headers or {}).values())
+            for p in placeholders
+        }
+        if any(raw.count(p.encode()) != n for p, n in expected.items()):
+            return None  # a placeholder was encoded or folded: not safe to substitute
+        if raw.count(_TO_PLACEHOLDER.encode()) != 1:
+            return None
+        return cls(raw, dict(notification.headers or {}), placeholders, mime["Message-ID"])
+
+    def send(self, notification, connection):
+        raw = self.raw.replace(_TO_PLACEHOLDER.encode(), notification.to.encode())
+        raw = raw.replace(self.message_id.encode(), make_msgid(domain=DNS_NAME).encode(), 1)
+        for placeholder, value in notification.substitutions.items():
+            raw = raw.replace(placeholder.encode(), value.encode())
+        to = notification.to
+        if not _PLAIN_ADDRESS.fullmatch(to):  # the header parser costs ~0.2 ms an address
+            to = sanitize_address(to, settings.DEFAULT_CHARSET)
+        connection.connection.sendmail(_from_address(settings.DEFAULT_FROM_EMAIL), [to], raw)
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
+
+
+@functools.lru_cache(maxsize=8)
+def _from_address(from_email):
+    return sanitize_address(from_email, settings.DEFAULT_CHARSET)
 
 
 def _record_failure(notification, exc, *, now):

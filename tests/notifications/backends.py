@@ -63,3 +63,46 @@ class RecordingBackend(BaseEmailBackend):
                 if crash:
                     raise WorkerKilled(f"killed after message {number} was accepted")
         return len(email_messages)
+
+
+class SMTPSink:
+    """A minimal SMTP server on 127.0.0.1 in a thread: keeps every message's raw bytes."""
+
+    def __init__(self):
+        import socketserver
+
+        received = self.received = []
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 sink ESMTP\r\n")
+                envelope = {}
+                while line := self.rfile.readline():
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        self.wfile.write(b"250-sink\r\n250 8BITMIME\r\n")
+                    elif verb == b"RCPT":
+                        envelope["to"] = line[8:].strip().decode()
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == b"DATA":
+                        self.wfile.write(b"354 go ahead\r\n")
+                        data = []
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            data.append(chunk[1:] if chunk.startswith(b"..") else chunk)
+                        received.append((envelope.get("to"), b"".join(data)))
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.host, self.port = self.server.server_address
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
