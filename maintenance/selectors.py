@@ -56,7 +56,7 @@ def occurrences_for_services(*, services=None, start, end, windows=None):
         exceptions[exc.window_id][exc.original_start] = exc
     occurrences = []
     for window in windows:
-        # An occurrence moved from far away may land in range: widen by the furthest move.
+        # Moves into or out of the range are applied from the exceptions themselves.
         slots = window.slots(start, end)
         occurrences.extend(
             apply_exceptions(window, slots, exceptions.get(window.pk, {}), start, end)
