@@ -97,6 +97,17 @@ def calendar(request):
         "maintenance/calendar.html",
         {
             "services": all_services,
+            "service_rows": [
+                {
+                    "service": service,
+                    "count": sum(
+                        1
+                        for item in items
+                        if item["service"].pk == service.pk and not item["cancelled"]
+                    ),
+                }
+                for service in shown
+            ],
             "chosen": chosen,
             "items": items,
             "months": months,
