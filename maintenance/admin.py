@@ -171,7 +171,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
 
     def occurrence_cancel_view(self, request, window_id, stamp):
         window, occurrence = self._occurrence(request, window_id, stamp)
-        form = CancelForm(request.POST or None)
+        form = CancelForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             services.occurrence_cancel(
                 window=window,
@@ -189,7 +189,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         local = occurrence.starts_at.astimezone(tz)
         minutes = int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
         form = MoveForm(
-            request.POST or None,
+            request.POST if request.method == "POST" else None,
             initial={"date": local.date(), "start": local.time(), "minutes": minutes},
         )
         if request.method == "POST" and form.is_valid():

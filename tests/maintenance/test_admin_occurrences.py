@@ -103,3 +103,27 @@ def test_notice_rounds_show_counts_and_resend_failed(staff, clock, weekly, servi
 @pytest.mark.parametrize("model", ["occurrenceexception", "subscription", "noticeround"])
 def test_other_maintenance_admin_pages_load(staff, weekly, model):
     assert staff.get(reverse(f"admin:maintenance_{model}_changelist")).status_code == 200
+
+
+def test_a_one_off_is_edited_on_its_page_and_cancelled_like_any_occurrence(staff, clock, service):
+    """A one-off window's page lists its single occurrence; cancelling it works the same way."""
+    from datetime import UTC, date, datetime
+
+    window = make_window(service, name="Data centre move", rrule="", date=date(2027, 2, 3))
+    html = staff.get(
+        reverse("admin:maintenance_maintenancewindow_change", args=[window.pk])
+    ).content.decode()
+    assert "Wed 2027-02-03 02:00" in html
+    stamp = datetime(2027, 2, 3, 2, tzinfo=UTC).strftime("%Y%m%dT%H%M%SZ")
+    staff.post(reverse("admin:maintenance_occurrence_cancel", args=[window.pk, stamp]), {})
+    assert OccurrenceException.objects.get(window=window).cancelled
+
+
+def test_the_beat_task_runs_the_sweep(clock, weekly, service):
+    """maintenance.tasks.send_maintenance_notices is the sweep (beat, every minute)."""
+    from maintenance.tasks import send_maintenance_notices
+
+    subscribe_customers(service, 2)
+    clock.move_to(SUNDAY - timedelta(hours=48))
+    assert send_maintenance_notices() == 2
+    assert send_maintenance_notices() == 0
