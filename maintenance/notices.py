@@ -39,7 +39,7 @@ from notifications.services import (
 )
 
 from . import emails
-from .models import NoticeDelivery, NoticeRound
+from .models import MaintenanceWindow, NoticeDelivery, NoticeRound, OccurrenceException
 from .occurrences import local_midnight, next_quarter_start, quarter_start, zone
 from .selectors import (
     occurrences_for_services,
@@ -188,10 +188,22 @@ def round_work(*, round_id, now, batch_size):
             )
             if rnd is None:
                 return recorded
-            if rnd.kind == Kind.NOTICE and rnd.starts_at <= now:
-                # Late: the window has begun, a notice now would be noise.
-                _finish(rnd, Status.STOPPED, now)
-                return recorded
+            if rnd.kind == Kind.NOTICE:
+                current = _occurrence_now(rnd)
+                if current is None:  # cancelled after the sweep that created the round read it
+                    _finish(rnd, Status.STOPPED, now)
+                    return recorded
+                if current != (rnd.starts_at, rnd.ends_at):
+                    if rnd.cursor:  # cannot happen: a move locks the window, then the rounds
+                        _finish(rnd, Status.STOPPED, now)
+                        return recorded
+                    rnd.starts_at, rnd.ends_at = current  # moved before anyone was told
+                    rnd.save(update_fields=["starts_at", "ends_at"])
+                    rendered = None
+                if rnd.starts_at <= now:
+                    # Late: the window has begun, a notice now would be noise.
+                    _finish(rnd, Status.STOPPED, now)
+                    return recorded
             recipients = _recipients(rnd, batch_size)
             if rendered is None:
                 rendered = _render(rnd)
@@ -206,6 +218,28 @@ def round_work(*, round_id, now, batch_size):
             rnd.save(update_fields=fields)
             if len(recipients) < batch_size:
                 return recorded
+
+
+def _occurrence_now(rnd):
+    """The occurrence's (start, end) as it stands, or None if cancelled.
+
+    Takes the window's row lock, which ``occurrence_cancel``/``occurrence_move`` take first: a
+    batch and a change to the occurrence never interleave, so either the batch sees the change,
+    or the change sees the batch's deliveries (and sends its update to them).
+    """
+    list(
+        MaintenanceWindow.objects.select_for_update(no_key=True)
+        .filter(pk=rnd.window_id)
+        .values_list("pk", flat=True)
+    )
+    exc = OccurrenceException.objects.filter(
+        window_id=rnd.window_id, original_start=rnd.occurrence_start
+    ).first()
+    if exc is None:
+        return rnd.starts_at, rnd.ends_at
+    if exc.cancelled:
+        return None
+    return exc.new_start, exc.new_end
 
 
 def _finish(rnd, status, now):

@@ -180,6 +180,7 @@ def occurrence_cancel(*, window, starts_at, by, reason=""):
 
     Subscribers who were sent a notice of it get a cancellation email, once.
     """
+    _lock_window(window)
     original_start = _original_start(window, starts_at)
     exception = _exception_save(
         window,
@@ -197,6 +198,7 @@ def occurrence_move(*, window, starts_at, new_start, by, new_end=None, reason=""
     The plan's ``allowed`` slot applies as it does to the window. Subscribers already notified
     get an "updated" email, once per move.
     """
+    _lock_window(window)
     original_start = _original_start(window, starts_at)
     occurrence = occurrence_get(window=window, original_start=original_start)
     if occurrence.cancelled:
@@ -227,6 +229,11 @@ def occurrence_restore(*, window, starts_at):
     original_start = _original_start(window, starts_at)
     OccurrenceException.objects.filter(window=window, original_start=original_start).delete()
     transaction.on_commit(partial(banner_cache_clear, service_id=window.service_id))
+
+
+def _lock_window(window):
+    """Serialise with notice batches of this window (see ``notices._occurrence_now``)."""
+    list(MaintenanceWindow.objects.select_for_update().filter(pk=window.pk).values_list("pk"))
 
 
 def _original_start(window, starts_at):
@@ -277,7 +284,11 @@ def _exception_save(window, original_start, fields):
 
 def _announce_change(window, original_start, kind, new_start, new_end):
     """Stop the occurrence's notice rounds still sending, and queue one change round for
-    the people they reached. Locks the rounds (waiting for a batch in flight to commit)."""
+    the people they reached. Locks the rounds (waiting for a batch in flight to commit).
+
+    A round that has reached nobody yet is not stopped by a move: its batches read the new
+    time (``notices._occurrence_now``).
+    """
     notices = list(
         NoticeRound.objects.select_for_update()
         .filter(window=window, occurrence_start=original_start, kind=NoticeRound.Kind.NOTICE)
@@ -285,7 +296,8 @@ def _announce_change(window, original_start, kind, new_start, new_end):
         .order_by("pk")
     )
     for notice in notices:
-        if notice.status == NoticeRound.Status.PENDING:
+        moved_before_anyone_was_told = kind == NoticeRound.Kind.UPDATED and not notice.recorded
+        if notice.status == NoticeRound.Status.PENDING and not moved_before_anyone_was_told:
             notice.status = NoticeRound.Status.STOPPED
             notice.finished_at = timezone.now()
             notice.save(update_fields=["status", "finished_at"])

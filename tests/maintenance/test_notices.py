@@ -203,3 +203,33 @@ def test_no_email_channel_no_notice(clock, service):
     make_window(service)
     subscribe_customers(service, 2)
     assert run(clock, SUNDAY - timedelta(hours=48)) == 0
+
+
+def test_a_round_created_before_a_cancellation_sends_nothing(clock, weekly, service):
+    """A sweep that read the occurrence just before it was cancelled creates its round; the
+    round's first batch sees the cancellation and stops: no notice, no cancellation."""
+    from maintenance.notices import rounds_create_due
+    from maintenance.selectors import policies_by_service
+
+    subscribe_customers(service, 2)
+    clock.move_to(SUNDAY - timedelta(hours=48))
+    rounds_create_due(now=SUNDAY - timedelta(hours=48), policies=policies_by_service())
+    occurrence_cancel(window=weekly, starts_at=SUNDAY, by=None)
+    assert notices_send_due() == 0
+    assert rounds() == {(Kind.NOTICE, "48h", Status.STOPPED)}
+
+
+def test_a_round_created_before_a_move_announces_the_new_time(clock, weekly, service, mailoutbox):
+    """Moved between the round's creation and its first batch: the notice says the new time."""
+    from maintenance.notices import rounds_create_due
+    from maintenance.selectors import policies_by_service
+
+    subscribe_customers(service, 1)
+    clock.move_to(SUNDAY - timedelta(hours=48))
+    rounds_create_due(now=SUNDAY - timedelta(hours=48), policies=policies_by_service())
+    occurrence_move(window=weekly, starts_at=SUNDAY, new_start=SUNDAY + timedelta(hours=3), by=None)
+    assert notices_send_due() == 1
+    notifications_send_due()
+    (message,) = mailoutbox
+    assert "05:00" in message.subject
+    assert NoticeRound.objects.get().starts_at == SUNDAY + timedelta(hours=3)
