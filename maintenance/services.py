@@ -207,6 +207,8 @@ def occurrence_move(*, window, starts_at, new_start, by, new_end=None, reason=""
         new_end = new_start + (occurrence.ends_at - occurrence.starts_at)
     if new_end <= new_start:
         raise ValidationError({"new_end": "the end must be after the start"})
+    if new_end <= timezone.now():
+        raise ValidationError({"new_start": "an occurrence cannot be moved into the past"})
     _check_slot(window, new_start, new_end)
     exception = _exception_save(
         window,
