@@ -38,9 +38,9 @@ class NotificationAdmin(admin.ModelAdmin):
         "created_at",
         "sent_at",
         "last_error",
-        "headers",
-        "body_text",
-        "body_html",
+        "delivered_headers",
+        "delivered_text",
+        "delivered_html",
     ]
     readonly_fields = fields
 
@@ -50,6 +50,20 @@ class NotificationAdmin(admin.ModelAdmin):
             for prefix in CREDENTIAL_KEY_PREFIXES:
                 notifications = notifications.exclude(key__startswith=prefix)
         return notifications
+
+    # Bulk rows keep their body in a shared NotificationBody plus this recipient's placeholders:
+    # show what the recipient gets, not the (empty) per-row columns.
+    @admin.display(description="Headers")
+    def delivered_headers(self, obj):
+        return obj.content()[3]
+
+    @admin.display(description="Text")
+    def delivered_text(self, obj):
+        return obj.content()[1]
+
+    @admin.display(description="HTML (source)")
+    def delivered_html(self, obj):
+        return obj.content()[2]
 
     def has_add_permission(self, request):
         # Rows are written by the event that causes them, never by hand.

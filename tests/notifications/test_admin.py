@@ -120,3 +120,24 @@ def test_staff_never_see_emails_that_carry_account_credentials(client, tier1_sta
     client.force_login(superuser)
     response = client.get(CHANGELIST)
     assert {row.key for row in response.context["cl"].result_list} >= secret_keys
+
+
+@pytest.mark.django_db
+def test_a_bulk_notice_shows_the_text_its_recipient_got(admin_client):
+    """Bulk rows share one body; the admin page shows the recipient's own, filled-in text."""
+    from notifications.models import Notification, NotificationBody
+
+    body = NotificationBody.objects.create(
+        subject="Maintenance", body_text="Unsubscribe: @@UNSUB@@", body_html=""
+    )
+    row = Notification.objects.create(
+        key="bulk:1",
+        to="p@example.com",
+        subject="Maintenance",
+        body_text="",
+        body=body,
+        substitutions={"@@UNSUB@@": "https://example.com/u/abc"},
+    )
+    response = admin_client.get(f"/admin/notifications/notification/{row.pk}/change/")
+    assert response.status_code == 200
+    assert "https://example.com/u/abc" in response.content.decode()
