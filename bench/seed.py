@@ -103,7 +103,7 @@ def seed(n_tickets):
         cursor.execute(
             """
             INSERT INTO tickets_ticket (service_id, customer_id, priority_id, subject, description,
-                status, tier, created_at, updated_at, rating_comment)
+                status, tier, created_at, updated_at, rating_comment, sla_pauses)
             SELECT %(service)s,
                    %(first)s + (g %% %(customers)s),
                    (%(priorities)s::bigint[])[1 + (g %% 4)],
@@ -115,7 +115,7 @@ def seed(n_tickets):
                    CASE WHEN g %% 10 < 7 THEN 1 WHEN g %% 10 < 9 THEN 2 ELSE 3 END,
                    now() - (g || ' minutes')::interval,
                    now() - (g || ' minutes')::interval + interval '5 minutes',
-                   ''
+                   '', '[]'::jsonb
             FROM generate_series(1, %(n)s) AS g
             """,
             {

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
@@ -248,7 +250,8 @@ class TicketAdmin(admin.ModelAdmin):
         "response_due_at",
         "resolution_due_at",
     ]
-    list_display_links = ["number_display", "subject"]
+    # One link per row: each costs a URL resolve for the preserved filters.
+    list_display_links = ["number_display"]
     list_filter = ["service", SlaFilter, PriorityCodeFilter, "status", TierFilter, AssigneeFilter]
     list_select_related = ["service", "priority", "customer", "assignee"]
     list_per_page = 50
@@ -264,6 +267,18 @@ class TicketAdmin(admin.ModelAdmin):
     actions = ["assign_to_me", "escalate_to_next_tier", "resolve"]
     # The ticket's URL is the customer's page, which answers 404 to staff.
     view_on_site = False
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))  # noqa: S308
+    def action_checkbox(self, obj):
+        # The same markup as Django's, without rendering a form widget through the template
+        # engine for every row (a fifth of the changelist's time on 50 rows).
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            f"Select this object for an action - {obj}",
+        )
+
     readonly_fields = [
         "number_display",
         "subject",
