@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from .models import (
     Calendar,
@@ -129,7 +130,7 @@ class ServiceAdmin(admin.ModelAdmin):
             return "No tier of this service is on call."
         return format_html(
             "{}<br>Rotation began {} ({}); next handoff {}.",
-            format_html_join(format_html("<br>"), "Tier {}: {}", rows),
+            format_html_join(mark_safe("<br>"), "Tier {}: {}", rows)  # noqa: S308,
             began.astimezone(timezone.get_current_timezone()).strftime("%a %d %b %H:%M"),
             handoff,
             (began + timedelta(days=7)).strftime("%a %d %b %H:%M UTC"),
