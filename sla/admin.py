@@ -130,7 +130,7 @@ class ServiceAdmin(admin.ModelAdmin):
             return "No tier of this service is on call."
         return format_html(
             "{}<br>Rotation began {} ({}); next handoff {}.",
-            format_html_join(mark_safe("<br>"), "Tier {}: {}", rows)  # noqa: S308,
+            format_html_join(mark_safe("<br>"), "Tier {}: {}", rows),  # noqa: S308
             began.astimezone(timezone.get_current_timezone()).strftime("%a %d %b %H:%M"),
             handoff,
             (began + timedelta(days=7)).strftime("%a %d %b %H:%M UTC"),
