@@ -9,7 +9,12 @@ def user_timezone(*, user):
     """The zone the user chose to read times in, or "" for each service's own zone."""
     if not user.is_authenticated:
         return ""
-    return Profile.objects.filter(user=user).values_list("timezone", flat=True).first() or ""
+    # The banner and the page both ask; remember the answer on the request's user object.
+    if not hasattr(user, "_timezone_cache"):
+        user._timezone_cache = (
+            Profile.objects.filter(user=user).values_list("timezone", flat=True).first() or ""
+        )
+    return user._timezone_cache
 
 
 def user_email_taken(*, email):

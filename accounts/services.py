@@ -96,4 +96,5 @@ def profile_update(*, user, timezone):
     profile = profile_get_or_create(user=user)
     profile.timezone = timezone
     profile.save(update_fields=["timezone"])
+    user.__dict__.pop("_timezone_cache", None)  # the selector's memo on this user object
     return profile
