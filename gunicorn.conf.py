@@ -1,8 +1,9 @@
 """Production gunicorn settings: ``gunicorn portal.wsgi`` reads this file from the working folder.
 
-Threads let a worker render one request while another waits on PostgreSQL; the work is mostly
-short queries and template rendering, so a few threads per process use the cores better than
-more processes (each one holding its own connections and memory).
+The work is CPU-bound (template rendering and short queries on a near database), so one
+thread per process is the default: on the benchmark machine, 4 threads per worker lowered the
+rate it sustains (GIL contention). gthread still gives keep-alive connections. Scale with
+processes (GUNICORN_WORKERS), and raise GUNICORN_THREADS only where queries are slow.
 """
 
 import multiprocessing
@@ -11,7 +12,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Recycle workers now and then so a slow leak in any library cannot grow without bound.
 max_requests = 5000
 max_requests_jitter = 500

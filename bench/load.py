@@ -64,20 +64,45 @@ def pick_path(rng, ticket_ids):
     return "/status/"
 
 
-async def fetch(path, cookie):
-    reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+async def fetch(path, cookie, pool=None):
+    """GET ``path``; with a ``pool`` (an asyncio.Queue of idle connections) reuse one, as a
+    browser or wrk does with keep-alive; without, open and close a connection per request."""
+    connection = None
+    if pool is not None and not pool.empty():
+        connection = pool.get_nowait()
+    if connection is None:
+        connection = await asyncio.open_connection("127.0.0.1", PORT)
+    reader, writer = connection
+    keep = pool is not None
     writer.write(
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
-        "Connection: close\r\n\r\n".encode()
+        f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n".encode()
     )
     await writer.drain()
-    data = await reader.read()
-    writer.close()
-    return int(data.split(b" ", 2)[1])
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = None
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+        elif name.strip().lower() == b"connection" and value.strip().lower() == b"close":
+            keep = False
+    if length is None:
+        await reader.read()
+        keep = False
+    else:
+        await reader.readexactly(length)
+    if keep:
+        pool.put_nowait(connection)
+    else:
+        writer.close()
+    return status
 
 
-async def run_load(visitors, rate, seconds):
+async def run_load(visitors, rate, seconds, keepalive=True):
     rng = random.Random(2026)
+    pool = asyncio.Queue() if keepalive else None
     latencies, statuses, errors = [], {}, 0
     start = time.perf_counter() + 0.5
     total = int(rate * seconds)
@@ -89,7 +114,7 @@ async def run_load(visitors, rate, seconds):
         cookie, ticket_ids = visitors[index % len(visitors)]
         path = pick_path(rng, ticket_ids)
         try:
-            status = await asyncio.wait_for(fetch(path, cookie), timeout=10)
+            status = await asyncio.wait_for(fetch(path, cookie, pool), timeout=10)
         except Exception:
             errors += 1
             return
@@ -122,7 +147,12 @@ def main():
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--no-keepalive",
+        action="store_true",
+        help="a new connection per request (default: reuse connections, as browsers and wrk do)",
+    )
     args = parser.parse_args()
     setup_django()
     visitors = sessions_for_customers(100)
@@ -148,12 +178,17 @@ def main():
             except OSError:
                 time.sleep(0.2)
         asyncio.run(run_load(visitors, rate=20, seconds=3))  # warm-up
-        result = asyncio.run(run_load(visitors, rate=args.rate, seconds=args.seconds))
+        result = asyncio.run(
+            run_load(
+                visitors, rate=args.rate, seconds=args.seconds, keepalive=not args.no_keepalive
+            )
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     result["gunicorn_workers"] = args.workers
     result["gunicorn_threads"] = args.threads
+    result["keepalive"] = not args.no_keepalive
     print(json.dumps(result, indent=2))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "load.json").write_text(json.dumps(result, indent=2))
