@@ -4,41 +4,15 @@ The threaded tests need PostgreSQL, whose row locks (``FOR UPDATE SKIP LOCKED``)
 two workers off the same row; SQLite has no row locks. The crash tests run everywhere.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from notifications.models import Notification
 from notifications.services import notification_send, notifications_send_due
+from tests.concurrency import run_together
 from tests.notifications.backends import WorkerKilled
 from tests.notifications.conftest import make_pending
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(*jobs):
-    """Start every job at the same moment, each in its own thread with its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [None] * len(jobs), []
-
-    def run(index, job):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except BaseException as exc:  # reported in the test's thread, not lost in this one
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    assert not errors, errors
-    return results
 
 
 def assert_each_sent_once(rows, backend):

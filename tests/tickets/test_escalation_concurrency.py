@@ -4,16 +4,15 @@ The threaded tests need PostgreSQL, whose row locks (``FOR UPDATE SKIP LOCKED``)
 workers off the same ticket; the crash test runs everywhere.
 """
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
-from django.db import connection
 
 from notifications.models import Notification
 from tests import factories
+from tests.concurrency import run_together
 from tickets import emails
 from tickets.escalation import escalate_lapsed_tickets
 from tickets.models import Ticket, TicketEvent, TicketSlaStep
@@ -51,30 +50,6 @@ def lapsed(service, customer):
         for n in range(200)
     )
     return staff
-
-
-def run_together(*jobs):
-    """Start every job at the same moment, each in its own thread with its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [None] * len(jobs), []
-
-    def run(index, job):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except BaseException as exc:  # reported in the test's thread, not lost in this one
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    assert not errors, errors
-    return results
 
 
 def assert_each_step_once(staff, n=200):
