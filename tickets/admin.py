@@ -561,8 +561,27 @@ class TicketAdmin(admin.ModelAdmin):
             )
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """A view of rows the services write; nobody edits them by hand."""
+class _TicketRowsAdmin(admin.ModelAdmin):
+    """A read-only view of rows the services write about tickets, scoped like the tickets.
+
+    Nobody edits them by hand, and a staff member sees only the rows of tickets their tier may
+    see.
+    """
+
+    show_full_result_count = False
+    ordering = ["-id"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(ticket__in=tickets_for_staff(user=request.user))
+            .select_related(*self.list_select_related)
+        )
+
+    @admin.display(description="ticket", ordering="ticket_id")
+    def ticket_number(self, obj):
+        return obj.ticket.number
 
     def has_add_permission(self, request):
         return False
@@ -575,28 +594,14 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(_ReadOnlyAdmin):
+class MessageAdmin(_TicketRowsAdmin):
     """Every message across the tickets a staff member may see, to search the conversations."""
 
     list_display = ["ticket_number", "author", "internal", "created_at", "excerpt"]
     list_filter = ["internal"]
     list_select_related = ["ticket", "author"]
     search_fields = ["body", "author__email"]
-    ordering = ["-id"]
     fields = ["ticket", "author", "internal", "created_at", "body"]
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(ticket__in=tickets_for_staff(user=request.user))
-            .select_related("ticket", "author")
-        )
-
-    @admin.display(description="ticket", ordering="ticket_id")
-    def ticket_number(self, obj):
-        return obj.ticket.number
 
     @admin.display(description="message")
     def excerpt(self, obj):
@@ -604,25 +609,11 @@ class MessageAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(_ReadOnlyAdmin):
+class TicketEventAdmin(_TicketRowsAdmin):
     """The audit trail across tickets: who changed what, and when."""
 
     list_display = ["created_at", "ticket_number", "kind", "summary", "actor"]
     list_filter = ["kind"]
     list_select_related = ["ticket", "actor"]
     search_fields = ["summary"]
-    ordering = ["-id"]
     fields = ["ticket", "kind", "summary", "actor", "created_at", "data"]
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(ticket__in=tickets_for_staff(user=request.user))
-            .select_related("ticket", "actor")
-        )
-
-    @admin.display(description="ticket", ordering="ticket_id")
-    def ticket_number(self, obj):
-        return obj.ticket.number
