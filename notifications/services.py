@@ -28,6 +28,7 @@ transaction; one that cannot reach the mail server at all ends the sweep.
 
 import enum
 import functools
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -121,6 +122,59 @@ def notifications_create_many(*, emails, batch_size=1000):
     Notification.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
     transaction.on_commit(_enqueue_sweep, robust=True)
     return len(rows)
+
+
+def notifications_insert_many(*, emails):
+    """``notifications_create_many`` in one statement: what a sweep in a hurry calls.
+
+    Same rows, same ``ON CONFLICT DO NOTHING`` and the same sweep task after commit. On
+    PostgreSQL the rows go as a handful of arrays bound server-side in binary
+    (``INSERT … SELECT FROM unnest(…)``) instead of through model instances and client-side
+    quoting, which cost more Python time than the database spent writing them; elsewhere
+    (SQLite) it is ``notifications_create_many``.
+    """
+    db = connections[Notification.objects.db]
+    if db.vendor != "postgresql":
+        return notifications_create_many(emails=emails, batch_size=10_000)
+    if not emails:
+        return 0
+    import psycopg  # the PostgreSQL backend's driver
+
+    now = timezone.now()
+    columns = list(zip(*(_outbox_row(email) for email in emails), strict=True))
+    table = db.ops.quote_name(Notification._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (key, {db.ops.quote_name('to')}, subject, body_text, "  # noqa: S608
+        "body_html, headers, body_id, substitutions, status, attempts, next_attempt_at, "
+        "last_error, created_at) "
+        "SELECT k, t, s, bt, bh, h::jsonb, b::bigint, sub::jsonb, %b, 0, %b, '', %b "
+        "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
+        "%b::text[], %b::text[]) AS r(k, t, s, bt, bh, h, b, sub) ON CONFLICT DO NOTHING"
+    )
+    params = [Status.PENDING.value, now, now, *(list(column) for column in columns)]
+    with db.cursor() as wrapper, db.wrap_database_errors:
+        cursor = psycopg.Cursor(db.connection)
+        if hasattr(wrapper, "debug_sql"):  # DEBUG or a test capturing queries: log it
+            with wrapper.debug_sql(sql):
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
+    transaction.on_commit(_enqueue_sweep, robust=True)
+    return len(emails)
+
+
+def _outbox_row(email):
+    body_id = None if email.body is None else email.body.pk
+    return (
+        email.key,
+        email.to,
+        " ".join(email.subject.split())[:255],
+        email.body_text,
+        email.body_html,
+        json.dumps(email.headers),
+        None if body_id is None else str(body_id),
+        json.dumps(email.substitutions),
+    )
 
 
 def notification_body_create(*, subject, body_text, body_html=""):

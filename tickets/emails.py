@@ -111,6 +111,19 @@ def admin_url(ticket):
     return absolute_url(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
 
 
+_URL_PK = 987654321
+
+
+def _admin_url(ticket, stamps):
+    """``admin_url``, with the URL resolved once per batch (``reverse`` costs ~0.1 ms)."""
+    parts = stamps.get("admin_url")
+    if parts is None:
+        parts = stamps["admin_url"] = admin_url(SimpleNamespace(pk=_URL_PK)).split(str(_URL_PK))
+    if len(parts) != 2 or not isinstance(ticket.pk, int):
+        return admin_url(ticket)
+    return f"{parts[0]}{ticket.pk}{parts[1]}"
+
+
 def sla_at_risk(ticket, *, key, timer, due_at, now, recipients, stamps=None):
     """The "at risk" notice of one timer, for the assignee or the tier."""
     values = {
@@ -166,7 +179,7 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
         "priority_code": ticket.priority.code,
         "priority_name": ticket.priority.name,
         "customer": ticket.customer.email,
-        "url": admin_url(ticket),
+        "url": _admin_url(ticket, stamps),
         **values,
     }
     raw = {name: str(value) for name, value in raw.items()}
