@@ -1,11 +1,11 @@
 """The emails a ticket's life causes, each recorded in the outbox under a unique key."""
 
 import hashlib
+import html as _html
 import re
 from types import SimpleNamespace
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.timesince import timeuntil
 
 from accounts.roles import tier_members
@@ -183,7 +183,8 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
         **values,
     }
     raw = {name: str(value) for name, value in raw.items()}
-    escaped = {name: escape(value) for name, value in raw.items()}
+    # What django.utils.html.escape returns, without its lazy-string wrapper (~25 µs a call).
+    escaped = {name: _html.escape(value) for name, value in raw.items()}
     subject = " ".join(_fill(stamp[0], raw).split())[:255]
     text, html = _fill(stamp[1], raw), _fill(stamp[2], escaped)
     return [
