@@ -9,8 +9,9 @@ Exactly once, by construction (STYLE.md rules 4 and 5):
    breach, management roles in order) and records them all in one ``INSERT … ON CONFLICT DO
    NOTHING RETURNING``. Only the rows that statement actually inserted are acted on: a step
    that an earlier sweep (or a racing one) recorded is skipped, whatever either one believed.
-3. The actions of a batch are bulk writes in the same transaction (tickets ``bulk_update``,
-   events ``bulk_create``, emails ``notifications_create_many``), so a worker that dies
+3. The actions of a batch are bulk writes in the same transaction (one ``UPDATE`` of the
+   tickets, one ``INSERT`` of the events, the emails via ``notifications_insert_many``;
+   on PostgreSQL with their values bound as arrays, ``_execute_bound``), so a worker that dies
    half-way leaves nothing half-done: the transaction rolls back, steps and all, and the next
    sweep does the batch again. The number of queries per batch is fixed; it does not grow
    with the number of tickets in the batch or in the table.
