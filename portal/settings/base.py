@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sla",
     "maintenance",
     "tickets",
+    "incidents",
 ]
 
 MIDDLEWARE = [

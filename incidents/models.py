@@ -1,0 +1,137 @@
+"""Incidents, the steps of the plan's incident process, their updates and post-mortems.
+
+An incident marked as an outage counts as downtime from ``started_at`` to ``resolved_at`` (or
+now while it lasts) in the uptime report; planned maintenance inside that span does not.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+# The process of plan-format.md when a plan names no steps of its own.
+DEFAULT_STEPS = ["detect", "triage", "communicate", "resolve", "review"]
+
+
+class Incident(models.Model):
+    service = models.ForeignKey("sla.Service", on_delete=models.PROTECT, related_name="incidents")
+    # Severity uses the plan's priorities (P0 critical, …).
+    severity = models.ForeignKey("sla.Priority", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    # Counts as downtime in the uptime report (a degraded-only incident does not).
+    outage = models.BooleanField(default=True)
+    # The current step of the plan's process (IncidentPolicy.steps, DEFAULT_STEPS without one).
+    step = models.CharField(max_length=40, default="detect")
+    # When the impact began: may be earlier than the record (detected late).
+    started_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # resolved_at + the plan's postmortem_due; null until resolved or when the plan has none.
+    postmortem_due_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_incidents",
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tickets = models.ManyToManyField("tickets.Ticket", related_name="incidents", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # Uptime and MTBF: a service's outages overlapping a period.
+            models.Index(fields=["service", "started_at"], name="incident_service_started"),
+            models.Index(fields=["service", "resolved_at"], name="incident_service_resolved"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolved_at__isnull=True)
+                | models.Q(resolved_at__gte=models.F("started_at")),
+                name="incident_resolved_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"INC-{self.pk}: {self.title}"
+
+    @property
+    def number(self):
+        return f"INC-{self.pk}"
+
+    @property
+    def is_resolved(self):
+        return self.resolved_at is not None
+
+
+class IncidentStepRecord(models.Model):
+    """The incident entered ``step`` at ``at``, moved there by ``by``."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="step_records")
+    step = models.CharField(max_length=40)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.incident.number} → {self.step}"
+
+
+class IncidentUpdate(models.Model):
+    """A note on the incident: public ones show on /status/ and go to subscribers, once."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    body = models.TextField()
+    public = models.BooleanField(default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["incident", "public", "created_at"], name="incident_update")
+        ]
+
+    def __str__(self):
+        return f"{'public' if self.public else 'internal'} update on {self.incident.number}"
+
+
+class Postmortem(models.Model):
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
+    summary = models.TextField(blank=True)
+    timeline = models.TextField(blank=True)
+    root_cause = models.TextField(blank=True)
+    # Written: the reminders stop. Published: shown on /status/.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"post-mortem of {self.incident.number}"
+
+
+class PostmortemAction(models.Model):
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(max_length=500)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.description
