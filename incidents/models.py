@@ -37,6 +37,12 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     tickets = models.ManyToManyField("tickets.Ticket", related_name="incidents", blank=True)
+    # The post-mortem reminder sweep's deadline column (STYLE.md rule 5): when the next
+    # reminder (half-time, deadline, management role k) falls due; null once the post-mortem is
+    # completed, or when none is due. ``postmortem_reminders_done`` counts the stages of the
+    # schedule (``incidents.deadlines.reminder_schedule``) already handled, sent or skipped.
+    postmortem_reminder_at = models.DateTimeField(null=True, blank=True)
+    postmortem_reminders_done = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -46,6 +52,19 @@ class Incident(models.Model):
             # Uptime and MTBF: a service's outages overlapping a period.
             models.Index(fields=["service", "started_at"], name="incident_service_started"),
             models.Index(fields=["service", "resolved_at"], name="incident_service_resolved"),
+            # The reminder sweep reads only incidents with a reminder pending, soonest first:
+            # its cost does not grow with the (mostly finished) rest of the table.
+            models.Index(
+                fields=["postmortem_reminder_at", "id"],
+                condition=models.Q(postmortem_reminder_at__isnull=False),
+                name="incident_postmortem_reminder",
+            ),
+            # The status page: the incidents still open.
+            models.Index(
+                fields=["service", "started_at"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="incident_open",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -114,8 +133,24 @@ class Postmortem(models.Model):
     # Written: the reminders stop. Published: shown on /status/.
     completed_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The status page lists the recently published post-mortems.
+            models.Index(
+                fields=["published_at"],
+                condition=models.Q(published_at__isnull=False),
+                name="postmortem_published",
+            )
+        ]
 
     def __str__(self):
         return f"post-mortem of {self.incident.number}"
