@@ -13,6 +13,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from incidents.selectors import status_incidents
 from sla.models import Service
 
 from . import ics as ics_feed
@@ -184,6 +185,8 @@ def status(request):
             "any_maintenance": any(row["current"] for row in rows),
             "form": SubscribeForm(),
             "now": now,
+            # Open incidents with their public updates, published post-mortems (4 queries).
+            "incidents_status": status_incidents(now=now),
         },
     )
     # Browsers reload on this header with no script: a window's start and end show up within

@@ -1,0 +1,123 @@
+"""Incident emails, rendered from ``templates/emails/incidents/`` and recorded in the outbox.
+
+Keys name the event and the recipient, so recording the same email again changes nothing:
+
+- ``incident-update:<update id>:<address>`` — a public update, once per address;
+- ``incident:<id>:postmortem:<due>:<stage>:<address>`` — a post-mortem reminder; the deadline
+  is part of the key, so an incident reopened and resolved again (a new deadline) gets a new
+  round of reminders, while the same deadline never reminds anyone twice.
+"""
+
+import hashlib
+from datetime import UTC
+
+from django.urls import reverse
+
+from maintenance import emails as maintenance_emails
+from maintenance.occurrences import zone
+from notifications.rendering import absolute_url, render_email
+from notifications.services import OutboxEmail, notification_body_create
+
+from . import deadlines
+
+
+def outbox_key(prefix, address):
+    """``prefix:address``, the address hashed when the key would not fit the outbox column."""
+    key = f"{prefix}:{address.lower()}"
+    if len(key) <= 255:
+        return key
+    return f"{prefix}:{hashlib.sha256(address.lower().encode()).hexdigest()}"
+
+
+def local_time(moment, tz_name):
+    """``(local naive, zone name)``: templates name the zone themselves (the date filter would
+    convert an aware value to the site's zone)."""
+    return moment.astimezone(zone(tz_name)).replace(tzinfo=None), tz_name
+
+
+def update_emails(update, recipients):
+    """The outbox rows of one public update: its content stored once, each row with its
+    recipient and their own unsubscribe link (``recipients``: ``[(address, token)]``)."""
+    if not recipients:
+        return []
+    incident = update.incident
+    service = incident.service
+    posted, tz_name = local_time(update.created_at, service.timezone)
+    rendered = render_email(
+        "incidents/update",
+        {
+            "incident": incident,
+            "service": service,
+            "update": update,
+            "posted": posted,
+            "posted_utc": update.created_at.astimezone(UTC).replace(tzinfo=None),
+            "timezone": tz_name,
+            "status_url": absolute_url(reverse("status")),
+            "unsubscribe_url": maintenance_emails.UNSUBSCRIBE_PLACEHOLDER,
+        },
+    )
+    body = notification_body_create(
+        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
+    )
+    placeholder = maintenance_emails.UNSUBSCRIBE_PLACEHOLDER
+    headers = {
+        # RFC 8058 one-click, as the maintenance notices: the link stops the service's notices.
+        "List-Unsubscribe": f"<{placeholder}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    url_template = absolute_url(reverse("maintenance:unsubscribe", args=["TOKEN"]))
+    signer = maintenance_emails.unsubscribe_signer()
+    return [
+        OutboxEmail(
+            key=outbox_key(f"incident-update:{update.pk}", address),
+            to=address,
+            subject=rendered.subject,
+            headers=headers,
+            body=body,
+            substitutions={placeholder: url_template.replace("TOKEN", signer.sign(token))},
+        )
+        for address, token in recipients
+    ]
+
+
+def admin_url(incident):
+    return absolute_url(reverse("admin:incidents_incident_change", args=[incident.pk]))
+
+
+def reminder_emails(incident, reminder, addresses):
+    """One post-mortem reminder (owner) or escalation (a management role) per address."""
+    addresses = sorted({address.strip() for address in addresses if address and address.strip()})
+    if not addresses:
+        return []
+    service = incident.service
+    due, tz_name = local_time(incident.postmortem_due_at, service.timezone)
+    template = (
+        "incidents/postmortem_reminder" if reminder.to_owner else "incidents/postmortem_escalated"
+    )
+    rendered = render_email(
+        template,
+        {
+            "incident": incident,
+            "service": service,
+            "due": due,
+            "due_utc": incident.postmortem_due_at.astimezone(UTC).replace(tzinfo=None),
+            "timezone": tz_name,
+            "overdue": reminder.kind != deadlines.HALFTIME,
+            "role": reminder.role,
+            "url": admin_url(incident),
+        },
+    )
+    prefix = (
+        f"incident:{incident.pk}:postmortem:"
+        f"{incident.postmortem_due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}:{reminder.name}"
+    )
+    return [
+        OutboxEmail(
+            key=outbox_key(prefix, address),
+            to=address,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+        )
+        for address in addresses
+    ]
