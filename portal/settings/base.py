@@ -225,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.escalate_lapsed_tickets",
         "schedule": 60.0,
     },
+    "remind-postmortems": {
+        "task": "incidents.tasks.remind_postmortems",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
