@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "maintenance",
     "tickets",
     "incidents",
+    "routine",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,15 @@ CELERY_BEAT_SCHEDULE = {
     "remind-postmortems": {
         "task": "incidents.tasks.remind_postmortems",
         "schedule": 60.0,
+    },
+    # Items appear within a quarter of an hour of their period's local midnight.
+    "create-routine-items": {
+        "task": "routine.tasks.create_routine_items",
+        "schedule": 900.0,
+    },
+    "remind-overdue-routine-items": {
+        "task": "routine.tasks.remind_overdue_routine_items",
+        "schedule": 300.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,0 +1,407 @@
+"""Staff work the routine checklist here; the admin displays and delegates to the services.
+
+Scoped like tickets (``selectors.items_for_staff``): a tier-N member sees items owned by tiers
+up to N, superusers all; an item out of scope "doesn't exist" in every view. Items are made by
+beat, never added by hand.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from accounts.roles import TIER_LEVELS, staff_tier_level
+from sla.models import ServiceTargets
+
+from . import recovery
+from .forms import MarkDoneFields, RoutineItemForm
+from .models import RoutineItem
+from .selectors import item_get_for_staff, items_for_staff
+from .services import routine_item_complete, routine_item_record_results
+
+
+def _error_text(exc):
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc) or "Not allowed."
+
+
+class TierFilter(admin.SimpleListFilter):
+    # The tiers are fixed: no SELECT DISTINCT; a member is offered only the tiers they see.
+    title = "owner tier"
+    parameter_name = "tier"
+
+    def lookups(self, request, model_admin):
+        level = staff_tier_level(request.user) or 0
+        return [(str(n), f"Tier {n}") for n in TIER_LEVELS if n <= level]
+
+    def queryset(self, request, queryset):
+        if self.value() in {str(n) for n in TIER_LEVELS}:
+            return queryset.filter(tier=int(self.value()))
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", "Overdue"),
+            ("open", "Open (not due yet)"),
+            ("todo", "Not done"),
+            ("done", "Done"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        value = self.value()
+        if value == "overdue":
+            return queryset.filter(done_at__isnull=True, due_at__lte=now)
+        if value == "open":
+            return queryset.filter(done_at__isnull=True, due_at__gt=now)
+        if value == "todo":
+            return queryset.filter(done_at__isnull=True)
+        if value == "done":
+            return queryset.filter(done_at__isnull=False)
+        return queryset
+
+
+class ResultsFilter(admin.SimpleListFilter):
+    title = "DR drills and restore tests"
+    parameter_name = "drill"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("all", "All drills"),
+            ("missed", "A target missed"),
+            ("met", "All targets met"),
+            ("none", "No results yet"),
+        ]
+
+    def queryset(self, request, queryset):
+        drills = queryset.filter(recovery_test=True)
+        value = self.value()
+        if value == "all":
+            return drills
+        if value == "missed":
+            return drills.filter(rto_met=False) | drills.filter(rpo_met=False)
+        if value == "met":
+            return (
+                drills.filter(results_recorded_at__isnull=False)
+                .exclude(rto_met=False)
+                .exclude(rpo_met=False)
+            )
+        if value == "none":
+            return drills.filter(results_recorded_at__isnull=True)
+        return queryset
+
+
+def _verdict(met):
+    if met is None:
+        return "no target"
+    return "met" if met else "missed"
+
+
+@admin.register(RoutineItem)
+class RoutineItemAdmin(admin.ModelAdmin):
+    form = RoutineItemForm
+    list_display = [
+        "item_display",
+        "service",
+        "every",
+        "period_display",
+        "due_display",
+        "tier",
+        "overdue_marker",
+        "done_display",
+        "results_display",
+    ]
+    list_filter = ["service", "every", TierFilter, OverdueFilter, ResultsFilter]
+    list_select_related = ["task", "service", "done_by"]
+    search_fields = ["task__name", "label", "note"]
+    ordering = ["-due_at", "id"]
+    list_per_page = 100
+    actions = ["mark_done"]
+    readonly_fields = [
+        "item_display",
+        "service",
+        "every",
+        "period_display",
+        "due_display",
+        "tier",
+        "overdue_marker",
+        "created_at",
+        "reminded_at",
+        "done_at",
+        "done_by",
+        "note",
+        "evidence_link",
+        "results_display",
+        "results_recorded_at",
+        "results_recorded_by",
+    ]
+
+    # --- scope and permissions -------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return items_for_staff(user=request.user).select_related("task", "service", "done_by")
+
+    def has_add_permission(self, request):
+        return False  # beat makes the items (routine.tasks.create_routine_items)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    # --- columns ---------------------------------------------------------------------------
+
+    @admin.display(description="item", ordering="task__name")
+    def item_display(self, obj):
+        return str(obj)
+
+    @admin.display(description="period", ordering="period_start")
+    def period_display(self, obj):
+        if obj.period_start == obj.period_end:
+            return f"{obj.period_start:%a %d %b %Y}"
+        return f"{obj.period_start:%d %b %Y} – {obj.period_end:%d %b %Y}"
+
+    @admin.display(description="due", ordering="due_at")
+    def due_display(self, obj):
+        # The end of the period's last local day: a date is what staff plan by.
+        return f"end of {obj.period_end:%a %d %b %Y} ({obj.service.timezone})"
+
+    @admin.display(description="overdue")
+    def overdue_marker(self, obj):
+        now = timezone.now()
+        if obj.done_at is not None:
+            late = obj.done_at > obj.due_at
+            return format_html(
+                '<span class="routine-done">{}</span>', "done late" if late else "done"
+            )
+        if obj.due_at <= now:
+            return format_html(
+                '<strong class="routine-overdue" style="color:#ba2121">overdue {}</strong>',
+                timesince(obj.due_at, now, depth=1),
+            )
+        return format_html(
+            '<span class="routine-open">due in {}</span>', timesince(now, obj.due_at, depth=1)
+        )
+
+    @admin.display(description="done", ordering="done_at")
+    def done_display(self, obj):
+        if obj.done_at is None:
+            return "—"
+        who = obj.done_by.get_username() if obj.done_by_id else "?"
+        return f"{obj.done_at:%Y-%m-%d %H:%M} UTC by {who}"
+
+    @admin.display(description="RTO / RPO")
+    def results_display(self, obj):
+        if not obj.recovery_test:
+            return "—"
+        if not obj.has_results:
+            return "no results yet"
+        return format_html_join(
+            " · ",
+            '{} {} (target {}): <strong class="routine-{}">{}</strong>',
+            (
+                (name, achieved, target or "none", _verdict(met), _verdict(met))
+                for name, achieved, target, met in obj.result_lines()
+            ),
+        )
+
+    @admin.display(description="evidence")
+    def evidence_link(self, obj):
+        if not obj.evidence:
+            return "—"
+        url = reverse("admin:routine_routineitem_evidence", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a> ({} bytes)', url, obj.evidence_name, obj.evidence_size
+        )
+
+    # --- change page -----------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (
+                None,
+                {
+                    "fields": [
+                        "item_display",
+                        "service",
+                        ("every", "period_display"),
+                        ("due_display", "overdue_marker"),
+                        "tier",
+                        ("created_at", "reminded_at"),
+                    ]
+                },
+            )
+        ]
+        can_change = obj is not None and self.has_change_permission(request, obj)
+        if obj is not None and obj.done_at is None and can_change:
+            fieldsets.append(("Tick off", {"fields": ["mark_done", "done_note", "done_evidence"]}))
+        else:
+            fieldsets.append(
+                ("Done", {"fields": [("done_at", "done_by"), "note", "evidence_link"]})
+            )
+        if obj is not None and obj.recovery_test:
+            fields = ["results_display", ("results_recorded_at", "results_recorded_by")]
+            if can_change:
+                fields = ["recovery_class_choice", ("rto_input", "rpo_input"), *fields]
+            fieldsets.append(
+                (
+                    "DR drill / restore test results",
+                    {
+                        "fields": fields,
+                        "description": "Achieved times are judged against the plan's targets "
+                        "(met when at or under the target).",
+                    },
+                )
+            )
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        classes = []
+        if obj is not None and obj.recovery_test:
+            classes = recovery.recovery_classes(
+                ServiceTargets.objects.filter(service_id=obj.service_id).first()
+            )
+
+        class WithClasses(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, recovery_classes=classes, **kw)
+
+        return WithClasses
+
+    def save_model(self, request, obj, form, change):
+        """Route the change through the services; a refusal saves nothing and says why."""
+        try:
+            with transaction.atomic():  # a savepoint: results and tick-off stand or fall together
+                self._apply(request, obj, form)
+        except (ValidationError, PermissionDenied) as exc:
+            request._routine_admin_failed = True
+            self.message_user(request, f"Nothing was saved: {_error_text(exc)}", messages.ERROR)
+
+    def _apply(self, request, item, form):
+        data, changed = form.cleaned_data, set(form.changed_data)
+        if (
+            item.recovery_test
+            and changed & {"recovery_class_choice", "rto_input", "rpo_input"}
+            and form.results_given
+        ):
+            routine_item_record_results(
+                item=item,
+                by=request.user,
+                rto_achieved=data.get("rto_input"),
+                rpo_achieved=data.get("rpo_input"),
+                recovery_class=data.get("recovery_class_choice") or "",
+            )
+        if data.get("mark_done"):
+            routine_item_complete(
+                item=item,
+                by=request.user,
+                note=data.get("done_note") or "",
+                evidence=data.get("done_evidence"),
+            )
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no many-to-many fields or inlines; the services did the work
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_routine_admin_failed", False):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_routine_admin_failed", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    # --- evidence download -----------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:item_id>/evidence/",
+                self.admin_site.admin_view(self.evidence_view),
+                name="routine_routineitem_evidence",
+            ),
+            *super().get_urls(),
+        ]
+
+    def evidence_view(self, request, item_id):
+        item = item_get_for_staff(user=request.user, item_id=item_id)
+        if not self.has_view_permission(request, item):
+            raise PermissionDenied
+        if not item.evidence:
+            raise Http404("This item has no evidence file.")
+        try:
+            handle = item.evidence.open("rb")
+        except FileNotFoundError:
+            raise Http404("The file is no longer available.") from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=item.evidence_name,
+            content_type=item.evidence_content_type or "application/octet-stream",
+        )
+        # Always a download, never rendered by the browser as a page of the portal.
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+    # --- actions ---------------------------------------------------------------------------
+
+    @admin.action(description="Mark done (with a note or evidence)", permissions=["change"])
+    def mark_done(self, request, queryset):
+        """Ask for the note and file first (an intermediate page), then tick each item off."""
+        items = list(queryset.select_related("task", "service").order_by("due_at", "id"))
+        if "apply" in request.POST:
+            form = MarkDoneFields(request.POST, request.FILES)
+            if form.is_valid():
+                self._each(
+                    request,
+                    items,
+                    lambda item: routine_item_complete(
+                        item=item,
+                        by=request.user,
+                        note=form.cleaned_data["note"],
+                        evidence=form.cleaned_data["evidence"],
+                    ),
+                )
+                return None
+        else:
+            form = MarkDoneFields()
+        return render(
+            request,
+            "routine/admin/mark_done.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Mark routine items done",
+                "opts": self.model._meta,
+                "items": items,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _each(self, request, items, act):
+        """Tick each item off on its own; report what worked and what was refused."""
+        done = []
+        for item in items:
+            try:
+                act(item)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{item} not done: {_error_text(exc)}", messages.ERROR)
+            else:
+                done.append(str(item))
+        if done:
+            noun = "item" if len(done) == 1 else "items"
+            self.message_user(
+                request, f"{len(done)} {noun} done: {'; '.join(done)}.", messages.SUCCESS
+            )

@@ -1,0 +1,202 @@
+"""Every write to routine items: creating each period's items, ticking them off, drill results.
+
+``routine_items_create`` is the beat job: it may run at any moment, twice, concurrently, late or
+after a crash, because an item is named by (task, every, period start) under a unique
+constraint and inserted with ``ON CONFLICT DO NOTHING``.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import TOP_TIER, staff_tier_level
+from maintenance.models import RoutineTask
+from sla.models import ServiceTargets
+from tickets.attachments import attachment_fields, validate_uploads
+
+from . import recovery
+from .models import DEFAULT_TIER, RoutineItem
+from .periods import local_date, periods_between
+
+# How far back a run makes up for periods it never saw (beat down, the portal switched off):
+# a month, so a missed week or month still gets its item — due already, so its owners hear of
+# it — while a long-dead installation is not flooded with years of daily items on restart.
+CATCH_UP = timedelta(days=31)
+
+
+def owner_tier(task):
+    """The task's tier, or the first line when the plan names none. Staff tiers are the groups
+    Tier 1–3; a plan tier above them has no group of its own, so its items go to the top one."""
+    return min(task.tier or DEFAULT_TIER, TOP_TIER)
+
+
+@transaction.atomic
+def routine_items_create(*, now=None, catch_up=CATCH_UP):
+    """Create the item of every period, up to the current one, of every task in force.
+
+    A period counts when it overlaps the last ``catch_up`` and the task's life (a task loaded
+    on Wednesday gets this week's item, not last week's). Retired tasks get nothing. Returns
+    how many items this run inserted (a concurrent run's rows are not counted twice: the
+    database keeps one of each and drops the other silently).
+    """
+    now = now or timezone.now()
+    window_start = now - catch_up
+    tasks = RoutineTask.objects.filter(retired_at__isnull=True).select_related("service")
+    candidates = {}
+    for task in tasks:
+        zone = task.service.timezone
+        since = max(window_start, task.created_at)
+        for period in periods_between(task.every, local_date(since, zone), local_date(now, zone)):
+            candidates[(task.pk, task.every, period.start)] = (task, period)
+    if not candidates:
+        return 0
+    # Every candidate ends after ``window_start``, so the items already made are all in this
+    # range of the due-time index: one read, and a second run inserts nothing.
+    existing = set(
+        RoutineItem.objects.filter(due_at__gt=window_start).values_list(
+            "task_id", "every", "period_start"
+        )
+    )
+    rows = [
+        _item(task, period, now)
+        for key, (task, period) in candidates.items()
+        if key not in existing
+    ]
+    RoutineItem.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return len(rows)
+
+
+def _item(task, period, now):
+    zone = task.service.timezone
+    return RoutineItem(
+        task=task,
+        service_id=task.service_id,
+        every=task.every,
+        period_start=period.start,
+        period_end=period.end,
+        label=period.label,
+        due_at=period.due_at(zone),
+        tier=owner_tier(task),
+        recovery_test=recovery.is_recovery_test(name=task.name, category=task.category),
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def routine_item_complete(*, item, by, note="", evidence=None, now=None):
+    """Tick an item off, with a note, a file as evidence, or both. Done once: a second tick
+    is refused. A refused file (type, size, empty) changes nothing."""
+    item = _locked(item, by)
+    if item.done_at is not None:
+        raise ValidationError(
+            f"{item} was already ticked off on {item.done_at:%Y-%m-%d %H:%M} UTC"
+            + (f" by {item.done_by.get_username()}." if item.done_by_id else ".")
+        )
+    note = (note or "").strip()
+    if not note and not evidence:
+        raise ValidationError({"note": "Say what was done, or attach a file as evidence."})
+    if evidence:
+        validate_uploads([evidence])
+    item.done_at = now or timezone.now()
+    item.done_by = by
+    item.note = note
+    fields = ["done_at", "done_by", "note"]
+    if evidence:
+        fields += _store_evidence(item, evidence)
+    item.save(update_fields=fields)
+    return item
+
+
+def _store_evidence(item, upload):
+    meta = attachment_fields(upload)
+    item.evidence_token = meta["token"]
+    item.evidence_name = meta["name"]
+    item.evidence_content_type = meta["content_type"]
+    item.evidence_size = meta["size"]
+    # Last, after every check: a refused tick-off leaves no file behind.
+    item.evidence.save(meta["token"], upload, save=False)
+    return [
+        "evidence",
+        "evidence_token",
+        "evidence_name",
+        "evidence_content_type",
+        "evidence_size",
+    ]
+
+
+@transaction.atomic
+def routine_item_record_results(
+    *, item, by, rto_achieved=None, rpo_achieved=None, recovery_class="", now=None
+):
+    """Record a DR drill's or restore test's RTO/RPO achieved, judged against the plan's
+    targets (or one of its recovery classes) as they stand now. Recording again replaces the
+    results: a corrected figure is judged afresh. ``*_achieved``: a timedelta or text as
+    ``recovery.parse_achieved`` reads it (``45m``, ``1h30m``)."""
+    item = _locked(item, by)
+    if not item.recovery_test:
+        raise ValidationError(f"{item} is not a DR drill or restore test; it has no RTO/RPO.")
+    errors = {}
+    achieved = {}
+    for name, value in (("rto_achieved", rto_achieved), ("rpo_achieved", rpo_achieved)):
+        if isinstance(value, str) and value.strip():
+            try:
+                value = recovery.parse_achieved(value)
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+        elif isinstance(value, str):
+            value = None
+        if value is not None and value < timedelta(0):
+            errors[name] = "A time achieved cannot be negative."
+            continue
+        achieved[name] = value
+    try:
+        targets = recovery.targets_for(
+            ServiceTargets.objects.filter(service_id=item.service_id).first(),
+            (recovery_class or "").strip(),
+        )
+    except ValueError as exc:
+        errors["recovery_class"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    if achieved["rto_achieved"] is None and achieved["rpo_achieved"] is None:
+        raise ValidationError("Give the RTO achieved, the RPO achieved, or both.")
+    item.recovery_class = targets.recovery_class
+    item.rto_achieved = achieved["rto_achieved"]
+    item.rpo_achieved = achieved["rpo_achieved"]
+    item.rto_target = targets.rto
+    item.rpo_target = targets.rpo
+    item.rto_met = recovery.met(item.rto_achieved, targets.rto)
+    item.rpo_met = recovery.met(item.rpo_achieved, targets.rpo)
+    item.results_recorded_at = now or timezone.now()
+    item.results_recorded_by = by
+    item.save(
+        update_fields=[
+            "recovery_class",
+            "rto_achieved",
+            "rpo_achieved",
+            "rto_target",
+            "rpo_target",
+            "rto_met",
+            "rpo_met",
+            "results_recorded_at",
+            "results_recorded_by",
+        ]
+    )
+    return item
+
+
+def _locked(item, by):
+    """The item re-read under its row lock, if ``by`` may work it (staff of its tier or above)."""
+    level = staff_tier_level(by)
+    if level is None:
+        raise PermissionDenied("Only staff tick off routine tasks.")
+    locked = RoutineItem.objects.select_for_update(of=("self",)).select_related(
+        "task", "service", "done_by"
+    )
+    item = locked.get(pk=item.pk)
+    if not by.is_superuser and item.tier > level:
+        raise PermissionDenied(f"{item} belongs to Tier {item.tier}.")
+    return item
