@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.selectors import status_incidents
 from sla.models import Service
+from uptime.reports import status_bars
 
 from . import ics as ics_feed
 from . import services
@@ -187,6 +188,8 @@ def status(request):
             "now": now,
             # Open incidents with their public updates, published post-mortems (4 queries).
             "incidents_status": status_incidents(now=now),
+            # 90 days a service, in a fixed number of queries (uptime.reports).
+            "uptime_bars": status_bars(services=[row["service"] for row in rows], now=now),
         },
     )
     # Browsers reload on this header with no script: a window's start and end show up within

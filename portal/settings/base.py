@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tickets",
     "incidents",
     "routine",
+    "uptime",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,78 @@
+"""The monthly uptime report, a staff page of the admin (read-only, every staff member).
+
+Availability is not tier-scoped data: any active staff member may read the report, and nobody
+can add, change or delete through it (it is a proxy of Service with only the list URL).
+"""
+
+from django.contrib import admin
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+
+from sla.models import Service
+
+from . import periods
+from .models import UptimeReport
+from .reports import monthly_report
+
+
+def _staff(request):
+    return request.user.is_active and request.user.is_staff
+
+
+@admin.register(UptimeReport)
+class UptimeReportAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return _staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _staff(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "",
+                self.admin_site.admin_view(self.changelist_view),
+                name="%s_%s_changelist" % info,  # noqa: UP031 - the admin's own URL naming
+            )
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        now = timezone.now()
+        this_month = now.date().replace(day=1)
+        error = ""
+        first = this_month
+        if request.GET.get("month"):
+            try:
+                first = periods.parse_month(request.GET["month"])
+            except ValueError as exc:
+                error = str(exc)
+        report = (
+            []
+            if error
+            else monthly_report(services=Service.objects.order_by("name"), first=first, now=now)
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Monthly uptime — {first:%B %Y}",
+            "opts": self.model._meta,
+            "month": first,
+            "month_value": f"{first:%Y-%m}",
+            "previous": f"{periods.previous_month(first):%Y-%m}",
+            "next": f"{periods.next_month(first):%Y-%m}",
+            "this_month": f"{this_month:%Y-%m}",
+            "error": error,
+            "entered": request.GET.get("month", ""),
+            "report": report,
+        }
+        return render(request, "uptime/admin_report.html", context, status=400 if error else 200)

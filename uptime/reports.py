@@ -1,0 +1,203 @@
+"""The monthly uptime report and the status page's 90-day bars, built from a fixed number of
+queries (``selectors``) and the pure availability math (``availability``).
+
+Days and months are the service's local ones (``periods``). Per-priority availability: a plan
+that promises an uptime per priority (XSafe ERP: P0 99.99 %, P1 99.9 %, P2 99.5 %) is read as
+"the service is up at level Pk while no outage of severity Pk or more urgent lasts". The row of
+Pk counts the outages of Pk and of every priority above it, so a P0 outage (system down) also
+counts against P1 and P2, and a P2 outage only against P2.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from maintenance.occurrences import zone
+
+from . import periods, selectors
+from .availability import Availability, measure
+
+STATUS_DAYS = 90
+
+# The colour of a day on the status page, by its availability: 100 %, then at most ~14 minutes
+# of a 24-hour day down (99 %), at most ~72 minutes (95 %), more.
+LEVELS = ((Decimal(100), "up"), (Decimal(99), "minor"), (Decimal(95), "partial"))
+LEVEL_BELOW = "major"
+
+
+def level(percent):
+    for floor, name in LEVELS:
+        if percent >= floor:
+            return name
+    return LEVEL_BELOW
+
+
+def _minutes(delta):
+    return Decimal(delta // timedelta(microseconds=1)) / 60_000_000
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One line of the report: a scope's availability against its target and budget."""
+
+    label: str
+    scope: str
+    availability: Availability
+    target: Decimal | None
+    state: str  # met · missed · on-track (month not over, budget not blown) · no-target
+
+    @property
+    def budget(self):
+        return None if self.target is None else self.availability.budget(self.target)
+
+    @property
+    def left(self):
+        """Budget left: negative once the downtime has gone past it."""
+        return None if self.target is None else self.budget - self.availability.downtime
+
+    @property
+    def budget_minutes(self):
+        return None if self.target is None else _minutes(self.budget)
+
+    @property
+    def left_minutes(self):
+        return None if self.target is None else _minutes(self.left)
+
+
+def _row(*, label, scope, availability, target, period_over):
+    if target is None:
+        state = "no-target"
+    elif not availability.meets(target):
+        state = "missed"  # downtime only grows: a budget blown stays blown
+    else:
+        state = "met" if period_over else "on-track"
+    return TargetRow(label, scope, availability, target, state)
+
+
+@dataclass
+class ServiceMonth:
+    service: object
+    period: periods.Period
+    overall: TargetRow
+    priorities: list = field(default_factory=list)
+    outages: int = 0
+
+
+def monthly_report(*, services, first, now):
+    """Per service, its month holding ``first`` (a date, the 1st) in the service's zone."""
+    services = list(services)
+    bounds = {s.pk: periods.month(first.year, first.month, s.timezone) for s in services}
+    if not services:
+        return []
+    start = min(p.start for p in bounds.values())
+    end = max(p.end for p in bounds.values())
+    ids = [s.pk for s in services]
+    outages = selectors.outages_by_service(service_ids=ids, start=start, end=end)
+    planned = selectors.planned_maintenance_by_service(services=services, start=start, end=end)
+    overall = selectors.overall_targets(service_ids=ids)
+    by_priority = selectors.priority_targets(service_ids=ids)
+    report = []
+    for service in services:
+        period = bounds[service.pk]
+        own = [o for o in outages.get(service.pk, ()) if _overlaps(o, period, now)]
+        maintenance = planned.get(service.pk, ())
+
+        def availability(chosen, period=period, maintenance=maintenance):
+            return measure(
+                start=period.start,
+                end=period.end,
+                outages=[(o.started_at, o.resolved_at) for o in chosen],
+                maintenance=maintenance,
+                now=now,
+            )
+
+        over = period.end <= now
+        row = ServiceMonth(
+            service=service,
+            period=period,
+            overall=_row(
+                label="Overall",
+                scope="all outages",
+                availability=availability(own),
+                target=overall.get(service.pk),
+                period_over=over,
+            ),
+            outages=len(own),
+        )
+        for priority in by_priority.get(service.pk, ()):
+            row.priorities.append(
+                _row(
+                    label=f"{priority.code} — {priority.name}",
+                    scope=f"outages of severity {priority.code} or more urgent",
+                    availability=availability(
+                        [o for o in own if o.severity_position <= priority.position]
+                    ),
+                    target=priority.uptime,
+                    period_over=over,
+                )
+            )
+        report.append(row)
+    return report
+
+
+def _overlaps(outage, period, now):
+    ended = outage.resolved_at if outage.resolved_at is not None else now
+    return outage.started_at < period.end and ended > period.start and outage.started_at < now
+
+
+@dataclass(frozen=True)
+class DayCell:
+    day: date
+    availability: Availability
+    level: str
+    today: bool
+
+
+@dataclass
+class ServiceBar:
+    service: object
+    cells: list
+    summary: Availability  # the whole run of days
+
+    @property
+    def down_days(self):
+        """The days with downtime, newest first: the bar's text alternative lists them."""
+        return [cell for cell in reversed(self.cells) if cell.availability.downtime]
+
+
+def status_bars(*, services, now, days=STATUS_DAYS):
+    """Per service: one cell per local day, the last ``days`` of them ending today."""
+    services = list(services)
+    if not services:
+        return []
+    runs = {}
+    for service in services:
+        today = now.astimezone(zone(service.timezone)).date()
+        runs[service.pk] = [
+            periods.day(d, service.timezone) for d in periods.last_days(today, days)
+        ]
+    start = min(run[0].start for run in runs.values())
+    end = max(run[-1].end for run in runs.values())
+    ids = [s.pk for s in services]
+    outages = selectors.outages_by_service(service_ids=ids, start=start, end=end)
+    planned = selectors.planned_maintenance_by_service(services=services, start=start, end=end)
+    bars = []
+    for service in services:
+        spans = [(o.started_at, o.resolved_at) for o in outages.get(service.pk, ())]
+        maintenance = planned.get(service.pk, ())
+        run = runs[service.pk]
+        cells = []
+        for period in run:
+            figure = measure(
+                start=period.start,
+                end=period.end,
+                outages=spans,
+                maintenance=maintenance,
+                now=now,
+            )
+            cells.append(DayCell(period.first, figure, level(figure.percent), period is run[-1]))
+        summary = measure(
+            start=run[0].start, end=run[-1].end, outages=spans, maintenance=maintenance, now=now
+        )
+        bars.append(ServiceBar(service, cells, summary))
+    return bars
