@@ -1,0 +1,340 @@
+"""Every write of organisations, contracts and time entries. Each is one transaction, and the
+usage emails are recorded in the outbox inside the transaction that causes them.
+
+Writes that change an organisation's month (logging time, changing its contract) first lock
+the organisation's row, so they run one after another per organisation: each one sums the
+month with every earlier entry committed, and no threshold is missed or emailed twice when
+two staff log time at the same moment.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.roles import staff_tier_level
+from tickets.selectors import tickets_for_staff
+
+from . import emails
+from .models import ContractPeriod, Organization, OrganizationMember, TimeEntry, UsageAlert
+from .months import first_of, month_bounds, month_of, previous_month
+from .selectors import contract_in_force, organization_month_usage
+
+# One entry is one stretch of work: a day or more is a typo, not a log.
+MAX_ENTRY_MINUTES = 24 * 60
+NOTE_MAX_LENGTH = TimeEntry._meta.get_field("note").max_length
+THRESHOLDS = tuple(UsageAlert.Threshold.values)  # (80, 100), lowest first
+
+
+def _require_staff(user, message="Only staff may do this."):
+    if staff_tier_level(user) is None:
+        raise PermissionDenied(message)
+
+
+def _lock(organization):
+    return (
+        Organization.objects.select_for_update(of=("self",))
+        .select_related("service")
+        .get(pk=organization.pk)
+    )
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_create(*, name, service, by):
+    _require_staff(by)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the organisation a name."})
+    if Organization.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"There is already an organisation named {name!r}."})
+    return Organization.objects.create(name=name, service=service)
+
+
+@transaction.atomic
+def organization_rename(*, organization, name, by):
+    _require_staff(by)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the organisation a name."})
+    if Organization.objects.filter(name__iexact=name).exclude(pk=organization.pk).exists():
+        raise ValidationError({"name": f"There is already an organisation named {name!r}."})
+    organization = _lock(organization)
+    if organization.name != name:
+        organization.name = name
+        organization.save(update_fields=["name"])
+    return organization
+
+
+def member_problem(*, organization, user):
+    """Why ``user`` cannot join ``organization``, or "" (shared with the admin's form)."""
+    if user.is_staff:
+        return "Staff cannot be members of a customer organisation."
+    if not user.is_active:
+        return f"{user.email or user.get_username()} is not an active account."
+    other = (
+        OrganizationMember.objects.filter(user_id=user.pk)
+        .exclude(organization_id=organization.pk)
+        .select_related("organization")
+        .first()
+    )
+    if other is not None:
+        return f"{user.email or user.get_username()} already belongs to {other.organization}."
+    return ""
+
+
+@transaction.atomic
+def organization_add_member(*, organization, user, by):
+    """Make a customer a member; a user already in another organisation is refused."""
+    _require_staff(by)
+    organization = _lock(organization)
+    problem = member_problem(organization=organization, user=user)
+    if problem:
+        raise ValidationError({"user": problem})
+    existing = OrganizationMember.objects.filter(organization=organization, user=user).first()
+    if existing is not None:
+        return existing
+    try:
+        # Two organisations adding the same user at once: the unique user column decides.
+        with transaction.atomic():
+            return OrganizationMember.objects.create(organization=organization, user=user)
+    except IntegrityError:
+        raise ValidationError(
+            {"user": f"{user.email} was just added to another organisation."}
+        ) from None
+
+
+@transaction.atomic
+def organization_remove_member(*, organization, user, by):
+    """The user's time already logged stays with the organisation (it was billed to it)."""
+    _require_staff(by)
+    organization = _lock(organization)
+    OrganizationMember.objects.filter(organization=organization, user=user).delete()
+
+
+@transaction.atomic
+def organization_set_contract(*, organization, contract, month, by, now=None):
+    """Give ``organization`` ``contract`` (None: no contract) from ``month`` on.
+
+    A contract applies to whole months: set for the current month, it is the month's
+    allowance from its first day (an upgrade on the 20th gives the whole month the new hours);
+    months before keep theirs, and a past month cannot be changed. Returns the period written,
+    or None when the organisation already holds that contract in that month.
+    """
+    _require_staff(by)
+    now = now or timezone.now()
+    organization = _lock(organization)
+    if contract is not None and contract.service_id != organization.service_id:
+        raise ValidationError(
+            {
+                "contract": f"{contract.name} is a contract of {contract.service}; "
+                f"{organization} is a customer of {organization.service}."
+            }
+        )
+    month = first_of(month)
+    current = month_of(now, organization.service.timezone)
+    if month < current:
+        raise ValidationError(
+            {"month": "A past month keeps the contract it had: choose this month or a later one."}
+        )
+    period = ContractPeriod.objects.filter(organization=organization, starts_on=month).first()
+    in_force = contract_in_force(organization=organization, month=month)
+    if period is None and _same(in_force, contract):
+        return None
+    if period is None:
+        period = ContractPeriod.objects.create(
+            organization=organization,
+            starts_on=month,
+            contract=contract,
+            set_by=by,
+            created_at=now,
+            updated_at=now,
+        )
+    elif not _same(period.contract, contract):
+        period.contract, period.set_by, period.updated_at = contract, by, now
+        period.save(update_fields=["contract", "set_by", "updated_at"])
+    else:
+        return None
+    if month == current:
+        # A smaller allowance can put the month past a threshold without any new time.
+        _check_thresholds(organization, month, now=now)
+    return period
+
+
+def _same(a, b):
+    return (a.pk if a else None) == (b.pk if b else None)
+
+
+# --- time ----------------------------------------------------------------------------------
+
+
+def _valid_minutes(minutes):
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise ValidationError({"minutes": "Minutes must be a whole number."})
+    if minutes <= 0:
+        raise ValidationError(
+            {
+                "minutes": "Log a positive number of minutes. To correct an entry, void it and "
+                "log the right time."
+            }
+        )
+    if minutes > MAX_ENTRY_MINUTES:
+        raise ValidationError(
+            {"minutes": f"At most {MAX_ENTRY_MINUTES} minutes (24 hours) in one entry."}
+        )
+    return minutes
+
+
+def _billed_organization(ticket):
+    """The organisation the ticket's time counts against: its customer's, for its service."""
+    membership = (
+        OrganizationMember.objects.filter(user_id=ticket.customer_id)
+        .select_related("organization__service")
+        .first()
+    )
+    if membership is None or membership.organization.service_id != ticket.service_id:
+        return None
+    return membership.organization
+
+
+def _open_since(now, tz):
+    """Time is logged (or voided) for this month or last month only: older months are closed,
+    so a report once read stays true."""
+    return month_bounds(previous_month(month_of(now, tz)), tz)[0]
+
+
+@dataclass(frozen=True)
+class TimeEntryDraft:
+    """A time entry that passed every check of ``time_entry_log``, not yet written."""
+
+    ticket: object
+    organization: Organization | None
+    minutes: int
+    note: str
+    at: datetime
+    tz: str
+
+
+def time_entry_validate(*, ticket, by, minutes, note="", at=None, now=None):
+    """Every check ``time_entry_log`` makes, without writing (the admin's form shows them as
+    field errors). Raises PermissionDenied or ValidationError (keys: minutes, note, at)."""
+    _require_staff(by, "Only staff may log time.")
+    ticket = tickets_for_staff(user=by).select_related("service").filter(pk=ticket.pk).first()
+    if ticket is None:
+        raise PermissionDenied("You may not log time on this ticket (it is outside your tier).")
+    minutes = _valid_minutes(minutes)
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": f"Keep the note under {NOTE_MAX_LENGTH} characters."})
+    now = now or timezone.now()
+    at = now if at is None else at
+    if not isinstance(at, datetime) or timezone.is_naive(at):
+        raise ValidationError({"at": "The time worked must be a date and time with a zone."})
+    if at > now:
+        raise ValidationError({"at": "Work cannot be logged in the future."})
+    organization = _billed_organization(ticket)
+    tz = organization.service.timezone if organization else ticket.service.timezone
+    opened = _open_since(now, tz)
+    if at < opened:
+        raise ValidationError(
+            {
+                "at": "Time can be logged for this month and last month only "
+                f"(not before {opened:%Y-%m-%d %H:%M} UTC)."
+            }
+        )
+    return TimeEntryDraft(
+        ticket=ticket, organization=organization, minutes=minutes, note=note, at=at, tz=tz
+    )
+
+
+@transaction.atomic
+def time_entry_log(*, ticket, by, minutes, note="", at=None):
+    """Record ``minutes`` of ``by``'s work on ``ticket`` at ``at`` (default now).
+
+    Only staff who may see the ticket log time on it. When the organisation's month reaches
+    80 % or 100 % of its contract's hours, the usage emails are recorded in this transaction,
+    once per month each; one entry crossing both records both.
+    """
+    now = timezone.now()
+    draft = time_entry_validate(ticket=ticket, by=by, minutes=minutes, note=note, at=at, now=now)
+    organization = draft.organization
+    if organization is not None:
+        organization = _lock(organization)
+    entry = TimeEntry.objects.create(
+        ticket=draft.ticket,
+        staff=by,
+        organization=organization,
+        minutes=draft.minutes,
+        worked_at=draft.at,
+        note=draft.note,
+        created_at=now,
+    )
+    if organization is not None:
+        _check_thresholds(organization, month_of(draft.at, draft.tz), now=now)
+    return entry
+
+
+@transaction.atomic
+def time_entry_void(*, entry, by, reason):
+    """Take an entry out of every sum, keeping it on record with who voided it and why.
+
+    Usage emails already sent for the month stay sent: "once per month" holds even when a
+    correction takes the month back under a threshold and new time takes it over again.
+    """
+    _require_staff(by, "Only staff may void time entries.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the entry is voided."})
+    if len(reason) > NOTE_MAX_LENGTH:
+        raise ValidationError({"reason": f"Keep the reason under {NOTE_MAX_LENGTH} characters."})
+    entry = (
+        TimeEntry.objects.select_for_update(of=("self",))
+        .select_related("organization__service", "ticket__service")
+        .filter(pk=entry.pk, ticket__in=tickets_for_staff(user=by).values("pk"))
+        .first()
+    )
+    if entry is None:
+        raise PermissionDenied("You may not void time on this ticket (it is outside your tier).")
+    if entry.voided_at is not None:
+        raise ValidationError(f"This entry was already voided on {entry.voided_at:%Y-%m-%d}.")
+    now = timezone.now()
+    service = entry.organization.service if entry.organization else entry.ticket.service
+    if entry.worked_at < _open_since(now, service.timezone):
+        raise ValidationError("The entry's month is closed: only this month and last can change.")
+    entry.voided_at, entry.voided_by, entry.void_reason = now, by, reason
+    entry.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    return entry
+
+
+def _check_thresholds(organization, month, *, now):
+    """Record each threshold the month has reached and not yet recorded, with its emails.
+
+    Runs under the organisation's row lock, so the sum includes every committed entry and the
+    alert rows are created by one writer at a time (their unique key guards the rest).
+    """
+    usage = organization_month_usage(organization=organization, month=month)
+    created = []
+    if usage.percent is None:  # no contract, or a contract of 0 hours: nothing to warn of
+        return created
+    for threshold in THRESHOLDS:
+        if usage.percent < threshold:
+            break
+        alert, is_new = UsageAlert.objects.get_or_create(
+            organization=organization,
+            month=month,
+            threshold=threshold,
+            defaults={
+                "contract": usage.contract,
+                "used_minutes": usage.used_minutes,
+                "included_minutes": usage.included_minutes,
+                "created_at": now,
+            },
+        )
+        if is_new:
+            emails.usage_threshold_reached(alert=alert, usage=usage)
+            created.append(alert)
+    return created
