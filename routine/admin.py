@@ -288,6 +288,9 @@ class RoutineItemAdmin(admin.ModelAdmin):
             self.message_user(request, f"Nothing was saved: {_error_text(exc)}", messages.ERROR)
 
     def _apply(self, request, item, form):
+        # The form's declared fields are posted whatever the fieldsets showed, on purpose: a
+        # page opened before someone else ticked the item off still asks to tick it, and the
+        # service's "already ticked off" refusal is what its author should see.
         data, changed = form.cleaned_data, set(form.changed_data)
         if (
             item.recovery_test

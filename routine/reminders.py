@@ -33,19 +33,24 @@ def routine_items_remind_overdue(*, now=None, batch_size=100):
             return recorded
 
 
+def items_to_remind(*, now):
+    """Overdue, not done, not yet reminded: exactly the rows of the partial index
+    ``routine_item_remind_due``, read in its order."""
+    return RoutineItem.objects.filter(
+        done_at__isnull=True,
+        reminded_at__isnull=True,
+        due_at__lte=now,
+        # A task retired from the plan no longer asks for anything.
+        task__retired_at__isnull=True,
+    ).order_by("due_at", "pk")
+
+
 @transaction.atomic
 def _remind_batch(*, now, size, members):
     batch = list(
-        RoutineItem.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("task", "service")
-        .filter(
-            done_at__isnull=True,
-            reminded_at__isnull=True,
-            due_at__lte=now,
-            # A task retired from the plan no longer asks for anything.
-            task__retired_at__isnull=True,
-        )
-        .order_by("due_at", "pk")[:size]
+        items_to_remind(now=now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("task", "service")[:size]
     )
     outbox = []
     for item in batch:

@@ -209,3 +209,17 @@ def test_concurrent_sweeps_record_each_reminder_exactly_once(workers):
     keys = Counter(Notification.objects.filter(key__startswith="routine:").values_list("key"))
     assert len(keys) == 600 and max(keys.values()) == 1
     assert not RoutineItem.objects.filter(reminded_at__isnull=True).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_sweep_reads_through_the_partial_index_of_items_to_remind(weekly):
+    """The sweep's read matches the partial index's condition, so PostgreSQL can serve it
+    from the index of open, unreminded items, never touching done ones (with sequential
+    scans off, the plan names the index)."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = reminders.items_to_remind(now=WEEK_DUE).explain()
+    assert "routine_item_remind_due" in plan
