@@ -17,6 +17,7 @@ Durations are counted in whole microseconds and the percentages in ``Decimal``, 
 availability with a target never turns on a float rounding.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -39,6 +40,18 @@ def merge(spans):
 def clip(spans, start, end):
     """The parts of ``spans`` inside ``[start, end)``."""
     return [(max(s, start), min(e, end)) for s, e in spans if s < end and e > start]
+
+
+def overlapping(merged, start, end):
+    """The spans of the sorted, disjoint ``merged`` that overlap ``[start, end)``, found by
+    bisection: a day of a 90-day bar looks at its own few spans, not at all of them."""
+    first = bisect_right(merged, start, key=lambda span: span[1])
+    found = []
+    for span in merged[first:]:
+        if span[0] >= end:
+            break
+        found.append(span)
+    return found
 
 
 def subtract(spans, holes):

@@ -15,7 +15,8 @@ from decimal import Decimal
 from maintenance.occurrences import zone
 
 from . import periods, selectors
-from .availability import Availability, measure
+from .availability import Availability, measure, merge, overlapping
+from .figures import day_text, minutes_text, percent_text
 
 STATUS_DAYS = 90
 
@@ -152,6 +153,19 @@ class DayCell:
     level: str
     today: bool
 
+    @property
+    def label(self):
+        """What the day's cell says: the title on the bar, a line of the text alternative."""
+        figure = self.availability
+        text = (
+            f"{day_text(self.day)}{' (today, so far)' if self.today else ''}: "
+            f"{percent_text(figure.percent)} % available, "
+            f"{minutes_text(figure.downtime_minutes)} min down"
+        )
+        if figure.planned:
+            text += f", {minutes_text(figure.planned_minutes)} min planned maintenance"
+        return text
+
 
 @dataclass
 class ServiceBar:
@@ -183,16 +197,19 @@ def status_bars(*, services, now, days=STATUS_DAYS):
     planned = selectors.planned_maintenance_by_service(services=services, start=start, end=end)
     bars = []
     for service in services:
-        spans = [(o.started_at, o.resolved_at) for o in outages.get(service.pk, ())]
-        maintenance = planned.get(service.pk, ())
+        # Merged once (an open outage ends now); each day then bisects to its own spans.
+        spans = merge(
+            (o.started_at, min(o.resolved_at or now, now)) for o in outages.get(service.pk, ())
+        )
+        maintenance = merge(planned.get(service.pk, ()))
         run = runs[service.pk]
         cells = []
         for period in run:
             figure = measure(
                 start=period.start,
                 end=period.end,
-                outages=spans,
-                maintenance=maintenance,
+                outages=overlapping(spans, period.start, period.end),
+                maintenance=overlapping(maintenance, period.start, period.end),
                 now=now,
             )
             cells.append(DayCell(period.first, figure, level(figure.percent), period is run[-1]))

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from uptime import periods
-from uptime.availability import clip, measure, merge, subtract
+from uptime.availability import clip, measure, merge, overlapping, subtract
 
 NOVEMBER = periods.month(2026, 11, "UTC")
 OCTOBER = periods.month(2026, 10, "UTC")
@@ -38,6 +38,14 @@ def test_interval_helpers():
     assert subtract([(a, b)], [(a, d)]) == []
     assert subtract([(a, c)], [(b, d)]) == [(a, b)]
     assert clip([(a, d)], b, c) == [(b, c)]
+
+
+def test_overlapping_finds_the_spans_of_a_range_by_bisection():
+    spans = [(at(1, h), at(1, h, 30)) for h in range(10)]  # 00:00–00:30, 01:00–01:30, …
+    assert overlapping(spans, at(1, 2, 15), at(1, 4)) == spans[2:4]
+    assert overlapping(spans, at(1, 2, 30), at(1, 3)) == []  # the ends are exclusive
+    assert overlapping(spans, at(1, 9, 29), at(2, 0)) == spans[9:]
+    assert overlapping([], at(1, 0), at(2, 0)) == []
 
 
 def test_a_month_with_no_incidents_is_100_percent():

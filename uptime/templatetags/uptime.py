@@ -1,26 +1,9 @@
 """Figures as the uptime pages show them."""
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-
 from django import template
 
+from uptime.figures import minutes_text, percent_text
+
 register = template.Library()
-
-
-@register.filter
-def percent(value):
-    """Availability to three decimals, rounded down so a second of downtime never reads 100."""
-    if value is None:
-        return "—"
-    shown = Decimal(value).quantize(Decimal("0.001"), rounding=ROUND_DOWN).normalize()
-    return f"{shown:f}"
-
-
-@register.filter
-def minutes(value):
-    """Minutes to two decimals without trailing zeros: "4.32", "42.6", "60" (a P0 budget of
-    99.99 % is 4.32 minutes a month; one decimal would hide a fifth of it)."""
-    if value is None:
-        return "—"
-    shown = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
-    return f"{shown:f}"
+register.filter("percent", percent_text)
+register.filter("minutes", minutes_text)
