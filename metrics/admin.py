@@ -1,0 +1,122 @@
+"""The success-metrics dashboard, a staff page of the admin (read-only), and its CSV export.
+
+The figures are aggregates over a whole service, not any one customer's tickets, so every
+active staff member may read them whatever their tier; nobody can add, change or delete through
+the page (it is a proxy of Service with only the list URL and the export).
+"""
+
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+
+from . import charts, periods, selectors
+from .export import write_csv
+from .forms import DashboardForm
+from .models import SuccessMetrics
+from .report import build_report
+
+
+def _staff(request):
+    return request.user.is_active and request.user.is_staff
+
+
+@admin.register(SuccessMetrics)
+class SuccessMetricsAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return _staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _staff(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        view = self.admin_site.admin_view
+        return [
+            path("", view(self.changelist_view), name="%s_%s_changelist" % info),  # noqa: UP031
+            path("export.csv", view(self.export_view), name="%s_%s_export" % info),  # noqa: UP031
+        ]
+
+    def _read(self, request):
+        now = timezone.now()
+        form = DashboardForm(
+            request.GET,
+            services=selectors.services(),
+            today=lambda service: now.astimezone(ZoneInfo(service.timezone)).date(),
+        )
+        if not form.is_valid():
+            return form, None
+        data = form.cleaned_data
+        return form, build_report(service=data["service_obj"], period=data["period_obj"], now=now)
+
+    def changelist_view(self, request, extra_context=None):
+        form, report = self._read(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Success metrics",
+            "form": form,
+            "kinds": [(value, label) for value, label in form.fields["period"].choices],
+            "report": report,
+        }
+        if report:
+            context.update(_page_context(report))
+        return render(request, "metrics/dashboard.html", context, status=200 if report else 400)
+
+    def export_view(self, request):
+        form, report = self._read(request)
+        if report is None:
+            errors = "; ".join(
+                f"{name}: {' '.join(messages)}" if name != "__all__" else " ".join(messages)
+                for name, messages in form.errors.items()
+            )
+            return HttpResponse(
+                f"Nothing exported: {errors}\n",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        period = report.period
+        name = f"metrics-{report.service.slug}-{period.first:%Y%m%d}-{period.last:%Y%m%d}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        write_csv(response, report)
+        return response
+
+
+def _query(report, **changes):
+    period = report.period
+    params = {"service": report.service.slug, "period": period.kind}
+    if period.kind == periods.CUSTOM:
+        params.update(start=period.first.isoformat(), end=period.last.isoformat())
+    else:
+        params[period.kind] = period.value
+    params.update(changes)
+    return "?" + urlencode(params)
+
+
+def _page_context(report):
+    period, tz = report.period, report.service.timezone
+    context = {
+        "weekly_chart": charts.weekly_chart(report.weeks),
+        "compliance_chart": charts.compliance_chart(report.priorities),
+        "export_url": reverse("admin:metrics_successmetrics_export") + _query(report),
+    }
+    if period.kind != periods.CUSTOM:
+        before, after = periods.shifted(period, -1, tz), periods.shifted(period, 1, tz)
+        context["previous_url"] = _query(report, **{period.kind: before.value})
+        context["next_url"] = _query(report, **{period.kind: after.value})
+        context["previous_label"], context["next_label"] = before.label, after.label
+    return context

@@ -1,0 +1,62 @@
+"""The dashboard's query string: which service, which period."""
+
+from django import forms
+
+from . import periods
+
+PERIOD_CHOICES = [
+    (periods.MONTH, "Month"),
+    (periods.QUARTER, "Quarter"),
+    (periods.YEAR, "Year"),
+    (periods.CUSTOM, "Custom range"),
+]
+
+
+class DashboardForm(forms.Form):
+    """Bound to ``request.GET``; every field may be left out (this month of the first service).
+
+    ``services`` is the picker's list, read once by the caller, so choosing a service costs no
+    query of its own.
+    """
+
+    service = forms.ChoiceField(required=False)
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False)
+    month = forms.CharField(required=False, max_length=7, help_text="YYYY-MM")
+    quarter = forms.CharField(required=False, max_length=7, help_text="YYYY-Qn")
+    year = forms.CharField(required=False, max_length=4, help_text="YYYY")
+    start = forms.DateField(required=False, label="From", help_text="First day, YYYY-MM-DD")
+    end = forms.DateField(required=False, label="To", help_text="Last day, inclusive")
+
+    def __init__(self, data, *, services, today):
+        super().__init__(data)
+        self.services = {service.slug: service for service in services}
+        self.fields["service"].choices = [(s.slug, s.name) for s in services]
+        self.today = today  # callable: service → the local date there now
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not self.services:
+            raise forms.ValidationError("There is no service yet: load a plan first.")
+        slug = data.get("service") or next(iter(self.services))
+        service = self.services[slug]
+        kind = data.get("period") or periods.MONTH
+        tz = service.timezone
+        try:
+            if kind == periods.CUSTOM:
+                if not (data.get("start") and data.get("end")):
+                    raise ValueError("a custom range needs both a first and a last day")
+                period = periods.custom(data["start"], data["end"], tz)
+            elif data.get(kind):
+                period = periods.containing(kind, periods.parse(kind, data[kind]), tz)
+            else:
+                period = periods.containing(kind, self.today(service), tz)
+        except ValueError as exc:
+            field = kind if kind in self.fields else None
+            if kind == periods.CUSTOM:
+                field = "end" if data.get("start") and data.get("end") else None
+            self.add_error(field, str(exc))
+            return data
+        data["service_obj"], data["period_obj"] = service, period
+        return data
