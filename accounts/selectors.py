@@ -11,9 +11,11 @@ def user_timezone(*, user):
         return ""
     # The banner and the page both ask; remember the answer on the request's user object.
     if not hasattr(user, "_timezone_cache"):
-        user._timezone_cache = (
-            Profile.objects.filter(user=user).values_list("timezone", flat=True).first() or ""
-        )
+        try:
+            # Loaded with the user by the login backend (no query); else read here, once.
+            user._timezone_cache = user.profile.timezone
+        except Profile.DoesNotExist:
+            user._timezone_cache = ""
     return user._timezone_cache
 
 

@@ -25,6 +25,8 @@ BENCH_ENV = {
     "CELERY_BROKER_URL": "memory://",
     "LOG_LEVEL": "WARNING",
     "CONN_MAX_AGE": "600",
+    # As deployed: sessions and the banner in a cache shared by the web workers.
+    "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
 }
 
 

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from django.db.models import Exists, OuterRef, Q
 
+from accounts.selectors import user_timezone
 from sla.models import Service, ServiceCustomer
 from sla.plan import rules
+from sla.selectors import customer_services
 
 from .models import (
     MaintenancePolicy,
@@ -132,19 +134,13 @@ def subscription_for_user(*, service, user):
 
 
 def services_of_user(user):
-    """Ids of the services ``user`` is a customer of (one query)."""
-    if not user.is_authenticated:
-        return []
-    return list(ServiceCustomer.objects.filter(customer=user).values_list("service_id", flat=True))
+    """Ids of the services ``user`` is a customer of (one query a request, shared with the page)."""
+    return [service.pk for service in customer_services(user)]
 
 
 def viewer_timezone(user):
     """The zone a signed-in user chose on their profile, or "" (then each service's own)."""
-    if not user.is_authenticated:
-        return ""
-    from accounts.models import Profile
-
-    name = Profile.objects.filter(user=user).values_list("timezone", flat=True).first() or ""
+    name = user_timezone(user=user)
     try:
         zone(name) if name else None
     except (ValueError, KeyError, ZoneInfoNotFoundError):

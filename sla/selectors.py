@@ -16,10 +16,32 @@ from django.db.models import F
 from accounts.roles import TIER_LEVELS, TOP_TIER, tier_group_name
 
 from .durations import parse_duration
-from .models import EscalationPolicy, ManagementContact, OnCallMember, OnCallOverride, Tier
+from .models import (
+    EscalationPolicy,
+    ManagementContact,
+    OnCallMember,
+    OnCallOverride,
+    Service,
+    Tier,
+)
 from .on_call import on_call_for
 
 DEFAULT_PAUSE_STATUSES = ("waiting_on_customer",)
+
+
+def customer_services(user):
+    """The services ``user`` may file tickets for, by name: one query per request.
+
+    The banner, the page and its forms all ask; the answer is kept on the request's user object
+    (a fresh object each request), so a membership change shows on the next page.
+    """
+    if not user.is_authenticated:
+        return []
+    services = getattr(user, "_customer_services", None)
+    if services is None:
+        services = list(Service.objects.filter(memberships__customer=user).order_by("name"))
+        user._customer_services = services
+    return services
 
 
 def pause_statuses(policy):

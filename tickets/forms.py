@@ -12,7 +12,7 @@ from sla.models import Priority, Service
 
 from .attachments import validate_uploads
 from .models import Ticket
-from .selectors import customer_services, ticket_count_created_since
+from .selectors import customer_services_with_priorities, ticket_count_created_since
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -64,8 +64,10 @@ class TicketForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["attachments"].help_text = _attachments_help()
-        services = list(customer_services(user=user).order_by("name"))
+        self.services = services = customer_services_with_priorities(user=user)
+        # The queryset validates a posted choice; the options come from the list already read.
         self.fields["service"].queryset = Service.objects.filter(memberships__customer=user)
+        self.fields["service"].choices = [("", "Choose…")] + [(s.pk, s.name) for s in services]
         self.fields["priority"].queryset = Priority.objects.filter(
             service__memberships__customer=user, retired_at__isnull=True
         )
