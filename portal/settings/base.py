@@ -96,6 +96,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+# A cache shared by every web process (Redis in production, CACHE_URL=redis://…) holds sessions
+# in front of their table and the maintenance banner's windows. Without one, each process keeps
+# its own in memory and sessions stay in the database alone: a per-process copy of a session
+# would outlive a logout handled by another process.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "portal.cache.ResilientRedisCache"
+    # A Redis that hangs must not hold a page: give up fast and read PostgreSQL instead.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+    )
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
