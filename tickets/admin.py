@@ -17,12 +17,13 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from accounts.roles import TIER_LEVELS, TOP_TIER, staff_tier_level, tier_group_name
+from contracts.admin import TimeEntryInline, TimeEntryLogInline
 from sla.models import Priority
 
 from .models import Attachment, Message, Ticket, TicketEvent, TicketSlaStep, TimerOutcome
@@ -264,9 +265,11 @@ class TicketAdmin(admin.ModelAdmin):
     search_help_text = "Ticket number (#123 or 123), words of the subject, or the customer's email."
     # Counting the unfiltered table again for "N total" is a second full count on every page.
     show_full_result_count = False
-    actions = ["assign_to_me", "escalate_to_next_tier", "resolve"]
+    actions = ["assign_to_me", "escalate_to_next_tier", "resolve", "open_incident"]
     # The ticket's URL is the customer's page, which answers 404 to staff.
     view_on_site = False
+    # The time logged on the ticket and a row to log more; the row is saved by its service.
+    inlines = [TimeEntryInline, TimeEntryLogInline]
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))  # noqa: S308
     def action_checkbox(self, obj):
@@ -300,6 +303,7 @@ class TicketAdmin(admin.ModelAdmin):
         "rating",
         "rating_comment",
         "rated_at",
+        "incidents_display",
     ]
     work_fieldsets = [
         (
@@ -367,7 +371,18 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (None, {"fields": ["number_display", "subject", "service", "customer_display"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "number_display",
+                        "subject",
+                        "service",
+                        "customer_display",
+                        "incidents_display",
+                    ]
+                },
+            ),
         ]
         if obj is not None and self.has_change_permission(request, obj):
             fieldsets += self.work_fieldsets
@@ -393,6 +408,31 @@ class TicketAdmin(admin.ModelAdmin):
             ),
         ]
         return fieldsets
+
+    @admin.display(description="incidents")
+    def incidents_display(self, obj):
+        """The incidents this ticket is linked to, and a link to open one from it."""
+        from incidents.admin import incident_add_url  # incidents depends on tickets, not back
+        from incidents.selectors import incidents_of_ticket
+
+        links = format_html_join(
+            ", ",
+            '<a href="{}">{}</a> ({}, {})',
+            (
+                (
+                    reverse("admin:incidents_incident_change", args=[incident.pk]),
+                    str(incident),
+                    incident.step,
+                    "resolved" if incident.resolved_at else "open",
+                )
+                for incident in incidents_of_ticket(obj)
+            ),
+        )
+        opener = format_html(
+            '<a class="open-incident" href="{}">Open an incident from this ticket</a>',
+            incident_add_url([obj]),
+        )
+        return format_html("{} {}", links, opener) if links else opener
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -488,8 +528,12 @@ class TicketAdmin(admin.ModelAdmin):
             ticket_escalate(ticket=ticket, by=user, reason=data["escalate_reason"].strip())
 
     def save_related(self, request, form, formsets, change):
-        # A ticket has no many-to-many fields or inlines to save; the services did the work.
-        pass
+        # A ticket has no many-to-many fields; the services did the work. Inline formsets (time
+        # logged) save through their own services, unless save_model refused the whole change.
+        if getattr(request, "_ticket_admin_failed", False):
+            return
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def log_change(self, request, obj, message):
         if getattr(request, "_ticket_admin_failed", False):
@@ -539,6 +583,19 @@ class TicketAdmin(admin.ModelAdmin):
             ticket_set_status(ticket=ticket, status=Status.RESOLVED, by=request.user)
 
         self._each(request, queryset, resolve_one, done="resolved")
+
+    @admin.action(description="Open an incident for these tickets", permissions=["change"])
+    def open_incident(self, request, queryset):
+        """To the incident's add page, prefilled from the tickets (one service at a time)."""
+        from incidents.admin import incident_add_url  # incidents depends on tickets, not back
+
+        tickets = list(queryset.select_related("priority").order_by("priority__position", "id"))
+        if len({ticket.service_id for ticket in tickets}) != 1:
+            self.message_user(
+                request, "Choose tickets of one service to open an incident.", messages.ERROR
+            )
+            return None
+        return HttpResponseRedirect(incident_add_url(tickets))
 
     def _each(self, request, queryset, act, *, done):
         """Run ``act`` on each ticket on its own; report what worked and what was refused."""

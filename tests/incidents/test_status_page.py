@@ -1,0 +1,127 @@
+"""/status/ shows open incidents with their public updates and published post-mortems; never
+internal notes, never unpublished post-mortems; user text escaped."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.html import escape
+
+from incidents import services
+from tests import factories
+from tests.incidents.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+STATUS = reverse("status")
+H = timedelta(hours=1)
+
+
+def page(client):
+    response = client.get(STATUS)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_public_updates_show_newest_first_and_internal_notes_never(
+    clock, client, open_incident, staff
+):
+    incident = open_incident(title="Checkout <fails>")
+    services.incident_post_update(incident=incident, body="First: looking", public=True, by=staff)
+    clock.move_to(NOW + H)
+    services.incident_post_update(
+        incident=incident, body="Internal: the DBA broke it", public=False, by=staff
+    )
+    clock.move_to(NOW + 2 * H)
+    services.incident_post_update(
+        incident=incident, body="Second: <b>rolled back</b>", public=True, by=staff
+    )
+    html = page(client)
+    assert escape("Checkout <fails>") in html and "Checkout <fails>" not in html
+    assert "Internal: the DBA broke it" not in html
+    second = html.index(escape("Second: <b>rolled back</b>"))
+    assert "<b>rolled back</b>" not in html
+    assert second < html.index("First: looking")
+    assert f'data-incident="{incident.pk}"' in html
+    assert "Outage" in html
+
+
+def test_no_incident_says_so(clock, client, service):
+    assert "No open incidents." in page(client)
+
+
+def test_resolved_incidents_stay_a_day_then_leave(clock, client, open_incident, staff):
+    incident = open_incident(title="Search down")
+    services.incident_post_update(incident=incident, body="All clear", public=True, by=staff)
+    services.incident_resolve(incident=incident, by=staff)
+    html = page(client)
+    assert "Search down" in html and "Resolved" in html and "All clear" in html
+    clock.move_to(NOW + 25 * H)
+    html = page(client)
+    assert "Search down" not in html and "No open incidents." in html
+
+
+def test_only_published_postmortems_show(clock, client, open_incident, staff):
+    shown, draft = open_incident(title="Shown one"), open_incident(title="Draft one")
+    for incident in (shown, draft):
+        services.incident_resolve(incident=incident, by=staff)
+        services.postmortem_save(
+            incident=incident,
+            by=staff,
+            summary=f"Summary of {incident.title} <script>",
+            root_cause="Root <cause>",
+            timeline="10:00 alert\n10:30 fix",
+        )
+        services.postmortem_complete(incident=incident, by=staff)
+    services.postmortem_action_add(
+        postmortem=shown.postmortem, by=staff, description="Add <alerting>", owner=staff
+    )
+    services.postmortem_publish(incident=shown, by=staff)
+    clock.move_to(NOW + 30 * H)  # both incidents left the open list
+    html = page(client)
+    assert escape("Summary of Shown one <script>") in html
+    assert "Summary of Draft one" not in html
+    assert escape("Root <cause>") in html and escape("Add <alerting>") in html
+    assert "10:00 alert<br>10:30 fix" in html
+    assert staff.email not in html  # owners are internal
+    services.postmortem_unpublish(incident=shown, by=staff)
+    assert "Summary of Shown one" not in page(client)
+
+
+def test_queries_do_not_grow_with_incidents_updates_and_postmortems(
+    clock, client, open_incident, staff
+):
+    """One service with one incident and one post-mortem, or six services with many: the
+    same number of queries."""
+
+    def with_everything(service=None, updates=1):
+        if service is None:
+            incident = open_incident()
+        else:
+            severity = factories.PriorityFactory(service=service, code="P0")
+            incident = open_incident(service=service, severity=severity)
+        for k in range(updates):
+            services.incident_post_update(incident=incident, body=f"u{k}", public=True, by=staff)
+        services.incident_post_update(incident=incident, body="note", public=False, by=staff)
+        done = open_incident(
+            title="Past outage", service=incident.service, severity=incident.severity
+        )
+        services.incident_resolve(incident=done, by=staff)
+        services.postmortem_save(incident=done, by=staff, summary="S", root_cause="R")
+        services.postmortem_complete(incident=done, by=staff)
+        services.postmortem_action_add(postmortem=done.postmortem, by=staff, description="Do")
+        services.postmortem_publish(incident=done, by=staff)
+
+    with_everything()
+    page(client)
+    with CaptureQueriesContext(connection) as few:
+        page(client)
+    for _ in range(5):
+        with_everything(factories.ServiceFactory(), updates=3)
+    with CaptureQueriesContext(connection) as many:
+        html = page(client)
+    assert html.count("data-postmortem=") == 6
+    assert html.count("data-incidents-service=") == 6
+    assert len(many.captured_queries) == len(few.captured_queries)
