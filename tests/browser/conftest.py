@@ -3,6 +3,7 @@
 One browser for the session; each test opens its own contexts (one per person), closed after.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,16 @@ VIEWPORT = {"width": 1200, "height": 800}
 # A step waits at most this long for a page or an element: a broken page fails fast.
 TIMEOUT_MS = 10_000
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Every journey takes its screenshots (a page that cannot be drawn fails the test); they replace
+# the committed ones under docs/screenshots/ only when asked, so a test run leaves the tree clean:
+#     UPDATE_SCREENSHOTS=1 make test
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir(tmp_path_factory):
+    return DOCS_SCREENSHOTS if UPDATE_SCREENSHOTS else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +54,8 @@ def browser():
 class Person:
     """One person's browser: a context of its own (cookies, session), one page."""
 
-    def __init__(self, browser, base_url):
+    def __init__(self, browser, base_url, screenshots_dir):
+        self.screenshots_dir = screenshots_dir
         self.context = browser.new_context(
             base_url=base_url, viewport=VIEWPORT, accept_downloads=False
         )
@@ -59,20 +70,22 @@ class Person:
             self.broken_assets.append(f"{response.status} {response.url}")
 
     def screenshot(self, name):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+        self.screenshots_dir.mkdir(parents=True, exist_ok=True)
+        path = self.screenshots_dir / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        assert path.stat().st_size > 0
 
     def close(self):
         self.context.close()
 
 
 @pytest.fixture
-def open_browser(browser, live_server):
+def open_browser(browser, live_server, screenshots_dir):
     """Open a fresh browser context for one person: ``customer = open_browser()``."""
     people = []
 
     def open_():
-        person = Person(browser, live_server.url)
+        person = Person(browser, live_server.url, screenshots_dir)
         people.append(person)
         return person
 

@@ -3,7 +3,8 @@
 A customer signs up and verifies their address through the emailed link, files a ticket with an
 attachment and finds it listed; a Tier 1 staff member logs into the admin, sees only the tickets
 of their tier and posts a public reply; the customer reads it; another customer gets 404 on the
-ticket and its attachment. Each page visited is saved under ``docs/screenshots/``.
+ticket and its attachment. Each page visited is screenshotted (into ``docs/screenshots/``
+with ``UPDATE_SCREENSHOTS=1``).
 
 ``serialized_rollback`` restores the rows the migrations wrote (the tier groups and their
 permissions), which a transactional test's flush would otherwise leave out.
