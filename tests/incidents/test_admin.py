@@ -16,6 +16,7 @@ from tests import factories
 from tests.incidents.admin_forms import page_data
 from tests.incidents.conftest import NOW
 from tests.incidents.factories import IncidentFactory
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -384,3 +385,40 @@ def test_postmortem_list_renders(logged_in, staff, open_incident, clock):
     response = logged_in.get(reverse("admin:incidents_postmortem_changelist"))
     assert response.status_code == 200
     assert incident.number in response.content.decode()
+
+
+def test_tickets_of_higher_tiers_are_counted_not_shown_and_never_unlinked(
+    logged_in, staff, open_incident, service, clock
+):
+    """A tier-1 member sees that a tier-3 ticket is linked but not which; saving the incident
+    leaves that link alone."""
+    visible = factories.TicketFactory(service=service, subject="Visible one")
+    hidden = factories.TicketFactory(service=service, subject="Secret tier 3", tier=3)
+    incident = open_incident(tickets=[visible, hidden])
+    page = logged_in.get(change_url(incident))
+    html = page.content.decode()
+    assert "1 in higher tiers" in html and "Secret tier 3" not in html
+    data = page_data(page, tickets=[], title="Renamed")  # the member unlinks what they see
+    response = logged_in.post(change_url(incident), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    incident.refresh_from_db()
+    assert incident.title == "Renamed"
+    assert list(incident.tickets.all()) == [hidden]
+
+
+def test_ticket_autocomplete_offers_only_tickets_the_member_may_see(logged_in, service, clock):
+    factories.TicketFactory(service=service, subject="Printer jam")
+    factories.TicketFactory(service=service, subject="Printer fire", tier=3)
+    response = logged_in.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "incidents",
+            "model_name": "incident",
+            "field_name": "tickets",
+            "term": "Printer",
+        },
+    )
+    assert response.status_code == 200
+    assert [row["text"] for row in response.json()["results"]] == [
+        str(Ticket.objects.get(subject="Printer jam"))
+    ]
