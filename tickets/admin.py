@@ -530,10 +530,11 @@ class TicketAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         # A ticket has no many-to-many fields; the services did the work. Inline formsets (time
         # logged) save through their own services, unless save_model refused the whole change.
-        if getattr(request, "_ticket_admin_failed", False):
-            return
         for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+            if getattr(request, "_ticket_admin_failed", False):
+                formset.new_objects = formset.changed_objects = formset.deleted_objects = []
+            else:
+                self.save_formset(request, form, formset, change=change)
 
     def log_change(self, request, obj, message):
         if getattr(request, "_ticket_admin_failed", False):

@@ -19,11 +19,27 @@ from contracts.selectors import format_hours
 from ._common import add_errors
 
 
+class OptionalInlineFormSet(forms.BaseInlineFormSet):
+    """A post that does not carry this formset at all means "nothing here", not a broken page.
+
+    The ticket page renders these inlines, but whatever posts the ticket's form without them
+    (a script, a test, an older page) must keep working: with none of the formset's fields in
+    the data there is nothing to save, so the missing management form is no error. A partial
+    formset is still refused, as Django would.
+    """
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and not any(key.startswith(f"{self.prefix}-") for key in self.data):
+            self._non_form_errors = self.error_class(error_class="nonform", renderer=self.renderer)
+
+
 class TimeEntryInline(admin.TabularInline):
     """The ticket's time, read-only: a mistake is voided from the entry's own page."""
 
     model = TimeEntry
     fk_name = "ticket"
+    formset = OptionalInlineFormSet
     verbose_name = "time entry"
     verbose_name_plural = "time logged"
     extra = 0
@@ -67,7 +83,7 @@ class TimeEntryLogForm(forms.ModelForm):
         required=False,
         widget=AdminSplitDateTime,
         label="worked at (UTC)",
-        help_text="Leave blank for now. This month or last month only.",
+        help_text="In UTC; leave blank for now. This month or last month only.",
     )
     # Set by the formset: the staff member logging, and the ticket.
     user = None
@@ -95,7 +111,7 @@ class TimeEntryLogForm(forms.ModelForm):
         return data
 
 
-class TimeEntryLogFormSet(forms.BaseInlineFormSet):
+class TimeEntryLogFormSet(OptionalInlineFormSet):
     user = None  # the request's user, set by TimeEntryLogInline.get_formset
 
     def _construct_form(self, i, **kwargs):
