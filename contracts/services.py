@@ -229,7 +229,7 @@ def time_entry_validate(*, ticket, by, minutes, note="", at=None, now=None):
     minutes = _valid_minutes(minutes)
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise ValidationError({"note": f"Keep the note under {NOTE_MAX_LENGTH} characters."})
+        raise ValidationError({"note": f"Keep the note to {NOTE_MAX_LENGTH} characters at most."})
     now = now or timezone.now()
     at = now if at is None else at
     if not isinstance(at, datetime) or timezone.is_naive(at):
@@ -290,7 +290,9 @@ def time_entry_void(*, entry, by, reason):
     if not reason:
         raise ValidationError({"reason": "Say why the entry is voided."})
     if len(reason) > NOTE_MAX_LENGTH:
-        raise ValidationError({"reason": f"Keep the reason under {NOTE_MAX_LENGTH} characters."})
+        raise ValidationError(
+            {"reason": f"Keep the reason to {NOTE_MAX_LENGTH} characters at most."}
+        )
     entry = (
         TimeEntry.objects.select_for_update(of=("self",))
         .select_related("organization__service", "ticket__service")

@@ -96,7 +96,7 @@ def test_staff_cannot_log_time_on_a_ticket_above_their_tier(clock, org_ticket, s
 def test_a_note_too_long_is_refused(clock, org_ticket, staff):
     with pytest.raises(ValidationError) as error:
         services.time_entry_log(ticket=org_ticket, by=staff, minutes=30, note="x" * 501)
-    assert "under 500 characters" in error.value.message_dict["note"][0]
+    assert "to 500 characters at most" in error.value.message_dict["note"][0]
     assert nothing_written()
 
 
