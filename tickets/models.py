@@ -82,6 +82,14 @@ class Ticket(models.Model):
                 condition=models.Q(next_sla_check_at__isnull=False),
                 name="ticket_sla_check",
             ),
+            # Success metrics (metrics/selectors.py): a service's tickets opened, and resolved,
+            # in a period, so a month reads that month's rows, not the table.
+            models.Index(fields=["service", "created_at"], name="ticket_metrics_created"),
+            models.Index(
+                fields=["service", "resolved_at"],
+                condition=models.Q(resolved_at__isnull=False),
+                name="ticket_metrics_resolved",
+            ),
         ]
 
     def __str__(self):
