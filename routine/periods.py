@@ -7,9 +7,11 @@ Sunday and are numbered by the ISO year, so 28 December 2026 – 3 January 2027 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from maintenance.occurrences import to_utc, zone
+# Maintenance's quarters and local midnights: a midnight in a DST gap (Santiago, Beirut…)
+# becomes the first valid minute after it, the same rule as for maintenance windows.
+from maintenance.occurrences import local_midnight, next_quarter_start, quarter_start, zone
 
 EVERY = ("daily", "weekly", "monthly", "quarterly", "annually")
 
@@ -54,10 +56,9 @@ def period_containing(every, day):
         return Period(every, monday, monday + timedelta(days=6))
     if every == "monthly":
         start = day.replace(day=1)
-        return Period(every, start, _months_later(start, 1) - timedelta(days=1))
+        return Period(every, start, _next_month(start) - timedelta(days=1))
     if every == "quarterly":
-        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-        return Period(every, start, _months_later(start, 3) - timedelta(days=1))
+        return Period(every, quarter_start(day), next_quarter_start(day) - timedelta(days=1))
     if every == "annually":
         return Period(every, date(day.year, 1, 1), date(day.year, 12, 31))
     raise ValueError(f"{every!r} is not a routine period; use one of {', '.join(EVERY)}")
@@ -71,16 +72,9 @@ def periods_between(every, first_day, last_day):
         period = period.next()
 
 
-def local_midnight(day, tz_name):
-    """A local date's first instant in UTC. Where midnight falls in a DST gap (Santiago,
-    Beirut…), the day begins at the first valid minute after it."""
-    return to_utc(datetime.combine(day, time(0)), zone(tz_name))
-
-
 def local_date(instant, tz_name):
     return instant.astimezone(zone(tz_name)).date()
 
 
-def _months_later(first_of_month, months):
-    index = first_of_month.month - 1 + months
-    return date(first_of_month.year + index // 12, index % 12 + 1, 1)
+def _next_month(first):
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
