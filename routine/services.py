@@ -55,15 +55,13 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP):
     # Every candidate ends after ``window_start``, so the items already made are all in this
     # range of the due-time index: one read, and a second run inserts nothing.
     existing = set(
-        RoutineItem.objects.filter(due_at__gt=window_start).values_list(
-            "task_id", "every", "period_start"
-        )
+        RoutineItem.objects.filter(due_at__gt=window_start)
+        .order_by()
+        .values_list("task_id", "every", "period_start")
     )
-    rows = [
-        _item(task, period, now)
-        for key, (task, period) in candidates.items()
-        if key not in existing
-    ]
+    # In key order: two runs inserting the same rows take their locks in the same order, so
+    # one waits for the other instead of both waiting on each other (a deadlock).
+    rows = [_item(*candidates[key], now) for key in sorted(candidates) if key not in existing]
     RoutineItem.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return len(rows)
 

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from routine.models import RoutineItem
@@ -89,6 +91,25 @@ def test_a_new_period_gets_its_item_and_the_old_one_stays(clock, make_task):
         "week 48 2026",
         "week 49 2026",
     ]
+
+
+def test_a_run_reads_a_fixed_number_of_queries_and_its_item_read_joins_nothing(clock, make_task):
+    """1 task or 40: the same queries (tasks, existing items, one INSERT). The existing-items
+    read is the item table alone through its due-time index: no join, no sort."""
+
+    def run():
+        with CaptureQueriesContext(connection) as queries:
+            routine_items_create()
+        return [q["sql"] for q in queries.captured_queries]
+
+    make_task(every="weekly")
+    one = run()
+    for n in range(39):
+        make_task(every=["daily", "weekly", "monthly"][n % 3], name=f"chore {n}")
+    forty = run()
+    assert len(forty) == len(one)
+    [read] = [sql for sql in forty if sql.startswith('SELECT "routine_routineitem"')]
+    assert "JOIN" not in read and "ORDER BY" not in read
 
 
 def test_retired_tasks_produce_nothing(clock, make_task):
