@@ -190,3 +190,22 @@ def banner_occurrences(*, service_ids, now):
                 }
             )
     return result
+
+
+def occurrence_display(occurrence, tz_name, now):
+    """An occurrence as the calendar and status pages show it: local times in ``tz_name``."""
+    tz = zone(tz_name)
+    starts = occurrence.starts_at.astimezone(tz).replace(tzinfo=None)
+    ends = occurrence.ends_at.astimezone(tz).replace(tzinfo=None)
+    return {
+        "occurrence": occurrence,
+        "window": occurrence.window,
+        "service": occurrence.window.service,
+        "starts": starts,
+        "ends": ends,
+        "same_day": starts.date() == ends.date(),
+        "timezone": tz_name,
+        "in_progress": occurrence.in_progress(now),
+        "cancelled": occurrence.cancelled,
+        "moved": occurrence.moved,
+    }

@@ -3,46 +3,25 @@
 import calendar as calendar_lib
 from datetime import UTC, datetime, time, timedelta
 
-from django import forms
 from django.contrib import messages
 from django.core import signing
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from incidents.selectors import status_incidents
 from sla.models import Service
-from uptime.reports import status_bars
 
 from . import ics as ics_feed
 from . import services
+from .forms import SubscribeForm
 from .models import MaintenanceWindow, Subscription
 from .occurrences import zone
-from .selectors import occurrences_for_services, viewer_timezone
+from .selectors import occurrence_display, occurrences_for_services, viewer_timezone
 
 CALENDAR_MONTHS = 3
-STATUS_UPCOMING = timedelta(days=14)
-
-
-def _present(occurrence, tz_name, now):
-    tz = zone(tz_name)
-    starts = occurrence.starts_at.astimezone(tz).replace(tzinfo=None)
-    ends = occurrence.ends_at.astimezone(tz).replace(tzinfo=None)
-    return {
-        "occurrence": occurrence,
-        "window": occurrence.window,
-        "service": occurrence.window.service,
-        "starts": starts,
-        "ends": ends,
-        "same_day": starts.date() == ends.date(),
-        "timezone": tz_name,
-        "in_progress": occurrence.in_progress(now),
-        "cancelled": occurrence.cancelled,
-        "moved": occurrence.moved,
-    }
 
 
 def calendar(request):
@@ -65,7 +44,7 @@ def calendar(request):
         services=shown, start=max(now - timedelta(days=1), _midnight(first)), end=_midnight(last)
     )
     items = [
-        _present(o, viewer_tz or o.window.service.timezone, now)
+        occurrence_display(o, viewer_tz or o.window.service.timezone, now)
         for o in occurrences
         if o.ends_at > now
     ]
@@ -137,91 +116,6 @@ def ics(request, slug):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{service.slug}-maintenance.ics"'
     return response
-
-
-def _status_rows(now):
-    services_all = list(Service.objects.order_by("name"))
-    occurrences = [
-        o
-        for o in occurrences_for_services(
-            services=services_all, start=now, end=now + STATUS_UPCOMING
-        )
-        if not o.cancelled
-    ]
-    rows = []
-    for service in services_all:
-        own = [o for o in occurrences if o.window.service_id == service.pk]
-        current = [o for o in own if o.in_progress(now)]
-        rows.append(
-            {
-                "service": service,
-                "state": "maintenance" if current else "operational",
-                "current": [_present(o, service.timezone, now) for o in current],
-                "upcoming": [_present(o, service.timezone, now) for o in own if o.starts_at > now][
-                    :3
-                ],
-            }
-        )
-    return rows
-
-
-class SubscribeForm(forms.Form):
-    email = forms.EmailField(label="Email address")
-    service = forms.ModelChoiceField(
-        queryset=Service.objects.order_by("name"), to_field_name="slug", empty_label=None
-    )
-
-
-@cache_control(no_cache=True, max_age=0)
-def status(request):
-    """Every service's state, now; the page reloads itself every minute (no staff action)."""
-    now = timezone.now()
-    rows = _status_rows(now)
-    response = render(
-        request,
-        "maintenance/status.html",
-        {
-            "rows": rows,
-            "services": [row["service"] for row in rows],
-            "any_maintenance": any(row["current"] for row in rows),
-            "form": SubscribeForm(),
-            "now": now,
-            # Open incidents with their public updates, published post-mortems (4 queries).
-            "incidents_status": status_incidents(now=now),
-            # 90 days a service, in a fixed number of queries (uptime.reports).
-            "uptime_bars": status_bars(services=[row["service"] for row in rows], now=now),
-        },
-    )
-    # Browsers reload on this header with no script: a window's start and end show up within
-    # a minute without anyone touching the page.
-    response["Refresh"] = "60"
-    return response
-
-
-@cache_control(no_cache=True, max_age=0)
-def status_json(request):
-    now = timezone.now()
-    return JsonResponse(
-        {
-            "updated_at": now.isoformat(),
-            "services": [
-                {
-                    "slug": row["service"].slug,
-                    "name": row["service"].name,
-                    "state": row["state"],
-                    "maintenance": [
-                        {
-                            "window": item["window"].name,
-                            "starts_at": item["occurrence"].starts_at.isoformat(),
-                            "ends_at": item["occurrence"].ends_at.isoformat(),
-                        }
-                        for item in row["current"] + row["upcoming"]
-                    ],
-                }
-                for row in _status_rows(now)
-            ],
-        }
-    )
 
 
 @require_POST

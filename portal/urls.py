@@ -9,7 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("tickets/", include("tickets.urls")),
     path("maintenance/", include("maintenance.urls")),
-    path("status/", include("maintenance.status_urls")),
+    path("status/", include("status.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "incidents",
     "routine",
     "uptime",
+    "status",
     "contracts",
 ]
 

@@ -1,0 +1,64 @@
+"""What the public status page says about every service, now.
+
+A service's state is the worst of what is going on: an open outage incident, then an open
+degraded (non-outage) incident, then maintenance in progress; otherwise operational.
+"""
+
+from datetime import timedelta
+
+from maintenance.selectors import occurrence_display, occurrences_for_services
+from sla.models import Service
+
+UPCOMING = timedelta(days=14)
+UPCOMING_SHOWN = 3
+
+
+class State:
+    OUTAGE = "outage"
+    DEGRADED = "degraded"
+    MAINTENANCE = "maintenance"
+    OPERATIONAL = "operational"
+
+
+def service_state(*, open_incidents, maintenance_now):
+    if any(incident.outage for incident in open_incidents):
+        return State.OUTAGE
+    if open_incidents:
+        return State.DEGRADED
+    if maintenance_now:
+        return State.MAINTENANCE
+    return State.OPERATIONAL
+
+
+def status_rows(*, now, incident_groups=()):
+    """One row per service: state, maintenance in progress and coming up (two queries).
+
+    ``incident_groups`` is the incidents part of the page (incidents.selectors.status_incidents
+    ["services"]), so the incidents are read once for both.
+    """
+    services = list(Service.objects.order_by("name"))
+    occurrences = [
+        o
+        for o in occurrences_for_services(services=services, start=now, end=now + UPCOMING)
+        if not o.cancelled
+    ]
+    open_by_service = {
+        group["service"].pk: [i for i in group["incidents"] if i.resolved_at is None]
+        for group in incident_groups
+    }
+    rows = []
+    for service in services:
+        own = [o for o in occurrences if o.window.service_id == service.pk]
+        current = [o for o in own if o.in_progress(now)]
+        upcoming = [o for o in own if o.starts_at > now][:UPCOMING_SHOWN]
+        rows.append(
+            {
+                "service": service,
+                "state": service_state(
+                    open_incidents=open_by_service.get(service.pk, []), maintenance_now=current
+                ),
+                "current": [occurrence_display(o, service.timezone, now) for o in current],
+                "upcoming": [occurrence_display(o, service.timezone, now) for o in upcoming],
+            }
+        )
+    return rows
