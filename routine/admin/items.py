@@ -1,8 +1,6 @@
-"""Staff work the routine checklist here; the admin displays and delegates to the services.
+"""The checklist's change list, change page, evidence download and "mark done" action.
 
-Scoped like tickets (``selectors.items_for_staff``): a tier-N member sees items owned by tiers
-up to N, superusers all; an item out of scope "doesn't exist" in every view. Items are made by
-beat, never added by hand.
+Every write goes through ``routine.services``; the list is scoped by ``items_for_staff``.
 """
 
 from django.contrib import admin, messages
@@ -15,91 +13,20 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from accounts.roles import TIER_LEVELS, staff_tier_level
+from routine import recovery
+from routine.forms import MarkDoneFields, RoutineItemForm
+from routine.models import RoutineItem
+from routine.selectors import item_get_for_staff, items_for_staff
+from routine.services import routine_item_complete, routine_item_record_results
 from sla.models import ServiceTargets
 
-from . import recovery
-from .forms import MarkDoneFields, RoutineItemForm
-from .models import RoutineItem
-from .selectors import item_get_for_staff, items_for_staff
-from .services import routine_item_complete, routine_item_record_results
+from .filters import OverdueFilter, OwnerTierFilter, ResultsFilter
 
 
 def _error_text(exc):
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
     return str(exc) or "Not allowed."
-
-
-class TierFilter(admin.SimpleListFilter):
-    # The tiers are fixed: no SELECT DISTINCT; a member is offered only the tiers they see.
-    title = "owner tier"
-    parameter_name = "tier"
-
-    def lookups(self, request, model_admin):
-        level = staff_tier_level(request.user) or 0
-        return [(str(n), f"Tier {n}") for n in TIER_LEVELS if n <= level]
-
-    def queryset(self, request, queryset):
-        if self.value() in {str(n) for n in TIER_LEVELS}:
-            return queryset.filter(tier=int(self.value()))
-        return queryset
-
-
-class OverdueFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("overdue", "Overdue"),
-            ("open", "Open (not due yet)"),
-            ("todo", "Not done"),
-            ("done", "Done"),
-        ]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        value = self.value()
-        if value == "overdue":
-            return queryset.filter(done_at__isnull=True, due_at__lte=now)
-        if value == "open":
-            return queryset.filter(done_at__isnull=True, due_at__gt=now)
-        if value == "todo":
-            return queryset.filter(done_at__isnull=True)
-        if value == "done":
-            return queryset.filter(done_at__isnull=False)
-        return queryset
-
-
-class ResultsFilter(admin.SimpleListFilter):
-    title = "DR drills and restore tests"
-    parameter_name = "drill"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("all", "All drills"),
-            ("missed", "A target missed"),
-            ("met", "All targets met"),
-            ("none", "No results yet"),
-        ]
-
-    def queryset(self, request, queryset):
-        drills = queryset.filter(recovery_test=True)
-        value = self.value()
-        if value == "all":
-            return drills
-        if value == "missed":
-            return drills.filter(rto_met=False) | drills.filter(rpo_met=False)
-        if value == "met":
-            return (
-                drills.filter(results_recorded_at__isnull=False)
-                .exclude(rto_met=False)
-                .exclude(rpo_met=False)
-            )
-        if value == "none":
-            return drills.filter(results_recorded_at__isnull=True)
-        return queryset
 
 
 def _verdict(met):
@@ -122,7 +49,7 @@ class RoutineItemAdmin(admin.ModelAdmin):
         "done_display",
         "results_display",
     ]
-    list_filter = ["service", "every", TierFilter, OverdueFilter, ResultsFilter]
+    list_filter = ["service", "every", OwnerTierFilter, OverdueFilter, ResultsFilter]
     list_select_related = ["task", "service", "done_by"]
     search_fields = ["task__name", "label", "note"]
     ordering = ["-due_at", "id"]
