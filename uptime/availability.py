@@ -79,6 +79,11 @@ def _us(delta):
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def minutes(delta):
+    """A duration in minutes, exactly (a ``Decimal``): the unit every page shows."""
+    return Decimal(_us(delta)) / 60_000_000
+
+
 @dataclass(frozen=True)
 class Availability:
     start: datetime
@@ -104,11 +109,11 @@ class Availability:
 
     @property
     def downtime_minutes(self):
-        return Decimal(_us(self.downtime)) / 60_000_000
+        return minutes(self.downtime)
 
     @property
     def planned_minutes(self):
-        return Decimal(_us(self.planned)) / 60_000_000
+        return minutes(self.planned)
 
     def budget(self, target):
         """The downtime allowed by ``target`` percent (a ``Decimal``) over this period."""

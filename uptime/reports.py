@@ -9,13 +9,13 @@ counts against P1 and P2, and a P2 outage only against P2.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from maintenance.occurrences import zone
 
 from . import periods, selectors
-from .availability import Availability, measure, merge, overlapping
+from .availability import Availability, measure, merge, minutes, overlapping
 from .figures import day_text, minutes_text, percent_text
 
 STATUS_DAYS = 90
@@ -31,10 +31,6 @@ def level(percent):
         if percent >= floor:
             return name
     return LEVEL_BELOW
-
-
-def _minutes(delta):
-    return Decimal(delta // timedelta(microseconds=1)) / 60_000_000
 
 
 @dataclass(frozen=True)
@@ -58,11 +54,11 @@ class TargetRow:
 
     @property
     def budget_minutes(self):
-        return None if self.target is None else _minutes(self.budget)
+        return None if self.target is None else minutes(self.budget)
 
     @property
     def left_minutes(self):
-        return None if self.target is None else _minutes(self.left)
+        return None if self.target is None else minutes(self.left)
 
 
 def _row(*, label, scope, availability, target, period_over):
