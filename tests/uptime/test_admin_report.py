@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from sla.models import ServiceTargets
 from tests import factories
 from tests.uptime.conftest import priorities, sunday_window
-from tests.uptime.factories import IncidentFactory
+from tests.incidents.factories import IncidentFactory
 
 URL = "/admin/uptime/uptimereport/"
 PLANS = Path(__file__).resolve().parents[2] / "plans"

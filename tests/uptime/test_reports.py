@@ -11,7 +11,7 @@ from maintenance.services import occurrence_cancel
 from sla.models import ServiceTargets
 from tests import factories
 from tests.uptime.conftest import NOW, priorities, sunday_window
-from tests.uptime.factories import IncidentFactory
+from tests.incidents.factories import IncidentFactory
 from uptime.reports import monthly_report
 
 NOVEMBER = date(2026, 11, 1)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from sla.models import ServiceTargets
 from tests import factories
 from tests.uptime.conftest import NOW, sunday_window
-from tests.uptime.factories import IncidentFactory
+from tests.incidents.factories import IncidentFactory
 from uptime.reports import status_bars
 
 
