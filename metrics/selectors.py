@@ -37,7 +37,8 @@ def priorities_of(service):
 
 
 def opened_by_week(*, service, period, now):
-    """Per (local week, priority): the tickets opened in the period, and how their timers went.
+    """Per (local week, priority): the tickets opened in the period, and how their timers went
+    (a values() queryset of dicts, evaluated once by the report).
 
     A timer still running past its deadline at ``now`` counts as missed already (the breach
     has happened; only the moment of the reply is unknown). A paused resolution timer is not
@@ -47,7 +48,7 @@ def opened_by_week(*, service, period, now):
     resolution_overdue = Q(
         resolution_met__isnull=True, resolution_due_at__lt=now, paused_at__isnull=True
     )
-    return list(
+    return (
         Ticket.objects.filter(
             service=service, created_at__gte=period.start, created_at__lt=period.end
         )
@@ -82,7 +83,7 @@ def opened_by_week(*, service, period, now):
 def resolved_by_week(*, service, period):
     """Per (local week, priority): the tickets resolved in the period, their time to resolve
     (wall clock, from creation) and their customers' ratings."""
-    return list(
+    return (
         Ticket.objects.filter(
             service=service, resolved_at__gte=period.start, resolved_at__lt=period.end
         )
