@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "uptime",
     "status",
     "contracts",
+    "metrics",
 ]
 
 MIDDLEWARE = [
