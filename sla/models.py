@@ -276,6 +276,8 @@ class SupportContract(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     includes = models.CharField(max_length=500, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Dropped from the plan while organisations hold it: kept for their history, offered no more.
+    retired_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -196,18 +196,23 @@ class OrganizationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         organization = self.instance
+        # A contract dropped from its plan is offered no more, except to whoever holds it.
+        offered = Q(retired_at__isnull=True)
         contracts = SupportContract.objects.select_related("service")
         if organization.pk:
             tz = organization.service.timezone
-            self.fields["contract"].queryset = contracts.filter(
-                service_id=organization.service_id
-            ).order_by("position")
             self.current = month_of(timezone.now(), tz)
-            self.fields["contract"].initial = contract_in_force(
-                organization=organization, month=self.current
-            )
+            held = contract_in_force(organization=organization, month=self.current)
+            if held is not None:
+                offered |= Q(pk=held.pk)
+            self.fields["contract"].queryset = contracts.filter(
+                offered, service_id=organization.service_id
+            ).order_by("position")
+            self.fields["contract"].initial = held
         else:
-            self.fields["contract"].queryset = contracts.order_by("service__name", "position")
+            self.fields["contract"].queryset = contracts.filter(offered).order_by(
+                "service__name", "position"
+            )
             self.current = month_of(timezone.now(), settings.TIME_ZONE)
         self.fields["contract_from"].choices = month_choices(self.current)
         self.fields["contract_from"].initial = f"{self.current:%Y-%m}"

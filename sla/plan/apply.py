@@ -8,6 +8,7 @@ that use them), or removed where nothing refers to it (tiers, calendars, holiday
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from sla.models import (
@@ -101,7 +102,7 @@ def service_apply_plan(*, plan, now, report):
     _remove_calendars(service, plan, calendars, report)
     _apply_escalation(service, plan, report)
     _apply_incidents(service, plan, report)
-    _apply_contracts(service, plan, report)
+    _apply_contracts(service, plan, now, report)
     _apply_targets(service, plan, report)
     return service
 
@@ -284,7 +285,7 @@ def _apply_targets(service, plan, report):
     _one_to_one(ServiceTargets, service, values, report)
 
 
-def _apply_contracts(service, plan, report):
+def _apply_contracts(service, plan, now, report):
     existing = {contract.name: contract for contract in service.contracts.all()}
     for position, spec in enumerate(plan.contracts):
         upsert(
@@ -297,6 +298,7 @@ def _apply_contracts(service, plan, report):
                 "currency": spec.currency,
                 "includes": spec.includes,
                 "position": position,
+                "retired_at": None,
             },
             report,
             service=service,
@@ -304,6 +306,12 @@ def _apply_contracts(service, plan, report):
         )
     listed = {spec.name for spec in plan.contracts}
     for name, contract in existing.items():
-        if name not in listed:
+        if name in listed or contract.retired_at is not None:
+            continue
+        try:
             contract.delete()
-            report.retired += 1
+        except ProtectedError:
+            # Organisations hold (or held) it: their months keep pointing at it.
+            contract.retired_at = now
+            contract.save(update_fields=["retired_at", "updated_at"])
+        report.retired += 1

@@ -123,7 +123,7 @@ def _sla_tree(service):
             "currency": contract.currency,
             **({"includes": contract.includes} if contract.includes else {}),
         }
-        for contract in service.contracts.order_by("position")
+        for contract in service.contracts.filter(retired_at__isnull=True).order_by("position")
     ]
     if contracts:
         tree["contracts"] = contracts
