@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from sla.models import ServiceTargets
 from tests import factories
-from tests.uptime.conftest import priorities, sunday_window
 from tests.incidents.factories import IncidentFactory
+from tests.uptime.conftest import priorities, sunday_window
 
 URL = "/admin/uptime/uptimereport/"
 PLANS = Path(__file__).resolve().parents[2] / "plans"
@@ -87,6 +87,17 @@ def test_a_bad_month_is_refused_with_a_reason(staff_client, clock, erp, month):
     assert response.status_code == 400
     html = response.content.decode()
     assert "is not a month" in html and "data-service=" not in html
+
+
+def test_service_names_and_a_bad_month_are_shown_as_text(staff_client, clock):
+    factories.ServiceFactory(slug="rd", name="R&D <script>alert(1)</script>", timezone="UTC")
+    html = staff_client.get(URL, {"month": "2026-11"}).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "R&amp;D &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    response = staff_client.get(URL, {"month": '"><script>alert(2)</script>'})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<script>alert(2)" not in html and "&lt;script&gt;alert(2)" in html
 
 
 def test_staff_only(client, clock, erp, customer):

@@ -7,11 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from maintenance.services import occurrence_cancel
+from maintenance.services import occurrence_cancel, occurrence_move
 from sla.models import ServiceTargets
 from tests import factories
-from tests.uptime.conftest import NOW, priorities, sunday_window
 from tests.incidents.factories import IncidentFactory
+from tests.uptime.conftest import NOW, priorities, sunday_window
 from uptime.reports import monthly_report
 
 NOVEMBER = date(2026, 11, 1)
@@ -75,6 +75,46 @@ def test_a_cancelled_occurrence_is_not_planned_maintenance(erp):
     assert row.availability.downtime_minutes == 20
     assert row.budget_minutes == Decimal("42.72")
     assert row.left_minutes == Decimal("22.72")
+
+
+def test_a_moved_occurrence_is_planned_at_its_new_time_not_its_old_one(erp, clock):
+    """Sunday 15 Nov 02:00 moved (on 1 Nov) to Saturday 14 Nov 02:00: an outage on the
+    Saturday 02:30–03:00 is inside planned maintenance, one on the Sunday 02:00–02:20 is 20
+    minutes of downtime. Still five windows, 600 planned minutes; 42.6 − 20 = 22.6 left."""
+    clock.move_to(at(11, 1, 12))
+    occurrence_move(
+        window=erp.maintenance_windows.get(),
+        starts_at=at(11, 15, 2),
+        new_start=at(11, 14, 2),
+        by=None,
+    )
+    IncidentFactory(service=erp, started_at=at(11, 14, 2, 30), resolved_at=at(11, 14, 3))
+    IncidentFactory(service=erp, started_at=at(11, 15, 2), resolved_at=at(11, 15, 2, 20))
+    row = report_of(erp).overall
+    assert row.availability.planned_minutes == 600
+    assert row.availability.downtime_minutes == 20
+    assert row.left_minutes == Decimal("22.6")
+
+
+def test_an_outage_open_since_the_month_before_counts_from_the_month_start(erp, clock):
+    """Open since 30 Nov 23:00; now 9 Dec 12:00. November gets its last hour; December gets
+    1 Dec 00:00 → 9 Dec 12:00 (12,240 minutes) less Sunday 6 Dec's window (120): 12,120."""
+    IncidentFactory(service=erp, started_at=at(11, 30, 23), resolved_at=None)
+    november = report_of(erp)
+    december = report_of(erp, first=date(2026, 12, 1))
+    assert november.overall.availability.downtime_minutes == 60
+    assert december.overall.availability.downtime_minutes == 12_120
+    assert november.outages == december.outages == 1
+    assert december.overall.state == "missed"
+
+
+def test_an_outage_resolved_at_the_stroke_of_midnight_belongs_to_the_month_before(erp):
+    """31 Oct 23:00 → 1 Nov 00:00 exactly: an hour of October, nothing of November."""
+    IncidentFactory(service=erp, started_at=at(10, 31, 23), resolved_at=at(11, 1, 0))
+    assert report_of(erp, first=date(2026, 10, 1)).overall.availability.downtime_minutes == 60
+    november = report_of(erp)
+    assert november.overall.availability.percent == 100
+    assert november.outages == 0
 
 
 def test_two_overlapping_incidents_count_once_and_a_non_outage_not_at_all(erp):

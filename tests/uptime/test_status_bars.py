@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from sla.models import ServiceTargets
 from tests import factories
-from tests.uptime.conftest import NOW, sunday_window
 from tests.incidents.factories import IncidentFactory
+from tests.uptime.conftest import NOW, sunday_window
 from uptime.reports import status_bars
 
 
