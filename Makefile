@@ -23,6 +23,7 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_plan plans/*.yaml
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_contracts
 
 run: demo
 	@echo "Starting web (http://127.0.0.1:8000), Celery worker and beat; Ctrl-C stops all."
