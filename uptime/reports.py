@@ -98,16 +98,6 @@ def monthly_report(*, services, first, now):
         period = bounds[service.pk]
         own = [o for o in outages.get(service.pk, ()) if _overlaps(o, period, now)]
         maintenance = planned.get(service.pk, ())
-
-        def availability(chosen, period=period, maintenance=maintenance):
-            return measure(
-                start=period.start,
-                end=period.end,
-                outages=[(o.started_at, o.resolved_at) for o in chosen],
-                maintenance=maintenance,
-                now=now,
-            )
-
         over = period.end <= now
         row = ServiceMonth(
             service=service,
@@ -115,7 +105,7 @@ def monthly_report(*, services, first, now):
             overall=_row(
                 label="Overall",
                 scope="all outages",
-                availability=availability(own),
+                availability=_measure(period, own, maintenance, now),
                 target=overall.get(service.pk),
                 period_over=over,
             ),
@@ -126,8 +116,11 @@ def monthly_report(*, services, first, now):
                 _row(
                     label=f"{priority.code} — {priority.name}",
                     scope=f"outages of severity {priority.code} or more urgent",
-                    availability=availability(
-                        [o for o in own if o.severity_position <= priority.position]
+                    availability=_measure(
+                        period,
+                        [o for o in own if o.severity_position <= priority.position],
+                        maintenance,
+                        now,
                     ),
                     target=priority.uptime,
                     period_over=over,
@@ -135,6 +128,16 @@ def monthly_report(*, services, first, now):
             )
         report.append(row)
     return report
+
+
+def _measure(period, outages, maintenance, now):
+    return measure(
+        start=period.start,
+        end=period.end,
+        outages=[(o.started_at, o.resolved_at) for o in outages],
+        maintenance=maintenance,
+        now=now,
+    )
 
 
 def _overlaps(outage, period, now):
