@@ -23,7 +23,6 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from accounts.roles import TIER_LEVELS, TOP_TIER, staff_tier_level, tier_group_name
-from contracts.admin import TimeEntryInline, TimeEntryLogInline
 from sla.models import Priority
 
 from .models import Attachment, Message, Ticket, TicketEvent, TicketSlaStep, TimerOutcome
@@ -269,7 +268,8 @@ class TicketAdmin(admin.ModelAdmin):
     # The ticket's URL is the customer's page, which answers 404 to staff.
     view_on_site = False
     # The time logged on the ticket and a row to log more; the row is saved by its service.
-    inlines = [TimeEntryInline, TimeEntryLogInline]
+    # Apps built on tickets add theirs (contracts: the time logged on the ticket).
+    inlines = []
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))  # noqa: S308
     def action_checkbox(self, obj):
