@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 WIDTH = 760
-LEFT, RIGHT, TOP, BOTTOM = 44, 10, 12, 34
+LEFT, RIGHT, TOP, BOTTOM = 44, 24, 12, 34
 MAX_X_LABELS = 14
 
 
