@@ -307,6 +307,31 @@ def test_the_action_reports_items_already_done(client, items, staff):
     assert tier1.note == "earlier"
 
 
+def test_task_names_and_notes_are_text_in_the_list_and_the_action_message(
+    client, clock, make_task, staff
+):
+    make_task(name="Check <script>alert(1)</script>", every="weekly", tier=1)
+    routine_items_create()
+    item = RoutineItem.objects.get()
+    client.force_login(staff[1])
+    page = client.get(CHANGELIST).content.decode()
+    assert "<script>alert(1)" not in page and "Check &lt;script&gt;alert(1)" in page
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "mark_done",
+            "_selected_action": [item.pk],
+            "apply": "yes",
+            "note": "<img src=x onerror=alert(2)>",
+        },
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "1 item done" in text and "<script>alert(1)" not in text
+    page = client.get(change_url(item)).content.decode()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+
+
 def test_items_are_made_by_beat_not_added_or_deleted_by_staff(client, items, staff):
     client.force_login(staff[3])
     assert client.get(reverse("admin:routine_routineitem_add")).status_code == 403
