@@ -1,7 +1,5 @@
 """Routine emails, rendered from ``templates/emails/routine/``."""
 
-from django.urls import reverse
-
 from notifications.rendering import absolute_url, render_email
 from notifications.services import OutboxEmail
 
@@ -23,7 +21,7 @@ def overdue_emails(item, members):
             "period_start": item.period_start,
             "period_end": item.period_end,
             "timezone": item.service.timezone,
-            "url": absolute_url(reverse("admin:routine_routineitem_change", args=[item.pk])),
+            "url": absolute_url(item.get_absolute_url()),
         },
     )
     return [

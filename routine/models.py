@@ -106,10 +106,6 @@ class RoutineItem(models.Model):
     def get_absolute_url(self):
         return reverse("admin:routine_routineitem_change", args=[self.pk])
 
-    @property
-    def is_done(self):
-        return self.done_at is not None
-
     def is_overdue(self, now):
         return self.done_at is None and self.due_at <= now
 

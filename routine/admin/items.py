@@ -38,6 +38,7 @@ def _verdict(met):
 @admin.register(RoutineItem)
 class RoutineItemAdmin(admin.ModelAdmin):
     form = RoutineItemForm
+    view_on_site = False  # the item's URL is this change page (for the emails' links)
     list_display = [
         "item_display",
         "service",
@@ -110,7 +111,7 @@ class RoutineItemAdmin(admin.ModelAdmin):
             return format_html(
                 '<span class="routine-done">{}</span>', "done late" if late else "done"
             )
-        if obj.due_at <= now:
+        if obj.is_overdue(now):
             return format_html(
                 '<strong class="routine-overdue" style="color:#ba2121">overdue {}</strong>',
                 timesince(obj.due_at, now, depth=1),
