@@ -208,3 +208,34 @@ def test_page_queries_do_not_grow_with_the_data(metrics_service, staff_client):
     # Session, user, the services for the picker, the report's five, the admin's permission
     # checks for its menu (two) and the portal's maintenance banner (one).
     assert small == 11
+
+
+@pytest.fixture
+def seed_plans(db):
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    plans = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "plans").glob("*.yaml"))
+    call_command("load_plan", *plans, stdout=io.StringIO())
+
+
+def test_the_seed_plans_targets_are_read_as_written(seed_plans, now, client):
+    """Roofing sets MTTR 4 h, MTBF 720 h, first response 4 h, 95 %, 4.5; XSafe sets none."""
+    client.force_login(StaffFactory(tier=1))
+    text = client.get(PAGE + "?service=roofing-platform&period=month&month=2026-11")
+    text = text.content.decode()
+    targets = re.findall(
+        r'data-metric="(\w+)" data-result="[^"]*">.*?<td class="num">([^<]*)</td>', text, re.S
+    )
+    assert {key: html.unescape(value) for key, value in targets} == {
+        "first_response_avg": "≤ 4 h",
+        "mttr": "≤ 4 h",
+        "mtbf": "≥ 720 h",
+        "resolution_rate": "≥ 95.0 %",
+        "csat": "≥ 4.50 / 5",
+    }
+    assert "MTTR, P1 — Critical (most urgent priority)" in text
+    xsafe = client.get(PAGE + "?service=xsafe-erp&period=month&month=2026-11").content.decode()
+    assert set(re.findall(r'data-result="([^"]*)"', xsafe)) == {"no target"}
+    assert "MTTR, P0 — Critical (most urgent priority)" in xsafe
