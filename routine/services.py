@@ -38,8 +38,8 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP):
 
     A period counts when it overlaps the last ``catch_up`` and the task's life (a task loaded
     on Wednesday gets this week's item, not last week's). Retired tasks get nothing. Returns
-    how many items this run inserted (a concurrent run's rows are not counted twice: the
-    database keeps one of each and drops the other silently).
+    how many items this run found missing and inserted; two runs racing may both count a row
+    the database keeps once (the other insert is dropped by ``ON CONFLICT DO NOTHING``).
     """
     now = now or timezone.now()
     window_start = now - catch_up
