@@ -36,10 +36,11 @@ def owner_tier(task):
 def routine_items_create(*, now=None, catch_up=CATCH_UP):
     """Create the item of every period, up to the current one, of every task in force.
 
-    A period counts when it overlaps the last ``catch_up`` and the task's life (a task loaded
-    on Wednesday gets this week's item, not last week's). Retired tasks get nothing. Returns
-    how many items this run found missing and inserted; two runs racing may both count a row
-    the database keeps once (the other insert is dropped by ``ON CONFLICT DO NOTHING``).
+    A period counts when it overlaps the last ``catch_up`` and the task's current form (a task
+    loaded on Wednesday gets this week's item, not last week's). Retired tasks get nothing.
+    Returns how many items this run found missing and inserted; two runs racing may both
+    count a row the database keeps once (the other insert is dropped by ``ON CONFLICT DO
+    NOTHING``).
     """
     now = now or timezone.now()
     window_start = now - catch_up
@@ -47,7 +48,11 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP):
     candidates = {}
     for task in tasks:
         zone = task.service.timezone
-        since = max(window_start, task.created_at)
+        # The task as it stands since its last change (``updated_at``: the plan loader saves
+        # only what changed), not since it was first loaded: a task the plan just made daily,
+        # or put back after weeks out of it, must not get a month of days (or the weeks it was
+        # out) as items already overdue, each emailed to its tier.
+        since = max(window_start, task.updated_at)
         for period in periods_between(task.every, local_date(since, zone), local_date(now, zone)):
             candidates[(task.pk, task.every, period.start)] = (task, period)
     if not candidates:

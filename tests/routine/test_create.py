@@ -156,6 +156,34 @@ def test_catch_up_reaches_back_a_month_at_most(clock, make_task):
     assert len(starts) == 6
 
 
+def test_a_task_made_daily_by_a_plan_edit_gets_no_month_of_overdue_days(clock, make_task):
+    """Weekly since week 46; the plan makes it daily on Tuesday 24 November (the loader saves
+    ``every`` and ``updated_at``): today's item, not 31 already-overdue days to remind."""
+    clock.move_to(datetime(2026, 11, 10, 10, tzinfo=UTC))
+    task = make_task(every="weekly")
+    routine_items_create()
+    clock.move_to(NOW)
+    task.every = "daily"
+    task.save(update_fields=["every", "updated_at"])
+    routine_items_create()
+    daily = RoutineItem.objects.filter(task=task, every="daily")
+    assert list(daily.values_list("label", flat=True)) == ["2026-11-24"]
+
+
+def test_a_task_back_in_the_plan_gets_no_items_for_the_weeks_it_was_out(clock, make_task):
+    """Retired in week 45, back in week 48: week 48's item only, not weeks 45–47 backfilled
+    as overdue."""
+    clock.move_to(datetime(2026, 11, 3, 10, tzinfo=UTC))  # Tuesday of week 45
+    task = make_task(every="weekly", retired_at=timezone.now())
+    clock.move_to(NOW)
+    task.retired_at = None
+    task.save(update_fields=["retired_at", "updated_at"])
+    routine_items_create()
+    assert list(RoutineItem.objects.filter(task=task).values_list("label", flat=True)) == [
+        "week 48 2026"
+    ]
+
+
 def test_a_task_whose_tier_is_above_the_staff_tiers_goes_to_the_top_tier(clock, make_task):
     make_task(every="weekly", tier=5)
     routine_items_create()
