@@ -40,6 +40,14 @@ def _fail_missing_service(request):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the banner's windows, the status page's bars)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Each test stores attachments in its own folder."""
     settings.STORAGES = {

@@ -81,14 +81,36 @@ def test_status_page_query_count_does_not_grow_with_incidents(
     service = factories.ServiceFactory(slug="svc", name="Service")
     IncidentFactory(service=service)
     client.get("/status/")
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    cache.clear()  # the uptime bars computed both times
     with CaptureQueriesContext(connection) as one:
         client.get("/status/")
     for n in range(5):
         other = factories.ServiceFactory(slug=f"svc{n}", name=f"Service {n}")
         IncidentFactory.create_batch(3, service=other)
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         client.get("/status/")
     assert len(many) == len(one)
+
+
+def test_uptime_bars_are_computed_at_most_once_a_minute(client, clock):
+    """The bars are the page's dearest part: a second visit within the minute reuses them, and
+    a minute later they show the new day's downtime."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    service = factories.ServiceFactory(slug="svc", name="Service")
+    client.get("/status/")
+    with CaptureQueriesContext(connection) as cached:
+        client.get("/status/")
+    IncidentFactory(service=service, started_at=timezone.now() - timedelta(hours=1))
+    assert "100 % uptime" in client.get("/status/").text  # still the cached bars
+    clock.shift(timedelta(seconds=61))
+    with CaptureQueriesContext(connection) as fresh:
+        html = client.get("/status/").text
+    assert len(fresh) > len(cached)
+    assert "100 % uptime" not in html
