@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 
+from portal.admin_pages import StaffPageAdmin
+
 from . import charts, periods, selectors
 from .export import write_csv
 from .forms import DashboardForm
@@ -21,34 +23,10 @@ from .models import SuccessMetrics
 from .report import build_report
 
 
-def _staff(request):
-    return request.user.is_active and request.user.is_staff
-
-
 @admin.register(SuccessMetrics)
-class SuccessMetricsAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return _staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _staff(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
-        view = self.admin_site.admin_view
-        return [
-            path("", view(self.changelist_view), name="%s_%s_changelist" % info),  # noqa: UP031
-            path("export.csv", view(self.export_view), name="%s_%s_export" % info),  # noqa: UP031
-        ]
+class SuccessMetricsAdmin(StaffPageAdmin):
+    def more_urls(self, admin_view):
+        return [path("export.csv", admin_view(self.export_view), name=self.url_name("export"))]
 
     def _read(self, request):
         now = timezone.now()

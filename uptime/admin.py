@@ -6,9 +6,9 @@ can add, change or delete through it (it is a proxy of Service with only the lis
 
 from django.contrib import admin
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 
+from portal.admin_pages import StaffPageAdmin
 from sla.models import Service
 
 from . import periods
@@ -16,37 +16,8 @@ from .models import UptimeReport
 from .reports import monthly_report
 
 
-def _staff(request):
-    return request.user.is_active and request.user.is_staff
-
-
 @admin.register(UptimeReport)
-class UptimeReportAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return _staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _staff(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return [
-            path(
-                "",
-                self.admin_site.admin_view(self.changelist_view),
-                name="%s_%s_changelist" % info,  # noqa: UP031 - the admin's own URL naming
-            )
-        ]
-
+class UptimeReportAdmin(StaffPageAdmin):
     def changelist_view(self, request, extra_context=None):
         now = timezone.now()
         this_month = now.date().replace(day=1)

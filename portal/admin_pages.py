@@ -1,0 +1,45 @@
+"""A read-only page of the admin for every active staff member, built on a proxy model.
+
+The uptime report and the success-metrics dashboard are such pages: figures over a whole
+service, not any one customer's tickets, so every tier may read them, and nobody can add,
+change or delete anything through them. The page is the proxy model's changelist URL (which
+the admin index links to); a subclass writes ``changelist_view`` and may add URLs after it.
+"""
+
+from django.contrib import admin
+from django.urls import path
+
+
+def is_active_staff(request):
+    return request.user.is_active and request.user.is_staff
+
+
+class StaffPageAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return is_active_staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_active_staff(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def url_name(self, suffix):
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{suffix}"
+
+    def more_urls(self, admin_view):
+        """URLs beside the page itself, each view wrapped in ``admin_view``."""
+        return []
+
+    def get_urls(self):
+        admin_view = self.admin_site.admin_view
+        return [
+            path("", admin_view(self.changelist_view), name=self.url_name("changelist")),
+            *self.more_urls(admin_view),
+        ]
