@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 
 
@@ -46,3 +47,23 @@ def attachment_fields(upload):
         "size": upload.size,
         "token": secrets.token_urlsafe(24),
     }
+
+
+def download_response(file, *, filename, content_type):
+    """A stored upload as a download: never rendered by the browser as a page of the portal.
+
+    Access is the caller's to check first. A file gone from storage is a 404, not an error.
+    """
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is no longer available.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename,
+        content_type=content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from accounts.selectors import user_timezone
 from sla.selectors import customer_services
 
 from . import services
+from .attachments import download_response
 from .forms import RatingForm, ReplyForm, StatusForm, TicketFilterForm, TicketForm
 from .models import Ticket
 from .selectors import (
@@ -204,20 +205,9 @@ def attachment_download(request, ticket_id, attachment_id):
     )
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is no longer available.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type or "application/octet-stream",
+    return download_response(
+        attachment.file, filename=attachment.name, content_type=attachment.content_type
     )
-    # Always a download, never rendered by the browser as a page of the portal.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 def _render_detail(request, ticket, *, reply_form=None, rating_form=None, status=200):

@@ -6,7 +6,7 @@ Every write goes through ``routine.services``; the list is scoped by ``items_for
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from routine.models import RoutineItem
 from routine.selectors import item_get_for_staff, items_for_staff
 from routine.services import routine_item_complete, routine_item_record_results
 from sla.models import ServiceTargets
+from tickets.attachments import download_response
 
 from .filters import OverdueFilter, OwnerTierFilter, ResultsFilter
 
@@ -271,20 +272,9 @@ class RoutineItemAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if not item.evidence:
             raise Http404("This item has no evidence file.")
-        try:
-            handle = item.evidence.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file is no longer available.") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=item.evidence_name,
-            content_type=item.evidence_content_type or "application/octet-stream",
+        return download_response(
+            item.evidence, filename=item.evidence_name, content_type=item.evidence_content_type
         )
-        # Always a download, never rendered by the browser as a page of the portal.
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
 
     # --- actions ---------------------------------------------------------------------------
 
