@@ -6,34 +6,17 @@ the UTC instants where a month begins and ends. In America/New_York, January run
 (04:30 UTC on February 1) counts in January; July's bounds are at 04:00 UTC (DST).
 """
 
-import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+from sla import months
+from sla.months import next_month
 
 
 def month_of(moment, tz):
     """The first day of the month ``moment`` (aware) falls in, on the wall clock of ``tz``."""
     local = moment.astimezone(ZoneInfo(tz))
     return date(local.year, local.month, 1)
-
-
-def first_of(day):
-    return date(day.year, day.month, 1)
-
-
-def next_month(month):
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def previous_month(month):
-    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
-def add_months(month, count):
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def month_bounds(month, tz):
@@ -49,10 +32,7 @@ def month_bounds(month, tz):
 
 def parse_month(text):
     """``"2026-01"`` → ``date(2026, 1, 1)``; None for anything else."""
-    match = _MONTH.fullmatch((text or "").strip())
-    if not match:
+    try:
+        return months.parse_month(text)
+    except ValueError:
         return None
-    year, month = int(match[1]), int(match[2])
-    if not (1 <= month <= 12 and 1 <= year <= 9999):
-        return None
-    return date(year, month, 1)

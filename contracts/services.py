@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import staff_tier_level
+from sla.months import first_of, previous_month
 from tickets.selectors import tickets_for_staff
 
 from . import emails
 from .models import ContractPeriod, Organization, OrganizationMember, TimeEntry, UsageAlert
-from .months import first_of, month_bounds, month_of, previous_month
+from .months import month_bounds, month_of
 from .selectors import contract_in_force, organization_month_usage
 
 # One entry is one stretch of work: a day or more is a typo, not a log.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from maintenance.occurrences import local_midnight
+from sla.months import add_months
 
 MONTH, QUARTER, YEAR, CUSTOM = "month", "quarter", "year", "custom"
 KINDS = (MONTH, QUARTER, YEAR, CUSTOM)
@@ -69,11 +70,6 @@ class Period:
         return result
 
 
-def _months_later(first, months):
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def span(kind, first, last, tz_name):
     return Period(
         kind,
@@ -86,12 +82,12 @@ def span(kind, first, last, tz_name):
 
 def month(first, tz_name):
     first = first.replace(day=1)
-    return span(MONTH, first, _months_later(first, 1) - timedelta(1), tz_name)
+    return span(MONTH, first, add_months(first, 1) - timedelta(1), tz_name)
 
 
 def quarter(first, tz_name):
     first = date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
-    return span(QUARTER, first, _months_later(first, 3) - timedelta(1), tz_name)
+    return span(QUARTER, first, add_months(first, 3) - timedelta(1), tz_name)
 
 
 def year(first, tz_name):
@@ -122,7 +118,7 @@ def containing(kind, day, tz_name):
 def shifted(period, steps, tz_name):
     """The month / quarter / year ``steps`` before (negative) or after this one."""
     months = {MONTH: 1, QUARTER: 3, YEAR: 12}[period.kind] * steps
-    return _BUILDERS[period.kind](_months_later(period.first, months), tz_name)
+    return _BUILDERS[period.kind](add_months(period.first, months), tz_name)
 
 
 def _check_year(number, text):

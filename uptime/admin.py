@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from portal.admin_pages import StaffPageAdmin
 from sla.models import Service
+from sla.months import next_month, parse_month, previous_month
 
-from . import periods
 from .models import UptimeReport
 from .reports import monthly_report
 
@@ -25,7 +25,7 @@ class UptimeReportAdmin(StaffPageAdmin):
         first = this_month
         if request.GET.get("month"):
             try:
-                first = periods.parse_month(request.GET["month"])
+                first = parse_month(request.GET["month"])
             except ValueError as exc:
                 error = str(exc)
         report = (
@@ -39,8 +39,8 @@ class UptimeReportAdmin(StaffPageAdmin):
             "opts": self.model._meta,
             "month": first,
             "month_value": f"{first:%Y-%m}",
-            "previous": f"{periods.previous_month(first):%Y-%m}",
-            "next": f"{periods.next_month(first):%Y-%m}",
+            "previous": f"{previous_month(first):%Y-%m}",
+            "next": f"{next_month(first):%Y-%m}",
             "this_month": f"{this_month:%Y-%m}",
             "error": error,
             "entered": request.GET.get("month", ""),

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from contracts import services
 from contracts.models import ContractPeriod, Organization, OrganizationMember, UsageAlert
-from contracts.months import add_months, month_of, parse_month
+from contracts.months import month_of, parse_month
 from contracts.selectors import contract_in_force, format_hours, organizations_month_usage
 from sla.models import SupportContract
+from sla.months import add_months
 
 from ._common import usage_text
 

@@ -15,9 +15,10 @@ from django.utils.text import Truncator
 
 from contracts import services
 from contracts.models import TimeEntry
-from contracts.months import add_months, month_bounds, month_of, parse_month
+from contracts.months import month_bounds, month_of, parse_month
 from contracts.selectors import format_hours
 from sla.models import Service
+from sla.months import add_months
 from tickets.selectors import tickets_for_staff
 
 from ._common import error_text

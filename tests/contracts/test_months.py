@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from contracts.months import add_months, month_bounds, month_of, parse_month, previous_month
+from contracts.months import month_bounds, month_of, parse_month
+from sla.months import add_months, previous_month
 
 NY = "America/New_York"
 

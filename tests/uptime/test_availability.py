@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from sla.months import next_month, parse_month, previous_month
 from uptime import periods
 from uptime.availability import clip, measure, merge, overlapping, subtract
 
@@ -173,10 +174,10 @@ def test_local_days_and_months_follow_the_service_zone():
 @pytest.mark.parametrize("text", ["2026-13", "2026-1", "nov", "", "1969-12", "2026-11-01"])
 def test_a_month_that_is_not_one_is_refused_with_a_reason(text):
     with pytest.raises(ValueError, match="is not a month"):
-        periods.parse_month(text)
+        parse_month(text)
 
 
 def test_month_navigation_crosses_years():
-    first = periods.parse_month("2026-12")
-    assert periods.next_month(first) == datetime(2027, 1, 1).date()
-    assert periods.previous_month(datetime(2027, 1, 1).date()) == first
+    first = parse_month("2026-12")
+    assert next_month(first) == datetime(2027, 1, 1).date()
+    assert previous_month(datetime(2027, 1, 1).date()) == first
