@@ -43,11 +43,14 @@ def maintenance_apply_plan(*, service, plan, now, report):
 
     Windows and tasks are keyed on their names; one the plan no longer lists is deactivated
     (windows) or retired (tasks), never deleted, so notices already sent keep their window.
+    A deactivated window's coming occurrences are cancelled for whoever was told of them.
     """
     _apply_policy(service, plan.maintenance, report)
     windows = plan.maintenance.windows if plan.maintenance else ()
-    _apply_windows(service, windows, report)
+    _apply_windows(service, windows, now, report)
     _apply_routine_tasks(service, plan.routine_tasks, now, report)
+    # Windows may have changed: the banner reads them afresh rather than within a minute.
+    transaction.on_commit(partial(banner_cache_clear, service_id=service.pk))
 
 
 def _apply_policy(service, spec, report):
@@ -72,7 +75,7 @@ def _apply_policy(service, spec, report):
     )
 
 
-def _apply_windows(service, specs, report):
+def _apply_windows(service, specs, now, report):
     existing = {window.name: window for window in service.maintenance_windows.all()}
     for position, spec in enumerate(specs):
         upsert(
@@ -97,10 +100,26 @@ def _apply_windows(service, specs, report):
     listed = {spec.name for spec in specs}
     for name, window in existing.items():
         if name not in listed and window.is_active:
+            _lock_window(window)
             sync(window, {"is_active": False}, report)
             # A deactivation is counted as retired, not as an update.
             report.updated -= 1
             report.retired += 1
+            _cancel_announced(window, now)
+
+
+def _cancel_announced(window, now):
+    """A window dropped from the plan will not happen: its notice rounds still sending stop,
+    and whoever was told of a coming occurrence hears it is cancelled, once."""
+    announced = (
+        NoticeRound.objects.filter(
+            window=window, kind=NoticeRound.Kind.NOTICE, occurrence_start__gt=now
+        )
+        .values_list("occurrence_start", flat=True)
+        .distinct()
+    )
+    for occurrence_start in sorted(set(announced)):
+        _announce_change(window, occurrence_start, NoticeRound.Kind.CANCELLED, None, None)
 
 
 def _apply_routine_tasks(service, specs, now, report):

@@ -71,3 +71,47 @@ def test_removed_maintenance_section(roofing):
     assert load(roofing) == "roofing-platform: created 0, updated 0, retired 4"
     assert not MaintenancePolicy.objects.exists()
     assert not MaintenanceWindow.objects.filter(is_active=True).exists()
+
+
+def test_dropping_an_announced_window_cancels_it_for_those_told(db, tmp_path, clock, mailoutbox):
+    """A window dropped from the plan after its 7-day notice went out: each notified subscriber
+    gets one cancellation, however often the plan is loaded; nobody hears of it again."""
+    from datetime import UTC, datetime
+
+    from maintenance.models import NoticeRound
+    from maintenance.notices import notices_send_due
+    from notifications.services import notifications_send_due
+    from sla.models import Service
+    from tests.maintenance.conftest import subscribe_customers
+
+    path = tmp_path / "roofing.yaml"
+    text = (PLANS / "roofing-platform.yaml").read_text()
+    path.write_text(text)
+    load(path)
+    service = Service.objects.get(slug="roofing-platform")
+    subscribe_customers(service, 2)
+    # Third Monday of January 2027, 02:00 New York = 07:00 UTC; its 7-day notice is due.
+    clock.move_to(datetime(2027, 1, 12, 8, 0, tzinfo=UTC))
+    notices_send_due()
+    notifications_send_due()
+    told = [m for m in mailoutbox if "Database maintenance" in m.subject]
+    assert len(told) == 2
+
+    start = text.index("    - name: Database maintenance")
+    end = text.index("    - name: Application updates")
+    path.write_text(text[:start] + text[end:])
+    load(path)
+    load(path)  # twice: still one cancellation each
+    clock.move_to(datetime(2027, 1, 12, 8, 5, tzinfo=UTC))
+    notices_send_due()
+    clock.move_to(datetime(2027, 1, 16, 8, 0, tzinfo=UTC))  # the 48-hour lead: nothing more
+    notices_send_due()
+    notifications_send_due()
+    cancelled = [m for m in mailoutbox if m.subject.startswith("Maintenance cancelled")]
+    assert sorted(m.to[0] for m in cancelled) == ["sub0@example.com", "sub1@example.com"]
+    assert "Database maintenance" in cancelled[0].subject + cancelled[0].body
+    later = [m for m in mailoutbox[len(told) :] if "Database maintenance" in m.subject]
+    assert later == cancelled
+    assert not NoticeRound.objects.filter(
+        window__name="Database maintenance", status=NoticeRound.Status.PENDING
+    ).exists()
