@@ -7,7 +7,7 @@ that use them), or removed where nothing refers to it (tiers, calendars, holiday
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -74,6 +74,7 @@ def plans_apply(*, plans, now=None):
 
     Returns ``[(slug, ApplyReport), ...]`` in the order of ``plans``.
     """
+    _serialise_loads()
     now = now or timezone.now()
     results = []
     for plan in plans:
@@ -83,6 +84,19 @@ def plans_apply(*, plans, now=None):
             section.apply(service=service, plan=plan, now=now, report=report)
         results.append((service.slug, report))
     return results
+
+
+# Any fixed number: the lock's name among PostgreSQL advisory locks.
+PLAN_LOAD_LOCK = 7_140_301
+
+
+def _serialise_loads():
+    """Two loads at once (two deploys, an operator and a deploy) take turns: each sees the
+    other's rows instead of both inserting the same service and one failing on its slug.
+    Held until the transaction ends; SQLite serialises writers by itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLAN_LOAD_LOCK])
 
 
 def service_apply_plan(*, plan, now, report):

@@ -170,3 +170,17 @@ def test_removed_tier_contract_and_targets_go(tmp_path):
     assert load(str(path)).strip() == "legacy-estate-os: created 0, updated 0, retired 2"
     assert list(SupportContract.objects.values_list("name", flat=True)) == ["Basic", "Standard"]
     assert not ServiceTargets.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_loads_at_once_take_turns():
+    """Two deploys loading the same new plans at the same moment: both succeed, once each
+    service, instead of one failing on the other's insert."""
+    from tests.concurrency import run_together
+
+    results = run_together(lambda: load(*SEEDS), lambda: load(*SEEDS))
+    assert len(results) == 2
+    assert Service.objects.count() == len(SEEDS)
+    # One of the two created everything; the other found it all in place.
+    assert any("created 0, updated 0, retired 0" in output for output in results)
