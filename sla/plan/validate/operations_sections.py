@@ -1,0 +1,286 @@
+"""The operations sections of a plan: maintenance, routine tasks, incidents, contracts, targets."""
+
+from decimal import Decimal
+
+from .. import rules
+from ..rules import RuleError
+from ..spec import (
+    ContractSpec,
+    IncidentsSpec,
+    MaintenanceSpec,
+    RecoveryClassSpec,
+    RoutineTaskSpec,
+    TargetsSpec,
+    WindowSpec,
+)
+from .values import CURRENCY, duration, integer, nullable, number, percent, plain_duration, text
+
+
+class OperationsSections:
+    """Mixed into the checker: each method checks one section and returns its spec."""
+
+    def maintenance(self, tree, default_zone):
+        if "maintenance" not in tree:
+            return None
+        parts = ("maintenance",)
+        node = self.mapping(
+            tree["maintenance"],
+            parts,
+            tree.lines["maintenance"],
+            ("notices", "channels", "quarterly_digest", "allowed", "windows"),
+        )
+        if node is None:
+            return None
+
+        def channel(value):
+            value = text(20)(value)
+            if value not in rules.CHANNELS:
+                raise RuleError(f"unknown channel {value!r}; use: {', '.join(rules.CHANNELS)}")
+            return value
+
+        notices = self.text_list(node, "notices", parts, plain_duration)
+        digest = self.field(node, "quarterly_digest", parts, nullable(plain_duration))
+        if digest and notices:
+            longest = max(notices, key=rules.duration_minutes)
+            if rules.duration_minutes(digest) < rules.duration_minutes(longest):
+                self.error(
+                    (*parts, "quarterly_digest"),
+                    node.lines["quarterly_digest"],
+                    f"{digest} is shorter than the longest notice ({longest}): the quarter's "
+                    "calendar must go out before any of its windows' notices",
+                )
+        allowed_slot = self.field(node, "allowed", parts, nullable(self.slot))
+        return MaintenanceSpec(
+            notices=notices,
+            channels=self.text_list(node, "channels", parts, channel),
+            quarterly_digest=digest,
+            allowed=allowed_slot,
+            windows=self.windows(node, parts, default_zone, allowed_slot),
+        )
+
+    def slot(self, value):
+        value = text(100)(value)
+        rules.parse_slot(value)
+        return value
+
+    def windows(self, node, parts, default_zone, allowed_slot):
+        parts = (*parts, "windows")
+        items = self.sequence(node.get("windows"), parts, node.lines.get("windows"))
+        allowed = ("name", "category", "rrule", "date", "start", "duration", "timezone", "impact")
+        result = []
+        seen = {}
+        for index, item in enumerate(items):
+            here = (*parts, index)
+            line = items.lines[index]
+            window = self.mapping(item, here, line, allowed, ("name", "start", "duration"))
+            if window is None:
+                continue
+            name = self.field(window, "name", here, text(100), "")
+            if name:
+                if name in seen:
+                    self.error(
+                        (*here, "name"),
+                        window.lines["name"],
+                        f"duplicate window name {name!r} (also windows[{seen[name]}])",
+                    )
+                seen.setdefault(name, index)
+            has_rule, has_date = window.get("rrule") is not None, window.get("date") is not None
+            if has_rule == has_date:
+                self.error(
+                    here,
+                    line,
+                    "a window needs exactly one of `rrule` (recurring) or `date` (one-off)"
+                    + ("; it has both" if has_rule else ""),
+                )
+            rrule = self.field(window, "rrule", here, nullable(rules.check_rrule))
+            on_date = self.field(window, "date", here, nullable(rules.parse_date))
+            start = self.field(window, "start", here, rules.to_time)
+            length = self.field(window, "duration", here, plain_duration)
+            zone = self.field(window, "timezone", here, rules.check_timezone, default_zone)
+            if allowed_slot and start and length and zone and (rrule or on_date):
+                try:
+                    rules.check_window_in_slot(
+                        slot=allowed_slot,
+                        start=start,
+                        duration=length,
+                        timezone=zone,
+                        rrule=rrule,
+                        on_date=on_date,
+                        today=self.today,
+                    )
+                except RuleError as exc:
+                    self.error((*here, "start"), window.lines["start"], exc.message)
+            result.append(
+                WindowSpec(
+                    name=name,
+                    category=self.field(window, "category", here, text(50), "general"),
+                    rrule=rrule,
+                    date=on_date,
+                    start=start,
+                    duration=length or "",
+                    timezone=zone,
+                    impact=self.field(window, "impact", here, text(500, required=False), ""),
+                )
+            )
+        return tuple(result)
+
+    def routine_tasks(self, tree, levels):
+        parts = ("routine_tasks",)
+        items = self.sequence(tree.get("routine_tasks"), parts, tree.lines.get("routine_tasks"))
+
+        def every(value):
+            value = text(20)(value)
+            if value not in rules.ROUTINE_EVERY:
+                raise RuleError(f"{value!r}: use one of {', '.join(rules.ROUTINE_EVERY)}")
+            return value
+
+        def tier(value):
+            value = integer(1, 9)(value)
+            if levels and value not in levels:
+                raise RuleError(f"tier {value} is not one of the plan's tier levels")
+            return value
+
+        result = []
+        seen = {}
+        for index, item in enumerate(items):
+            here = (*parts, index)
+            node = self.mapping(
+                item,
+                here,
+                items.lines[index],
+                ("name", "every", "category", "tier"),
+                ("name", "every"),
+            )
+            if node is None:
+                continue
+            name = self.field(node, "name", here, text(200), "")
+            if name:
+                if name in seen:
+                    self.error(
+                        (*here, "name"),
+                        node.lines["name"],
+                        f"duplicate routine task {name!r} (also routine_tasks[{seen[name]}])",
+                    )
+                seen.setdefault(name, index)
+            result.append(
+                RoutineTaskSpec(
+                    name=name,
+                    every=self.field(node, "every", here, every, "weekly"),
+                    category=self.field(node, "category", here, text(50), "general"),
+                    tier=self.field(node, "tier", here, nullable(tier)),
+                )
+            )
+        return tuple(result)
+
+    def incidents(self, tree):
+        if "incidents" not in tree:
+            return None
+        parts = ("incidents",)
+        node = self.mapping(
+            tree["incidents"], parts, tree.lines["incidents"], ("postmortem_due", "steps")
+        )
+        if node is None:
+            return None
+        return IncidentsSpec(
+            postmortem_due=self.field(node, "postmortem_due", parts, nullable(duration)),
+            steps=self.text_list(node, "steps", parts),
+        )
+
+    def contracts(self, tree):
+        parts = ("contracts",)
+        items = self.sequence(tree.get("contracts"), parts, tree.lines.get("contracts"))
+        result = []
+        seen = {}
+        for index, item in enumerate(items):
+            here = (*parts, index)
+            node = self.mapping(
+                item,
+                here,
+                items.lines[index],
+                ("name", "hours_per_month", "monthly_cost", "currency", "includes"),
+                ("name", "hours_per_month", "monthly_cost"),
+            )
+            if node is None:
+                continue
+            name = self.field(node, "name", here, text(100), "")
+            if name:
+                if name in seen:
+                    self.error(
+                        (*here, "name"),
+                        node.lines["name"],
+                        f"duplicate contract {name!r} (also contracts[{seen[name]}])",
+                    )
+                seen.setdefault(name, index)
+
+            def currency(value):
+                value = text(3)(value)
+                if not CURRENCY.match(value):
+                    raise RuleError(f"{value!r} is not a currency code such as USD or EUR")
+                return value
+
+            result.append(
+                ContractSpec(
+                    name=name,
+                    hours_per_month=self.field(node, "hours_per_month", here, integer(0), 0),
+                    monthly_cost=self.field(
+                        node, "monthly_cost", here, number(what="a cost"), Decimal(0)
+                    ),
+                    currency=self.field(node, "currency", here, currency, "USD"),
+                    includes=self.field(node, "includes", here, text(500, required=False), ""),
+                )
+            )
+        return tuple(result)
+
+    def targets(self, tree):
+        if "targets" not in tree:
+            return None
+        parts = ("targets",)
+        allowed = (
+            "uptime",
+            "mttr",
+            "mtbf",
+            "first_response_avg",
+            "resolution_rate",
+            "csat",
+            "rto",
+            "rpo",
+            "p95_response_ms",
+            "error_rate",
+            "concurrent_users",
+            "recovery",
+        )
+        node = self.mapping(tree["targets"], parts, tree.lines["targets"], allowed)
+        if node is None:
+            return None
+        recovery = []
+        items = self.sequence(
+            node.get("recovery"), (*parts, "recovery"), node.lines.get("recovery")
+        )
+        for index, item in enumerate(items):
+            here = (*parts, "recovery", index)
+            entry = self.mapping(item, here, items.lines[index], ("name", "rto", "rpo"), ("name",))
+            if entry is None:
+                continue
+            recovery.append(
+                RecoveryClassSpec(
+                    name=self.field(entry, "name", here, text(100), ""),
+                    rto=self.field(entry, "rto", here, nullable(duration)),
+                    rpo=self.field(entry, "rpo", here, nullable(duration)),
+                )
+            )
+        return TargetsSpec(
+            uptime=self.field(node, "uptime", parts, nullable(percent)),
+            mttr=self.field(node, "mttr", parts, nullable(duration)),
+            mtbf=self.field(node, "mtbf", parts, nullable(duration)),
+            first_response_avg=self.field(node, "first_response_avg", parts, nullable(duration)),
+            resolution_rate=self.field(node, "resolution_rate", parts, nullable(percent)),
+            csat=self.field(
+                node, "csat", parts, nullable(number(high=Decimal(5), what="a score out of 5"))
+            ),
+            rto=self.field(node, "rto", parts, nullable(duration)),
+            rpo=self.field(node, "rpo", parts, nullable(duration)),
+            p95_response_ms=self.field(node, "p95_response_ms", parts, nullable(integer(1))),
+            error_rate=self.field(node, "error_rate", parts, nullable(percent)),
+            concurrent_users=self.field(node, "concurrent_users", parts, nullable(integer(1))),
+            recovery=tuple(recovery),
+        )
