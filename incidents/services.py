@@ -159,7 +159,12 @@ def incident_resolve(*, incident, by, resolved_at=None, note=""):
     target = resolve_step(steps)
     if incident.step in steps and steps.index(incident.step) >= steps.index(target):
         # Already at (or past) the resolving step without being resolved: a plan edited
-        # since. Resolve where it stands.
+        # since. Resolve where it stands, and record who did it as a move would.
+        details = [note.strip()] if note and note.strip() else []
+        details.append("resolved at this step")
+        IncidentStepRecord.objects.create(
+            incident=incident, step=incident.step, at=now, by=by, note="; ".join(details)[:500]
+        )
         _resolve(incident, resolved_at or now, now)
     else:
         _move(incident, target, by=by, note=note, now=now, resolved_at=resolved_at)

@@ -377,3 +377,25 @@ def test_actions_have_staff_owners(clock, open_incident, staff, other_staff, cus
     action.refresh_from_db()
     assert action.done_at == NOW
     assert postmortem.actions.count() == 1
+
+
+def test_resolving_at_a_step_past_the_resolving_one_records_who_did_it(
+    clock, open_incident, service, staff, other_staff
+):
+    """The plan was edited so that the incident's step now comes after the resolving step:
+    it resolves where it stands, and a record says who resolved it and when."""
+    incident = open_incident()
+    services.incident_advance(incident=incident, step="communicate", by=staff)
+    IncidentPolicy.objects.filter(service=service).update(
+        steps=["detect", "triage", "resolve", "communicate", "review"]
+    )
+    clock.move_to(NOW + HOUR)
+    services.incident_resolve(incident=incident, by=other_staff, note="fixed by a restart")
+    incident.refresh_from_db()
+    assert incident.step == "communicate" and incident.resolved_at == NOW + HOUR
+    assert records(incident)[-1] == (
+        "communicate",
+        NOW + HOUR,
+        other_staff.pk,
+        "fixed by a restart; resolved at this step",
+    )
