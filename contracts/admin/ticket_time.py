@@ -5,9 +5,10 @@
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -16,7 +17,7 @@ from contracts import services
 from contracts.models import TimeEntry
 from contracts.selectors import format_hours
 
-from ._common import add_errors
+from ._common import add_errors, error_text
 
 
 class OptionalInlineFormSet(forms.BaseInlineFormSet):
@@ -112,18 +113,40 @@ class TimeEntryLogForm(forms.ModelForm):
 
 
 class TimeEntryLogFormSet(OptionalInlineFormSet):
-    user = None  # the request's user, set by TimeEntryLogInline.get_formset
+    request = None  # set by TimeEntryLogInline.get_formset
 
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
-        form.user, form.ticket = self.user, self.instance
+        form.user, form.ticket = self.request.user, self.instance
         return form
+
+    def save_new_objects(self, commit=True):
+        try:
+            return super().save_new_objects(commit)
+        except (ValidationError, PermissionDenied) as exc:
+            self._refuse(exc)
+            return []
+
+    def _refuse(self, exc):
+        """The ticket's own changes are saved before the inlines, and one of them can be why
+        the time, valid when the page was checked, is refused now: an escalation takes the
+        ticket out of a tier 1 member's reach. Undo the whole save and say why, as the ticket
+        page does when one of its own changes is refused (``_ticket_admin_failed`` is what
+        ``TicketAdmin`` reads to skip its log entry and show the page again)."""
+        transaction.set_rollback(True)
+        self.request._ticket_admin_failed = True
+        self.new_objects = []
+        messages.error(
+            self.request,
+            f"Nothing was saved: the time could not be logged with the other changes "
+            f"({error_text(exc)}). Log the time on its own first, then make the change.",
+        )
 
     def save_new(self, form, commit=True):
         data = form.cleaned_data
         return services.time_entry_log(
             ticket=self.instance,
-            by=self.user,
+            by=self.request.user,
             minutes=data["minutes"],
             note=data.get("note", ""),
             at=data.get("worked_at"),
@@ -151,7 +174,7 @@ class TimeEntryLogInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        return type("TimeEntryLogFormSet", (formset,), {"user": request.user})
+        return type("TimeEntryLogFormSet", (formset,), {"request": request})
 
     def has_add_permission(self, request, obj=None):
         return (

@@ -285,6 +285,32 @@ def test_bad_time_on_the_ticket_page_is_refused_and_nothing_is_saved(
     assert not org_ticket.messages.exists()
 
 
+def test_escalating_and_logging_time_in_one_save_is_refused_clearly_and_saves_nothing(
+    client, clock, org, member, org_ticket, staff
+):
+    """The ticket's changes are saved before its time: escalated, the ticket leaves a tier 1
+    member's reach, so the time is refused then. The page says so and keeps the ticket as it
+    was (a bare 403 before), and the time logged on its own first is accepted."""
+    client.force_login(staff)
+    page = client.get(ticket_url(org_ticket))
+    prefix = log_prefix(page)
+    data = page_post_data(page)
+    data.update({f"{prefix}-0-minutes": "30", "escalate": "on", "escalate_reason": "Needs a DBA"})
+    response = client.post(ticket_url(org_ticket), data, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Nothing was saved: the time could not be logged with the other changes" in text
+    assert "outside your tier" in text
+    org_ticket.refresh_from_db()
+    assert org_ticket.tier == 1
+    assert not TimeEntry.objects.exists()
+    assert not Notification.objects.exists()
+    # Logged first, then escalated: both go through.
+    data.pop("escalate"), data.pop("escalate_reason")
+    assert client.post(ticket_url(org_ticket), data).status_code == 302
+    assert TimeEntry.objects.get().minutes == 30
+
+
 def test_a_ticket_page_saved_without_time_logs_none(client, clock, org_ticket, staff):
     client.force_login(staff)
     page = client.get(ticket_url(org_ticket))
