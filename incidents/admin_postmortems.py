@@ -236,6 +236,7 @@ class PostmortemAdmin(admin.ModelAdmin):
                 owner=data.get("owner"),
                 clear_owner=data.get("owner") is None,
                 due_on=data.get("due_on"),
+                clear_due_on=data.get("due_on") is None,
                 done=data.get("done"),
             )
 

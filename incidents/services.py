@@ -401,9 +401,18 @@ def postmortem_action_add(*, postmortem, by, description, owner=None, due_on=Non
 
 @transaction.atomic
 def postmortem_action_edit(
-    *, action, by, description=None, owner=None, due_on=None, clear_owner=False, done=None
+    *,
+    action,
+    by,
+    description=None,
+    owner=None,
+    due_on=None,
+    clear_owner=False,
+    clear_due_on=False,
+    done=None,
 ):
-    """Change an action; ``done`` True/False marks it done (now) or not done."""
+    """Change an action; ``None`` leaves a part as it is, ``clear_owner``/``clear_due_on``
+    empty one; ``done`` True/False marks it done (now) or not done."""
     _require_staff(by)
     _lock(action.postmortem.incident)
     action = PostmortemAction.objects.select_for_update().get(pk=action.pk)
@@ -418,7 +427,10 @@ def postmortem_action_edit(
         _require_staff(owner, field="owner")
         action.owner = owner
         fields.append("owner")
-    if due_on is not None:
+    if clear_due_on:
+        action.due_on = None
+        fields.append("due_on")
+    elif due_on is not None:
         action.due_on = due_on
         fields.append("due_on")
     if done is not None and bool(done) != (action.done_at is not None):

@@ -422,3 +422,22 @@ def test_ticket_autocomplete_offers_only_tickets_the_member_may_see(logged_in, s
     assert [row["text"] for row in response.json()["results"]] == [
         str(Ticket.objects.get(subject="Printer jam"))
     ]
+
+
+
+def test_an_actions_due_date_emptied_on_the_postmortem_page_is_cleared(
+    logged_in, staff, open_incident, clock
+):
+    incident = open_incident()
+    postmortem = services.postmortem_save(incident=incident, by=staff, summary="S")
+    services.postmortem_action_add(
+        postmortem=postmortem, by=staff, description="Alert", owner=staff, due_on=NOW.date()
+    )
+    change = reverse("admin:incidents_postmortem_change", args=[postmortem.pk])
+    page = logged_in.get(change)
+    data = page_data(page)
+    del data["actions-0-due_on"]
+    response = logged_in.post(change, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    action = postmortem.actions.get()
+    assert action.due_on is None and action.owner == staff

@@ -399,3 +399,21 @@ def test_resolving_at_a_step_past_the_resolving_one_records_who_did_it(
         other_staff.pk,
         "fixed by a restart; resolved at this step",
     )
+
+
+def test_an_actions_due_date_and_owner_can_be_cleared(clock, open_incident, staff):
+    incident = open_incident()
+    postmortem = services.postmortem_save(incident=incident, by=staff, summary="S")
+    action = services.postmortem_action_add(
+        postmortem=postmortem,
+        by=staff,
+        description="Alert on disk usage",
+        owner=staff,
+        due_on=NOW.date(),
+    )
+    services.postmortem_action_edit(action=action, by=staff, description="Alert on disk usage")
+    action.refresh_from_db()
+    assert action.due_on == NOW.date() and action.owner == staff  # None leaves them
+    services.postmortem_action_edit(action=action, by=staff, clear_due_on=True, clear_owner=True)
+    action.refresh_from_db()
+    assert action.due_on is None and action.owner is None
