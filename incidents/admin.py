@@ -225,6 +225,9 @@ class IncidentAdminForm(forms.ModelForm):
             )
         if "owner" in self.fields:
             self.fields["owner"].queryset = staff_users()
+            # The post-mortem reminders go to the owner: an incident always has one (the
+            # service refuses none), so an emptied field is an error, not ignored.
+            self.fields["owner"].required = True
         if incident.pk:
             steps = incident_steps(incident.service_id)
             self.fields["move_to"].choices = [("", "—")] + [

@@ -441,3 +441,16 @@ def test_an_actions_due_date_emptied_on_the_postmortem_page_is_cleared(
     assert response.status_code == 302, response.content.decode()[:3000]
     action = postmortem.actions.get()
     assert action.due_on is None and action.owner == staff
+
+
+def test_emptying_the_owner_is_refused_and_changes_nothing(logged_in, staff, open_incident, clock):
+    """The reminders go to the owner: an emptied owner field is an error, not ignored."""
+    incident = open_incident()
+    page = logged_in.get(change_url(incident))
+    data = page_data(page, title="Renamed")
+    del data["owner"]
+    response = logged_in.post(change_url(incident), data)
+    assert response.status_code == 200
+    assert "owner" in response.context["adminform"].form.errors
+    incident.refresh_from_db()
+    assert incident.owner == staff and incident.title == "Database unreachable"
