@@ -84,7 +84,6 @@ def status_incidents(*, now):
     )
     return {
         "services": by_service,
-        "open_count": sum(1 for incident in incidents if incident.resolved_at is None),
         "postmortems": postmortems,
     }
 

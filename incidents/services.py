@@ -255,7 +255,9 @@ def incident_post_update(*, incident, body, public, by):
     if not body:
         raise ValidationError({"body": "Write the update."})
     if len(body) > MAX_UPDATE_LENGTH:
-        raise ValidationError({"body": f"Keep the update under {MAX_UPDATE_LENGTH} characters."})
+        raise ValidationError(
+            {"body": f"Keep the update to at most {MAX_UPDATE_LENGTH} characters."}
+        )
     now = timezone.now()
     update = IncidentUpdate.objects.create(
         incident=incident, body=body, public=bool(public), author=by, created_at=now
@@ -491,7 +493,7 @@ def _title(title):
     if not title:
         raise ValidationError({"title": "Give the incident a title."})
     if len(title) > 200:
-        raise ValidationError({"title": "Keep the title under 200 characters."})
+        raise ValidationError({"title": "Keep the title to at most 200 characters."})
     return title
 
 
@@ -518,5 +520,5 @@ def _action_text(description):
     if not description:
         raise ValidationError({"description": "Say what is to be done."})
     if len(description) > 500:
-        raise ValidationError({"description": "Keep the action under 500 characters."})
+        raise ValidationError({"description": "Keep the action to at most 500 characters."})
     return description
