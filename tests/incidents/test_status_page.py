@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from incidents import services
+from incidents.selectors import status_incidents
 from tests import factories
 from tests.incidents.conftest import NOW
 
@@ -128,3 +129,21 @@ def test_queries_do_not_grow_with_incidents_updates_and_postmortems(
     assert html.count("data-postmortem=") == 6
     assert html.count("data-incidents-service=") == 6
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.postgres
+def test_the_pages_incident_query_reads_through_indexes(clock, open_incident, staff):
+    """Open or resolved in the last day: the planner (told to avoid a sequential scan, as it
+    would on a large table) combines the open-incidents index with the one on resolved_at, so
+    the page does not read every incident ever recorded."""
+    services.incident_resolve(incident=open_incident(), by=staff)
+    open_incident()
+    with CaptureQueriesContext(connection) as queries:
+        status_incidents(now=NOW)
+    select = queries.captured_queries[0]["sql"]
+    assert "resolved_at" in select
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {select}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "incident_open" in plan and "incident_resolved" in plan, plan
