@@ -420,23 +420,31 @@ def test_removing_a_member_on_the_organisation_page(client, clock, superuser, or
 
 
 def test_no_time_is_logged_when_the_tickets_own_change_is_refused(
-    client, clock, org_ticket, staff, monkeypatch
+    client, clock, service, org_ticket
 ):
-    """The page says "Nothing was saved" when a ticket service refuses: the time row too."""
-    from django.core.exceptions import ValidationError
-
-    def refuse(**kwargs):
-        raise ValidationError("The plan forbids it.")
-
-    monkeypatch.setattr("tickets.admin.ticket_reply", refuse)
-    client.force_login(staff)
+    """The page says "Nothing was saved" when a ticket service refuses (escalating past the
+    top tier of a plan with two tiers, which only the service knows): the time row too."""
+    for level in (1, 2):
+        factories.TierFactory(service=service, level=level)
+    org_ticket.tier = 2
+    org_ticket.save(update_fields=["tier"])
+    client.force_login(factories.StaffFactory(tier=2))
     page = client.get(ticket_url(org_ticket))
     prefix = log_prefix(page)
     data = page_post_data(page)
-    data.update({f"{prefix}-0-minutes": "30", "internal_note": "Worked on it"})
+    data.update(
+        {
+            f"{prefix}-0-minutes": "30",
+            "internal_note": "Worked on it",
+            "escalate": "on",
+            "escalate_reason": "Beyond me",
+        }
+    )
     response = client.post(ticket_url(org_ticket), data, follow=True)
-    assert "Nothing was saved: The plan forbids it." in response.content.decode()
+    assert "Nothing was saved: #" in response.content.decode()
+    assert "is already at the top tier" in response.content.decode()
     assert not TimeEntry.objects.exists()
+    assert not org_ticket.messages.exists()
 
 
 def test_a_ticket_form_posted_without_the_time_rows_still_saves(client, clock, org_ticket, staff):
