@@ -424,7 +424,6 @@ def test_ticket_autocomplete_offers_only_tickets_the_member_may_see(logged_in, s
     ]
 
 
-
 def test_an_actions_due_date_emptied_on_the_postmortem_page_is_cleared(
     logged_in, staff, open_incident, clock
 ):
@@ -454,3 +453,29 @@ def test_emptying_the_owner_is_refused_and_changes_nothing(logged_in, staff, ope
     assert "owner" in response.context["adminform"].form.errors
     incident.refresh_from_db()
     assert incident.owner == staff and incident.title == "Database unreachable"
+
+
+def test_postmortem_list_query_count_does_not_grow(logged_in, staff, open_incident, clock):
+    """One post-mortem or twelve, of several services, completed and published: same queries."""
+    changelist = reverse("admin:incidents_postmortem_changelist")
+
+    def postmortem_of(incident, *, publish):
+        services.incident_resolve(incident=incident, by=staff)
+        services.postmortem_save(incident=incident, by=staff, summary="S", root_cause="R")
+        if publish:
+            services.postmortem_complete(incident=incident, by=staff)
+            services.postmortem_publish(incident=incident, by=staff)
+
+    postmortem_of(open_incident(), publish=True)
+    logged_in.get(changelist)
+    with CaptureQueriesContext(connection) as one:
+        response = logged_in.get(changelist)
+    assert len(response.context["cl"].result_list) == 1
+    for n in range(11):
+        service = factories.ServiceFactory()
+        severity = factories.PriorityFactory(service=service, code="P1")
+        postmortem_of(open_incident(service=service, severity=severity), publish=n % 2)
+    with CaptureQueriesContext(connection) as twelve:
+        response = logged_in.get(changelist)
+    assert len(response.context["cl"].result_list) == 12
+    assert len(twelve.captured_queries) == len(one.captured_queries)
