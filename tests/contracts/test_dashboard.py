@@ -102,3 +102,39 @@ def test_the_organisation_and_contract_names_are_escaped(client, worked, org, me
     html = client.get("/").content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<i>Gold</i>" not in html and "&lt;i&gt;Gold&lt;/i&gt; contract" in html
+
+
+def test_a_contract_of_zero_hours_shows_the_hours_used_without_a_percentage(
+    client, worked, org, member, service
+):
+    ContractPeriodFactory(
+        organization=org,
+        starts_on=datetime(2026, 1, 1).date(),
+        contract=SupportContractFactory(service=service, name="On demand", hours_per_month=0),
+    )
+    client.force_login(member)
+    card = usage_card(client.get("/"))
+    assert "Support hours this month: <strong>12.5 of 0 h</strong>" in card
+    assert "None" not in card and "progress-bar" not in card
+    assert "no hours included" in card
+
+
+def test_the_last_evening_of_the_month_in_the_services_zone_still_shows_that_month(
+    client, clock, org, member, org_ticket, staff
+):
+    """23:30 on 31 January in New York is 04:30 UTC on 1 February: the member still sees
+    January and its hours; at local midnight February starts empty."""
+    TimeEntryFactory(
+        ticket=org_ticket,
+        organization=org,
+        staff=staff,
+        minutes=90,
+        worked_at=datetime(2026, 1, 20, tzinfo=UTC),
+    )
+    client.force_login(member)
+    clock.move_to(datetime(2026, 2, 1, 4, 30, tzinfo=UTC))
+    card = usage_card(client.get("/"))
+    assert "January 2026" in card and "1.5 of 20 h (7 %)" in card
+    clock.move_to(datetime(2026, 2, 1, 5, 0, tzinfo=UTC))
+    card = usage_card(client.get("/"))
+    assert "February 2026" in card and "0 of 20 h (0 %)" in card
