@@ -147,3 +147,30 @@ def test_the_pages_incident_query_reads_through_indexes(clock, open_incident, st
         cursor.execute(f"EXPLAIN {select}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "incident_open" in plan and "incident_resolved" in plan, plan
+
+
+def test_times_are_shown_in_utc_as_labelled_whatever_the_sites_zone(
+    clock, client, open_incident, staff, settings
+):
+    settings.TIME_ZONE = "America/New_York"
+    incident = open_incident(title="Queue stuck")
+    services.incident_post_update(incident=incident, body="Looking", public=True, by=staff)
+    html = page(client)
+    # NOW is Wednesday 6 January 2027, 12:00 UTC (07:00 in New York).
+    assert "since Wed 6 Jan 2027, 12:00 UTC" in html
+    assert "Wed 6 Jan, 12:00 UTC" in html
+
+
+def test_a_published_postmortem_of_a_reopened_incident_says_it_is_not_resolved(
+    clock, client, open_incident, staff, superuser
+):
+    incident = open_incident(title="Flapping")
+    services.incident_resolve(incident=incident, by=staff)
+    services.postmortem_save(incident=incident, by=staff, summary="S", root_cause="R")
+    services.postmortem_complete(incident=incident, by=staff)
+    services.postmortem_publish(incident=incident, by=staff)
+    clock.move_to(NOW + H)
+    services.incident_advance(incident=incident, step="triage", by=superuser)
+    html = page(client)
+    assert "reopened: not resolved yet" in html
+    assert "to  UTC" not in html
