@@ -15,6 +15,7 @@ from contracts import services
 from contracts.models import ContractPeriod, Organization, OrganizationMember, UsageAlert
 from contracts.months import month_of, parse_month
 from contracts.selectors import contract_in_force, format_hours, organizations_month_usage
+from sla import months
 from sla.models import SupportContract
 from sla.months import add_months
 
@@ -345,10 +346,13 @@ class OrganizationAdmin(admin.ModelAdmin):
         """Hours used / included / % per organisation for one month (``?month=2026-01``)."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        month = parse_month(request.GET.get("month")) or month_of(
-            timezone.now(), settings.TIME_ZONE
-        )
-        organizations = list(self.get_queryset(request).select_related("service").order_by("name"))
+        month, error = month_of(timezone.now(), settings.TIME_ZONE), ""
+        if request.GET.get("month"):
+            try:
+                month = months.parse_month(request.GET["month"])
+            except ValueError as exc:
+                error = str(exc)  # shown on the page: a wrong month is not quietly this one
+        organizations = [] if error else self._report_organizations(request)
         usage = organizations_month_usage(organizations=organizations, month=month)
         alerts = {}
         for alert in UsageAlert.objects.filter(
@@ -375,5 +379,11 @@ class OrganizationAdmin(admin.ModelAdmin):
             "previous_month": add_months(month, -1),
             "next_month": add_months(month, 1),
             "rows": rows,
+            "error": error,
         }
-        return TemplateResponse(request, "contracts/admin/usage_report.html", context)
+        return TemplateResponse(
+            request, "contracts/admin/usage_report.html", context, status=400 if error else 200
+        )
+
+    def _report_organizations(self, request):
+        return list(self.get_queryset(request).select_related("service").order_by("name"))

@@ -188,6 +188,17 @@ def test_the_report_shows_hours_used_included_and_percent(
     }
 
 
+@pytest.mark.parametrize("month", ["2026-13", "January", "2026-1"])
+def test_a_bad_month_in_the_report_is_refused_with_a_clear_message(
+    client, clock, superuser, org, month
+):
+    client.force_login(superuser)
+    response = client.get(f"{REPORT}?month={month}")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "is not a month" in text and 'data-testid="usage-report"' not in text
+
+
 def test_staff_without_a_tier_or_permission_cannot_read_the_report(client, db):
     plain = factories.UserFactory(is_staff=True)
     client.force_login(plain)
