@@ -151,3 +151,54 @@ def test_nothing_is_sent_when_the_update_rolls_back(clock, open_incident, staff,
         raise RuntimeError("the request failed after posting")
     assert not IncidentUpdate.objects.exists()
     assert not Notification.objects.exists()
+
+
+def test_the_queries_of_a_public_update_do_not_grow_with_its_recipients(
+    clock, open_incident, staff, service
+):
+    """Three subscribers or three hundred (customers and email subscriptions): the same
+    queries — the outbox rows go in bulk, never a query per recipient."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def subscribe(start, count):
+        for n in range(start, start + count):
+            customer_add_service(
+                customer=factories.CustomerFactory(email=f"c{n}@example.com"), service=service
+            )
+            Subscription.objects.create(
+                service=service, email=f"s{n}@example.com", confirmed_at=CONFIRMED
+            )
+
+    incident = open_incident()
+    subscribe(0, 3)
+    with CaptureQueriesContext(connection) as few:
+        first = services.incident_post_update(incident=incident, body="1", public=True, by=staff)
+    subscribe(3, 147)
+    with CaptureQueriesContext(connection) as many:
+        second = services.incident_post_update(incident=incident, body="2", public=True, by=staff)
+    assert (len(outbox(first)), len(outbox(second))) == (6, 300)
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_recipients_read_in_pages_each_get_one_email(
+    clock, open_incident, staff, service, monkeypatch
+):
+    """Pages of two subscriptions, outbox keys checked three at a time: an address held by
+    two subscriptions on different pages is still written once, and nobody is left out."""
+    from incidents import selectors
+
+    monkeypatch.setattr(selectors, "_RECIPIENT_PAGE", 2)
+    monkeypatch.setattr(services, "_KEY_CHUNK", 3)
+    addresses = [f"p{n}@example.com" for n in range(7)]
+    for address in addresses:
+        Subscription.objects.create(service=service, email=address, confirmed_at=CONFIRMED)
+    customer_add_service(
+        customer=factories.CustomerFactory(email="P0@example.com"), service=service
+    )
+    incident = open_incident()
+    update = services.incident_post_update(incident=incident, body="Down", public=True, by=staff)
+    assert sorted(address.lower() for address in outbox(update)) == addresses
+    Subscription.objects.create(service=service, email="p7@example.com", confirmed_at=CONFIRMED)
+    assert services.incident_update_notify(update=update) == 1
+    assert len(outbox(update)) == 8
