@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from contracts import services
 from contracts.models import ContractPeriod, Organization, OrganizationMember, UsageAlert
-from contracts.months import month_of, parse_month
+from contracts.months import month_of
 from contracts.selectors import contract_in_force, format_hours, organizations_month_usage
 from sla import months
 from sla.models import SupportContract
@@ -227,7 +227,10 @@ class OrganizationForm(forms.ModelForm):
         return name
 
     def clean_contract_from(self):
-        return parse_month(self.cleaned_data["contract_from"])
+        try:
+            return months.parse_month(self.cleaned_data["contract_from"])
+        except ValueError as exc:  # the choices allow none, but a hand-made post might
+            raise ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()

@@ -15,10 +15,10 @@ from django.utils.text import Truncator
 
 from contracts import services
 from contracts.models import TimeEntry
-from contracts.months import month_bounds, month_of, parse_month
+from contracts.months import month_bounds, month_of
 from contracts.selectors import format_hours
 from sla.models import Service
-from sla.months import add_months
+from sla.months import add_months, parse_month
 from tickets.selectors import tickets_for_staff
 
 from ._common import error_text
@@ -60,9 +60,10 @@ class MonthFilter(admin.SimpleListFilter):
         return [(f"{month:%Y-%m}", f"{month:%B %Y}") for month in months]
 
     def queryset(self, request, queryset):
-        month = parse_month(self.value())
-        if month is None:
-            return queryset
+        try:
+            month = parse_month(self.value())
+        except ValueError:
+            return queryset  # not one of the filter's own links: no month chosen
         # One range per time zone in use (a handful), so the filter stays an index range scan.
         zones = Service.objects.order_by().values_list("timezone", flat=True).distinct()
         condition = Q(pk__in=[])

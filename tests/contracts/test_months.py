@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from contracts.months import month_bounds, month_of, parse_month
-from sla.months import add_months, previous_month
+from contracts.months import month_bounds, month_of
+from sla.months import add_months, parse_month, previous_month
 
 NY = "America/New_York"
 
@@ -56,6 +56,16 @@ def test_month_arithmetic_across_years():
     assert add_months(date(2026, 1, 1), -13) == date(2024, 12, 1)
 
 
+def test_a_month_whose_first_midnight_does_not_exist_starts_at_the_first_real_instant():
+    """Asunción sprang forward at 00:00 on 1 October 2023 (straight to 01:00, UTC−3): October
+    starts at 04:00 UTC, which is also where September (UTC−4) ends."""
+    tz = "America/Asuncion"
+    assert month_bounds(date(2023, 10, 1), tz)[0] == utc(2023, 10, 1, 4)
+    assert month_bounds(date(2023, 9, 1), tz)[1] == utc(2023, 10, 1, 4)
+    assert month_of(utc(2023, 10, 1, 3, 59), tz) == date(2023, 9, 1)
+    assert month_of(utc(2023, 10, 1, 4), tz) == date(2023, 10, 1)
+
+
 @pytest.mark.parametrize(
     ("text", "month"),
     [
@@ -69,5 +79,11 @@ def test_month_arithmetic_across_years():
         (None, None),
     ],
 )
-def test_parse_month(text, month):
-    assert parse_month(text) == month
+def test_months_in_the_admins_query_strings(text, month):
+    """The usage report's and the time-entry filter's ``month=`` (``sla.months.parse_month``):
+    anything but YYYY-MM is refused with the reason."""
+    if month is None:
+        with pytest.raises(ValueError, match="is not a month"):
+            parse_month(text)
+    else:
+        assert parse_month(text) == month
