@@ -19,7 +19,7 @@ from sla import months
 from sla.models import SupportContract
 from sla.months import add_months
 
-from ._common import usage_text
+from ._common import ReadOnlyInline, usage_text
 
 # How far ahead a contract change may be scheduled from the admin.
 MONTHS_AHEAD = 12
@@ -116,14 +116,12 @@ class MemberInline(admin.TabularInline):
         return type("MemberFormSet", (formset,), {"user": request.user})
 
 
-class ContractPeriodInline(admin.TabularInline):
+class ContractPeriodInline(ReadOnlyInline):
     """The contract history: each row holds from its month until the next row's."""
 
     model = ContractPeriod
     fields = ["from_month", "contract", "set_by", "updated_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = "contract history"
 
     def get_queryset(self, request):
@@ -133,22 +131,11 @@ class ContractPeriodInline(admin.TabularInline):
     def from_month(self, obj):
         return f"{obj.starts_on:%B %Y}"
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class UsageAlertInline(admin.TabularInline):
+class UsageAlertInline(ReadOnlyInline):
     model = UsageAlert
     fields = ["month_label", "threshold", "used", "included", "created_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = "usage emails sent"
 
     @admin.display(description="month")
@@ -162,15 +149,6 @@ class UsageAlertInline(admin.TabularInline):
     @admin.display(description="included (h)")
     def included(self, obj):
         return format_hours(obj.included_minutes)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class _ContractChoice(forms.ModelChoiceField):

@@ -17,7 +17,7 @@ from contracts import services
 from contracts.models import TimeEntry
 from contracts.selectors import format_hours
 
-from ._common import add_errors, error_text
+from ._common import ReadOnlyInline, add_errors, error_text
 
 
 class OptionalInlineFormSet(forms.BaseInlineFormSet):
@@ -35,7 +35,7 @@ class OptionalInlineFormSet(forms.BaseInlineFormSet):
             self._non_form_errors = self.error_class(error_class="nonform", renderer=self.renderer)
 
 
-class TimeEntryInline(admin.TabularInline):
+class TimeEntryInline(ReadOnlyInline):
     """The ticket's time, read-only: a mistake is voided from the entry's own page."""
 
     model = TimeEntry
@@ -43,8 +43,6 @@ class TimeEntryInline(admin.TabularInline):
     formset = OptionalInlineFormSet
     verbose_name = "time entry"
     verbose_name_plural = "time logged"
-    extra = 0
-    can_delete = False
     fields = ["worked_at", "staff", "duration", "note", "state"]
     readonly_fields = fields
     ordering = ["worked_at", "id"]
@@ -67,15 +65,6 @@ class TimeEntryInline(admin.TabularInline):
             )
         url = reverse("admin:contracts_timeentry_change", args=[obj.pk])
         return format_html('<a href="{}">void…</a>', url)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TimeEntryLogForm(forms.ModelForm):
@@ -191,6 +180,3 @@ class TimeEntryLogInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-# --- time entries --------------------------------------------------------------------------

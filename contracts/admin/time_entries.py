@@ -189,6 +189,3 @@ class TimeEntryAdmin(admin.ModelAdmin):
         if getattr(request, "_contracts_admin_failed", False):
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
-
-
-# --- organisations ---------------------------------------------------------------------------
