@@ -45,25 +45,36 @@ def _lock(organization):
 # --- organisations ---------------------------------------------------------------------------
 
 
+def organization_name_problem(*, name, organization=None):
+    """Why ``name`` (stripped) cannot name ``organization`` (None: a new one), or "" (shared
+    with the admin's form). Names are unique whatever the case: "ACME" and "Acme" are one
+    customer to the people reading the report."""
+    if not name:
+        return "Give the organisation a name."
+    taken = Organization.objects.filter(name__iexact=name)
+    if organization is not None:
+        taken = taken.exclude(pk=organization.pk)
+    return f"There is already an organisation named {name!r}." if taken.exists() else ""
+
+
+def _valid_name(name, organization=None):
+    name = (name or "").strip()
+    problem = organization_name_problem(name=name, organization=organization)
+    if problem:
+        raise ValidationError({"name": problem})
+    return name
+
+
 @transaction.atomic
 def organization_create(*, name, service, by):
     _require_staff(by)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the organisation a name."})
-    if Organization.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": f"There is already an organisation named {name!r}."})
-    return Organization.objects.create(name=name, service=service)
+    return Organization.objects.create(name=_valid_name(name), service=service)
 
 
 @transaction.atomic
 def organization_rename(*, organization, name, by):
     _require_staff(by)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the organisation a name."})
-    if Organization.objects.filter(name__iexact=name).exclude(pk=organization.pk).exists():
-        raise ValidationError({"name": f"There is already an organisation named {name!r}."})
+    name = _valid_name(name, organization)
     organization = _lock(organization)
     if organization.name != name:
         organization.name = name

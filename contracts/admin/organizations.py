@@ -199,9 +199,10 @@ class OrganizationForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        taken = Organization.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise ValidationError(f"There is already an organisation named {name!r}.")
+        existing = self.instance if self.instance.pk else None
+        problem = services.organization_name_problem(name=name, organization=existing)
+        if problem:
+            raise ValidationError(problem)
         return name
 
     def clean_contract_from(self):

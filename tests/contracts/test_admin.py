@@ -379,6 +379,20 @@ def test_a_superuser_creates_an_organisation_with_contract_and_member(
     )
 
 
+def test_a_taken_name_whatever_its_case_is_refused_on_the_add_page(
+    client, clock, superuser, org, service
+):
+    client.force_login(superuser)
+    data = page_post_data(client.get(ORG_ADD))
+    data.update({"name": "  ACME estates ", "service": service.pk, "contract_from": "2026-01"})
+    response = client.post(ORG_ADD, data)
+    assert response.status_code == 200
+    assert "There is already an organisation named &#x27;ACME estates&#x27;." in (
+        response.content.decode()
+    )
+    assert Organization.objects.count() == 1
+
+
 def test_a_member_of_another_organisation_is_refused_with_a_clear_error(
     client, clock, superuser, org, member, service
 ):
