@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from incidents import reminders, services
-from incidents.models import Incident
+from incidents.models import Incident, Postmortem
 from notifications.models import Notification
 from tests import factories
 from tests.concurrency import run_together
@@ -89,7 +89,11 @@ def test_concurrent_late_sweeps_send_the_deadline_and_escalations_once(many_reso
 
 def test_completing_while_sweeping_never_reminds_after_completion(many_resolved):
     """Staff complete every post-mortem while sweeps run at the deadline: each incident gets
-    at most its deadline reminder, and none once its post-mortem is completed."""
+    at most its deadline reminder, and none once its post-mortem is completed.
+
+    The clock ticks during the race, so the order shows: a reminder was recorded before the
+    completion of its post-mortem (the sweep held the row, completing waited for it), never
+    after."""
     incidents = list(Incident.objects.select_related("owner").order_by("pk"))
     with time_machine.travel(NOW + 2 * H, tick=False):
         for incident in incidents:
@@ -97,19 +101,55 @@ def test_completing_while_sweeping_never_reminds_after_completion(many_resolved)
                 incident=incident, by=incident.owner, summary="S", root_cause="R"
             )
 
-    def complete_all():
-        for incident in incidents:
+    def complete(some):
+        for incident in some:
             services.postmortem_complete(incident=incident, by=incident.owner)
 
-    with time_machine.travel(NOW + 48 * H, tick=False):
+    with time_machine.travel(NOW + 48 * H, tick=True):
+        # A third completed before any sweep starts (the sweeps read them first, by id): those
+        # must get nothing; the rest race the sweeps.
+        complete(incidents[: INCIDENTS // 3])
         run_together(
-            complete_all,
+            lambda: complete(incidents[INCIDENTS // 3 :]),
             lambda: reminders.postmortem_reminders_send_due(batch_size=5),
             lambda: reminders.postmortem_reminders_send_due(batch_size=5),
         )
     with time_machine.travel(NOW + 60 * H, tick=False):
         reminders.postmortem_reminders_send_due()
     assert set(stages()) <= {"deadline"}
-    assert stages()["deadline"] <= INCIDENTS
     assert_once_each()
     assert not Incident.objects.filter(postmortem_reminder_at__isnull=False).exists()
+    assert stages()["deadline"] <= INCIDENTS - INCIDENTS // 3
+    completed = dict(Postmortem.objects.values_list("incident_id", "completed_at"))
+    for key, recorded in Notification.objects.values_list("key", "created_at"):
+        incident_id = int(key.split(":")[1])
+        assert recorded <= completed[incident_id], f"{key} recorded after completion"
+
+
+def test_a_crash_in_the_second_batch_keeps_the_first_and_the_next_run_finishes(
+    many_resolved, monkeypatch
+):
+    """Killed in its second batch: the first batch's reminders are committed, the second's
+    rolled back whole; the next run records the rest, and nobody is reminded twice."""
+    from tests.notifications.backends import WorkerKilled
+
+    real = reminders.notifications_create_many
+    batches = []
+
+    def dies_in_the_second_batch(**kwargs):
+        batches.append(len(kwargs["emails"]))
+        real(**kwargs)
+        if len(batches) == 2:
+            raise WorkerKilled("killed before the second batch committed")
+
+    monkeypatch.setattr(reminders, "notifications_create_many", dies_in_the_second_batch)
+    with time_machine.travel(NOW + 24 * H, tick=False):
+        with pytest.raises(WorkerKilled):
+            reminders.postmortem_reminders_send_due(batch_size=10)
+        assert stages() == {"halftime": 10}
+        assert Incident.objects.filter(postmortem_reminders_done=1).count() == 10
+        monkeypatch.setattr(reminders, "notifications_create_many", real)
+        reminders.postmortem_reminders_send_due(batch_size=10)
+        reminders.postmortem_reminders_send_due(batch_size=10)
+    assert stages() == {"halftime": INCIDENTS}
+    assert_once_each()
