@@ -93,6 +93,13 @@ def log_prefix(response):
     raise AssertionError("no log-time row on the page")
 
 
+def member_prefix(response):
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.model is OrganizationMember:
+            return inline.formset.prefix
+    raise AssertionError("no members on the page")
+
+
 # --- rendering and queries ---------------------------------------------------------------
 
 
@@ -353,11 +360,7 @@ def test_a_superuser_creates_an_organisation_with_contract_and_member(
     client.force_login(superuser)
     page = client.get(ORG_ADD)
     data = page_post_data(page)
-    members = next(
-        inline.formset.prefix
-        for inline in page.context["inline_admin_formsets"]
-        if inline.formset.model is OrganizationMember
-    )
+    members = member_prefix(page)
     data.update(
         {
             "name": "New Estates",
@@ -400,11 +403,7 @@ def test_a_member_of_another_organisation_is_refused_with_a_clear_error(
     client.force_login(superuser)
     page = client.get(org_url(other))
     data = page_post_data(page)
-    members = next(
-        inline.formset.prefix
-        for inline in page.context["inline_admin_formsets"]
-        if inline.formset.model is OrganizationMember
-    )
+    members = member_prefix(page)
     data[f"{members}-0-email"] = member.email
     response = client.post(org_url(other), data)
     assert response.status_code == 200
@@ -434,11 +433,7 @@ def test_removing_a_member_on_the_organisation_page(client, clock, superuser, or
     client.force_login(superuser)
     page = client.get(org_url(org))
     data = page_post_data(page)
-    members = next(
-        inline.formset.prefix
-        for inline in page.context["inline_admin_formsets"]
-        if inline.formset.model is OrganizationMember
-    )
+    members = member_prefix(page)
     data[f"{members}-0-DELETE"] = "on"
     assert client.post(org_url(org), data).status_code == 302
     assert not OrganizationMember.objects.exists()
