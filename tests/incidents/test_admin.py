@@ -479,3 +479,26 @@ def test_postmortem_list_query_count_does_not_grow(logged_in, staff, open_incide
         response = logged_in.get(changelist)
     assert len(response.context["cl"].result_list) == 12
     assert len(twelve.captured_queries) == len(one.captured_queries)
+
+
+def test_a_ticket_of_a_higher_tier_cannot_be_linked_from_the_add_page(
+    logged_in, staff, service, severity, policy, clock
+):
+    """A tier-1 member who puts a tier-3 ticket's id in the prefilled add page is refused;
+    nothing is opened."""
+    hidden = factories.TicketFactory(service=service, tier=3)
+    response = logged_in.post(
+        ADD,
+        {
+            "service": service.pk,
+            "severity": severity.pk,
+            "title": "Login broken",
+            "started_at_0": "2027-01-06",
+            "started_at_1": "11:30:00",
+            "owner": staff.pk,
+            "tickets": [hidden.pk],
+        },
+    )
+    assert response.status_code == 200
+    assert "tickets" in response.context["adminform"].form.errors
+    assert not Incident.objects.exists()

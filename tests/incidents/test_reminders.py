@@ -284,3 +284,31 @@ def test_beat_runs_the_task_every_minute(resolved, clock, staff, settings):
     clock.move_to(NOW + 24 * H)
     remind_postmortems.run()
     assert sent() == [("halftime", staff.email)]
+
+
+def test_an_inactive_owners_reminder_goes_to_who_opened_it(resolved, clock, staff, other_staff):
+    resolved(owner=other_staff)
+    other_staff.is_active = False
+    other_staff.save(update_fields=["is_active"])
+    sweep(clock, NOW + 24 * H)
+    assert sent() == [("halftime", staff.email)]
+
+
+def test_a_role_with_nobody_in_it_is_logged_and_the_chain_goes_on(
+    clock, open_incident, staff, service, caplog
+):
+    """The plan names a role nobody holds: its stage is logged and passed, the next role
+    still hears, and the sweep stops reading the incident at the end of the chain."""
+    factories.EscalationPolicyFactory(
+        service=service, management_chain=["Ghost", "Sponsor"], management_interval="1h"
+    )
+    factories.ManagementContactFactory(service=service, role="Sponsor", email="sp@example.com")
+    clock.move_to(NOW)
+    incident = open_incident()
+    services.incident_resolve(incident=incident, by=staff)
+    counts = sweep(clock, NOW + 51 * H)
+    assert counts["nobody"] == 1
+    assert "nobody to send the post-mortem management-1 reminder" in caplog.text
+    assert sent() == [("deadline", staff.email), ("management-2", "sp@example.com")]
+    incident.refresh_from_db()
+    assert incident.postmortem_reminder_at is None and incident.postmortem_reminders_done == 4
