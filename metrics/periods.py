@@ -33,10 +33,6 @@ class Period:
     end: datetime  # aware UTC: the local midnight after ``last``
 
     @property
-    def hours(self):
-        return (self.end - self.start).total_seconds() / 3600
-
-    @property
     def label(self):
         if self.kind == MONTH:
             return f"{self.first:%B %Y}"

@@ -10,8 +10,9 @@ The definitions (docs/operations.md, "Success metrics dashboard"):
 - Times are wall clock (real elapsed time); SLA compliance is where business hours count.
 - MTTR is compared with the plan's target for the most urgent priority ("MTTR < 4 hours for
   critical issues"); the mean over all priorities is shown beside it.
-- MTBF = period length ÷ outage incidents started in the period (start to start, the repair
-  included). No outage: nothing failed, and the target is met.
+- MTBF = time observed ÷ outage incidents started in the period (start to start, the repair
+  included), the time observed being the period up to now. No outage: nothing failed, and the
+  target is met; a period not yet begun has no MTBF.
 """
 
 from dataclasses import dataclass, field, fields
@@ -22,6 +23,7 @@ from .figures import (
     COUNT,
     MET,
     MINUTES,
+    NO_TARGET,
     PERCENT,
     SCORE,
     Figure,
@@ -144,7 +146,7 @@ def build_report(*, service, period, now):
         service=service,
         period=period,
         now=now,
-        targets=_target_figures(targets, total, urgent_tally, most_urgent, outages, period),
+        targets=_target_figures(targets, total, urgent_tally, most_urgent, outages, period, now),
         volume=_volume_figures(total, outages),
         priorities=[
             *(
@@ -159,37 +161,12 @@ def build_report(*, service, period, now):
     )
 
 
-def _target_figures(targets, total, urgent, most_urgent, outages, period):
+def _target_figures(targets, total, urgent, most_urgent, outages, period, now):
     def target(name, make, **kwargs):
         value = getattr(targets, name, None) if targets else None
         return make(value, **kwargs) if value not in (None, "") else None
 
     urgent_label = f"{most_urgent.code} — {most_urgent.name}" if most_urgent else "no priority"
-    count = outages["outages"]
-    period_minutes = int(period.hours * 60)
-    mtbf_target = target("mtbf", duration_target, higher_is_better=True)
-    if count:
-        mtbf = figure(
-            "mtbf",
-            "MTBF (outage incidents)",
-            period_minutes // count,
-            MINUTES,
-            detail=f"{count} outage{'s' if count != 1 else ''} in {show_minutes(period_minutes)}",
-            target=mtbf_target,
-            judged=True,
-        )
-    else:
-        # Nothing failed: the mean gap is at least the whole period, and no target is missed.
-        mtbf = Figure(
-            "mtbf",
-            "MTBF (outage incidents)",
-            None,
-            MINUTES,
-            "no outage",
-            f"0 outages in {show_minutes(period_minutes)}",
-            mtbf_target,
-            MET if mtbf_target else "no target",
-        )
     return [
         figure(
             "first_response_avg",
@@ -209,7 +186,9 @@ def _target_figures(targets, total, urgent, most_urgent, outages, period):
             target=target("mttr", duration_target, higher_is_better=False),
             judged=True,
         ),
-        mtbf,
+        _mtbf(
+            outages["outages"], period, now, target("mtbf", duration_target, higher_is_better=True)
+        ),
         figure(
             "resolution_rate",
             "Resolution rate",
@@ -229,6 +208,46 @@ def _target_figures(targets, total, urgent, most_urgent, outages, period):
             judged=True,
         ),
     ]
+
+
+def _mtbf(count, period, now, mtbf_target):
+    """Time observed ÷ outages started in it. The time observed is the period up to ``now``:
+    counting the days still to come of a month in progress would flatter it (one outage on
+    the 2nd is not 720 h between failures on the 3rd)."""
+    observed = max(min(now, period.end) - period.start, timedelta(0))
+    observed_text = show_minutes(observed.total_seconds() // 60)
+    label = "MTBF (outage incidents)"
+    if count:
+        return figure(
+            "mtbf",
+            label,
+            minutes(observed, count),
+            MINUTES,
+            detail=f"{count} outage{'s' if count != 1 else ''} in {observed_text}",
+            target=mtbf_target,
+            judged=True,
+        )
+    if not observed:
+        return figure(
+            "mtbf",
+            label,
+            None,
+            MINUTES,
+            detail="the period has not begun",
+            target=mtbf_target,
+            judged=True,
+        )
+    # Nothing failed: the mean gap is at least the time observed, and no target is missed.
+    return Figure(
+        "mtbf",
+        label,
+        None,
+        MINUTES,
+        "no outage",
+        f"0 outages in {observed_text}",
+        mtbf_target,
+        MET if mtbf_target else NO_TARGET,
+    )
 
 
 def _volume_figures(total, outages):

@@ -65,6 +65,27 @@ def test_a_second_outage_halves_mtbf_and_misses_the_target(november, metrics_ser
     assert (item.display, item.result) == ("360 h", "missed")
 
 
+def test_mtbf_of_a_period_in_progress_counts_only_the_time_so_far(metrics_service, now):
+    """On 10 December 12:00, December has run 9 days 12 hours = 228 h: one outage in it is an
+    MTBF of 228 h (missed), not the month's 744 h (which would be met)."""
+    IncidentFactory(service=metrics_service, started_at=at(12, 2, 6))
+    report = build_report(
+        service=metrics_service, period=periods.month(date(2026, 12, 1), "UTC"), now=NOW
+    )
+    assert report.in_progress
+    item = by_key(report.targets)["mtbf"]
+    assert (item.display, item.detail, item.result) == ("228 h", "1 outage in 228 h", "missed")
+
+
+def test_mtbf_of_a_period_not_begun_is_no_data(metrics_service, now):
+    item = by_key(
+        build_report(
+            service=metrics_service, period=periods.month(date(2027, 1, 1), "UTC"), now=NOW
+        ).targets
+    )["mtbf"]
+    assert (item.display, item.result) == ("—", "no data")
+
+
 def test_mtbf_uses_the_real_length_of_a_local_month_with_a_dst_change(db, now):
     """November in New York holds the fall-back night: 721 hours between its midnights."""
     service = ServiceFactory(timezone="America/New_York")
