@@ -1,46 +1,30 @@
-"""Staff open and work incidents and write post-mortems here; every write goes through services.
+"""The incident list and page: steps and updates inline, and every change made through services.
 
-The incident page shows its steps (who moved it, when) and its updates, public and internal,
-and has the form to move it on, resolve it and post an update. Opening an incident from
-tickets goes through the ticket admin's "Open an incident" action, which lands on the add
-page prefilled (service, severity, title, tickets). Post-mortems have their own page, with
-their actions and owners inline (``admin_postmortems``).
+Incidents are every tier's business, so every staff member sees every incident; the tickets
+linked to one are tier-scoped like tickets everywhere (a member sees, links and unlinks only
+the tickets of their tiers, and is told how many others are linked).
 """
 
 import re
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.widgets import AdminSplitDateTime
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from sla.models import IncidentPolicy, Priority
 from tickets.selectors import tickets_for_staff
 
-from . import services
-from .models import DEFAULT_STEPS, Incident, IncidentStepRecord, IncidentUpdate
-from .selectors import incident_steps
-from .steps import next_step
+from .. import services
+from ..models import Incident, IncidentStepRecord, IncidentUpdate
+from ..selectors import incident_steps
+from ..steps import next_step
+from .base import ServiceWritesAdmin
+from .filters import IncidentStateFilter, SeverityFilter, StepFilter
+from .forms import IncidentAdminForm
 
 # "INC-12", "#12" and "12" all name incident 12.
 _NUMBER = re.compile(r"(?:INC-|#)?\s*([0-9]{1,18})", re.IGNORECASE)
-
-
-def error_text(exc):
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc) or "Not allowed."
-
-
-def staff_users():
-    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
 
 
 def incident_add_url(tickets):
@@ -56,69 +40,6 @@ def incident_add_url(tickets):
         }
     )
     return f"{reverse('admin:incidents_incident_add')}?{query}"
-
-
-# --- changelist filters ----------------------------------------------------------------------
-
-
-class SeverityFilter(admin.SimpleListFilter):
-    """Severities by code ("P1") across every service, not one entry per service."""
-
-    title = "severity"
-    parameter_name = "severity"
-
-    def lookups(self, request, model_admin):
-        codes = Priority.objects.order_by("code").values_list("code", flat=True).distinct()
-        return [(code, code) for code in codes]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(severity__code=self.value())
-        return queryset
-
-
-class StepFilter(admin.SimpleListFilter):
-    """The steps of every plan's process (read from the small policy table, not incidents)."""
-
-    title = "step"
-    parameter_name = "step"
-
-    def lookups(self, request, model_admin):
-        names = list(DEFAULT_STEPS)
-        for steps in IncidentPolicy.objects.values_list("steps", flat=True):
-            names += [name for name in steps or () if name not in names]
-        return [(name, name) for name in names]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(step=self.value())
-        return queryset
-
-
-class ResolvedFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("open", "Open"),
-            ("resolved", "Resolved"),
-            ("postmortem_due", "Post-mortem to write"),
-        ]
-
-    def queryset(self, request, queryset):
-        if self.value() == "open":
-            return queryset.filter(resolved_at__isnull=True)
-        if self.value() == "resolved":
-            return queryset.filter(resolved_at__isnull=False)
-        if self.value() == "postmortem_due":
-            return queryset.filter(resolved_at__isnull=False).filter(
-                Q(postmortem__isnull=True) | Q(postmortem__completed_at__isnull=True)
-            )
-        return queryset
-
-
-# --- inlines ---------------------------------------------------------------------------------
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -169,91 +90,8 @@ class UpdateInline(_ReadOnlyInline):
         return format_html('<em class="incident-internal">{}</em>', "internal (staff only)")
 
 
-# --- the incident form -----------------------------------------------------------------------
-
-
-class IncidentAdminForm(forms.ModelForm):
-    """The incident's own fields, and what staff do to it: move it on, resolve, post updates."""
-
-    move_to = forms.ChoiceField(
-        required=False,
-        label="Move to step",
-        help_text="Steps move forward (they may be skipped); only a superuser moves one back. "
-        "Entering the resolving step resolves the incident.",
-    )
-    step_note = forms.CharField(
-        required=False,
-        max_length=400,
-        label="Note on the move",
-        widget=forms.TextInput({"size": 80}),
-    )
-    resolved_at_input = forms.SplitDateTimeField(
-        required=False,
-        label="Impact ended at (UTC)",
-        widget=AdminSplitDateTime,
-        help_text="Only when it ended before now: resolves the incident at that time.",
-    )
-    public_update = forms.CharField(
-        required=False,
-        widget=forms.Textarea({"rows": 4, "cols": 80}),
-        help_text="Shown on /status/ and emailed to the service's subscribers and customers.",
-    )
-    internal_note = forms.CharField(
-        required=False,
-        widget=forms.Textarea({"rows": 3, "cols": 80}),
-        help_text="Seen by staff only; never shown or sent.",
-    )
-
-    class Meta:
-        model = Incident
-        fields = ["service", "severity", "title", "outage", "started_at", "owner", "tickets"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        incident = self.instance
-        if "severity" in self.fields:
-            severities = Priority.objects.filter(retired_at__isnull=True).select_related("service")
-            if incident.pk:
-                severities = severities.filter(
-                    Q(service=incident.service_id) | Q(pk=incident.severity_id)
-                )
-            self.fields["severity"].queryset = severities.order_by("service__name", "position")
-            self.fields["severity"].label_from_instance = lambda p: (
-                f"{p.service.name}: {p.code} — {p.name}"
-                if not incident.pk
-                else f"{p.code} — {p.name}"
-            )
-        if "owner" in self.fields:
-            self.fields["owner"].queryset = staff_users()
-            # The post-mortem reminders go to the owner: an incident always has one (the
-            # service refuses none), so an emptied field is an error, not ignored.
-            self.fields["owner"].required = True
-        if incident.pk:
-            steps = incident_steps(incident.service_id)
-            self.fields["move_to"].choices = [("", "—")] + [
-                (name, name) for name in steps if name != incident.step
-            ]
-        else:
-            for name in ("move_to", "step_note", "resolved_at_input"):
-                self.fields.pop(name, None)
-
-    def clean(self):
-        data = super().clean()
-        service = data.get("service") or (self.instance.service if self.instance.pk else None)
-        severity = data.get("severity")
-        if service is not None and severity is not None and severity.service_id != service.pk:
-            self.add_error("severity", f"Choose one of {service.name}'s priorities.")
-        for ticket in data.get("tickets") or ():
-            if service is not None and ticket.service_id != service.pk:
-                self.add_error("tickets", f"{ticket.number} belongs to another service.")
-        return data
-
-
-# --- incidents -------------------------------------------------------------------------------
-
-
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ServiceWritesAdmin):
     form = IncidentAdminForm
     list_display = [
         "number_display",
@@ -268,7 +106,7 @@ class IncidentAdmin(admin.ModelAdmin):
         "postmortem_state",
     ]
     list_display_links = ["number_display", "title"]
-    list_filter = ["service", SeverityFilter, StepFilter, "outage", ResolvedFilter]
+    list_filter = ["service", SeverityFilter, StepFilter, "outage", IncidentStateFilter]
     list_select_related = ["service", "severity", "owner", "postmortem"]
     search_fields = ["title"]
     search_help_text = "Incident number (INC-12, #12 or 12) or words of the title."
@@ -345,22 +183,8 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [
-                (
-                    None,
-                    {
-                        "fields": [
-                            "service",
-                            "severity",
-                            "title",
-                            "outage",
-                            "started_at",
-                            "owner",
-                            "tickets",
-                        ]
-                    },
-                )
-            ]
+            fields = ["service", "severity", "title", "outage", "started_at", "owner", "tickets"]
+            return [(None, {"fields": fields})]
         return [
             (
                 None,
@@ -376,10 +200,7 @@ class IncidentAdmin(admin.ModelAdmin):
                     ]
                 },
             ),
-            (
-                "Move it on",
-                {"fields": ["move_to", "step_note", "resolved_at_input"]},
-            ),
+            ("Move it on", {"fields": ["move_to", "step_note", "resolved_at_input"]}),
             ("Post an update", {"fields": ["public_update", "internal_note"]}),
             (
                 "Post-mortem",
@@ -451,16 +272,11 @@ class IncidentAdmin(admin.ModelAdmin):
 
     # --- saving: every change through its service ---------------------------------------
 
-    def save_model(self, request, obj, form, change):
-        try:
-            with transaction.atomic():
-                if change:
-                    self._apply_changes(request, obj, form)
-                else:
-                    self._open(request, obj, form)
-        except (ValidationError, PermissionDenied) as exc:
-            request._incident_admin_failed = True
-            self.message_user(request, f"Nothing was saved: {error_text(exc)}", messages.ERROR)
+    def write(self, request, obj, form, change):
+        if change:
+            self._apply_changes(request, obj, form)
+        else:
+            self._open(request, obj, form)
 
     def _open(self, request, obj, form):
         data = form.cleaned_data
@@ -524,32 +340,6 @@ class IncidentAdmin(admin.ModelAdmin):
         for ticket in tickets_for_staff(user=request.user).filter(pk__in=visible - chosen_ids):
             services.incident_unlink_ticket(incident=incident, ticket=ticket, by=request.user)
 
-    def save_related(self, request, form, formsets, change):
-        # Tickets were linked by the services; the inlines are read-only. The admin's change
-        # message reads what formset.save() would have set.
-        for formset in formsets:
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-    def log_addition(self, request, obj, message):
-        if getattr(request, "_incident_admin_failed", False):
-            return None
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_incident_admin_failed", False):
-            return None
-        return super().log_change(request, obj, message)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_incident_admin_failed", False):
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_incident_admin_failed", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
     # --- actions -------------------------------------------------------------------------
 
     @admin.action(description="Move to the next step", permissions=["change"])
@@ -561,31 +351,13 @@ class IncidentAdmin(admin.ModelAdmin):
                 raise ValidationError(f"it is at the last step ({incident.step}).")
             services.incident_advance(incident=incident, step=target, by=request.user)
 
-        self._each(request, queryset, advance, done="moved on")
+        self.act_on_each(request, queryset.order_by("id"), advance, done="moved on")
 
     @admin.action(description="Resolve now", permissions=["change"])
     def resolve_now(self, request, queryset):
-        self._each(
+        self.act_on_each(
             request,
-            queryset,
+            queryset.order_by("id"),
             lambda incident: services.incident_resolve(incident=incident, by=request.user),
             done="resolved",
         )
-
-    def _each(self, request, queryset, act, *, done):
-        """Run ``act`` on each incident on its own; report what worked and what was refused."""
-        succeeded = []
-        for incident in queryset.order_by("id"):
-            try:
-                act(incident)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(
-                    request, f"{incident.number} not {done}: {error_text(exc)}", messages.ERROR
-                )
-            else:
-                succeeded.append(incident.number)
-        if succeeded:
-            self.message_user(request, f"{', '.join(succeeded)} {done}.", messages.SUCCESS)
-
-
-from . import admin_postmortems  # noqa: E402,F401  (registers the post-mortem admin)

@@ -1,33 +1,19 @@
 """The post-mortem page: summary, timeline, root cause, actions with owners; complete, publish.
 
-Registered from ``incidents.admin``. Writes go through ``incidents.services``; a refusal
-anywhere rolls the whole save back and says why.
+Writes go through ``incidents.services``; a refusal anywhere — the post-mortem or one of its
+actions — rolls the whole save back and says why.
 """
 
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
 from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import services
-from .admin import error_text, staff_users
-from .models import Incident, Postmortem, PostmortemAction
-
-
-class PostmortemActionForm(forms.ModelForm):
-    done = forms.BooleanField(required=False)
-
-    class Meta:
-        model = PostmortemAction
-        fields = ["description", "owner", "due_on"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = staff_users()
-        self.fields["done"].initial = self.instance.pk is not None and bool(self.instance.done_at)
+from .. import services
+from ..models import Postmortem, PostmortemAction
+from .base import REFUSALS, ServiceWritesAdmin
+from .filters import PostmortemStateFilter
+from .forms import PostmortemActionForm, PostmortemForm
 
 
 class PostmortemActionInline(admin.TabularInline):
@@ -44,58 +30,8 @@ class PostmortemActionInline(admin.TabularInline):
         return super().get_queryset(request).select_related("owner")
 
 
-class PostmortemForm(forms.ModelForm):
-    complete = forms.BooleanField(
-        required=False,
-        label="Mark as completed",
-        help_text="The reminders stop, and the incident moves to its review step.",
-    )
-    published = forms.BooleanField(
-        required=False,
-        label="Published on /status/",
-        help_text="Summary, timeline, root cause and the actions (without owners) are public.",
-    )
-
-    class Meta:
-        model = Postmortem
-        fields = ["incident", "summary", "timeline", "root_cause"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        postmortem = self.instance
-        if postmortem.pk:
-            self.fields.pop("incident", None)
-            self.fields["published"].initial = postmortem.published_at is not None
-            if postmortem.completed_at:
-                self.fields.pop("complete")
-        else:
-            self.fields["incident"].queryset = (
-                Incident.objects.filter(postmortem__isnull=True)
-                .select_related("service")
-                .order_by("-started_at", "-id")
-            )
-            self.fields.pop("published")
-
-
-class PostmortemStateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("draft", "Draft"), ("completed", "Completed"), ("published", "Published")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "draft":
-            return queryset.filter(completed_at__isnull=True)
-        if self.value() == "completed":
-            return queryset.filter(completed_at__isnull=False, published_at__isnull=True)
-        if self.value() == "published":
-            return queryset.filter(published_at__isnull=False)
-        return queryset
-
-
 @admin.register(Postmortem)
-class PostmortemAdmin(admin.ModelAdmin):
+class PostmortemAdmin(ServiceWritesAdmin):
     form = PostmortemForm
     inlines = [PostmortemActionInline]
     list_display = [
@@ -172,14 +108,7 @@ class PostmortemAdmin(admin.ModelAdmin):
 
     # --- saving ----------------------------------------------------------------------------
 
-    def save_model(self, request, obj, form, change):
-        try:
-            with transaction.atomic():
-                self._save(request, obj, form, change)
-        except (ValidationError, PermissionDenied) as exc:
-            self._fail(request, exc)
-
-    def _save(self, request, obj, form, change):
+    def write(self, request, obj, form, change):
         data, user = form.cleaned_data, request.user
         incident = obj.incident if change else data["incident"]
         postmortem = services.postmortem_save(
@@ -201,17 +130,15 @@ class PostmortemAdmin(admin.ModelAdmin):
                 services.postmortem_unpublish(incident=incident, by=user)
 
     def save_related(self, request, form, formsets, change):
-        for formset in formsets:
-            # What formset.save() would have set: the admin's change message reads these.
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        if getattr(request, "_postmortem_admin_failed", False):
+        super().save_related(request, form, formsets, change)
+        if self.refused(request):
             return
         try:
             with transaction.atomic():
                 for formset in formsets:
                     self._save_actions(request, form.instance, formset)
-        except (ValidationError, PermissionDenied) as exc:
-            self._fail(request, exc)
+        except REFUSALS as exc:
+            self.refuse(request, exc)
 
     def _save_actions(self, request, postmortem, formset):
         for action_form in formset.forms:
@@ -240,56 +167,27 @@ class PostmortemAdmin(admin.ModelAdmin):
                 done=data.get("done"),
             )
 
-    def _fail(self, request, exc):
-        # The whole save goes: the admin's view runs in one transaction.
-        transaction.set_rollback(True)
-        request._postmortem_admin_failed = True
-        self.message_user(request, f"Nothing was saved: {error_text(exc)}", messages.ERROR)
-
-    def log_addition(self, request, obj, message):
-        if getattr(request, "_postmortem_admin_failed", False):
-            return None
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_postmortem_admin_failed", False):
-            return None
-        return super().log_change(request, obj, message)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_postmortem_admin_failed", False):
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_postmortem_admin_failed", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
     # --- actions ---------------------------------------------------------------------------
 
     @admin.action(description="Publish on /status/", permissions=["change"])
     def publish(self, request, queryset):
-        self._each(request, queryset, services.postmortem_publish, done="published")
+        self._each_incident(request, queryset, services.postmortem_publish, done="published")
 
     @admin.action(description="Take off /status/", permissions=["change"])
     def unpublish(self, request, queryset):
-        self._each(request, queryset, services.postmortem_unpublish, done="taken off /status/")
+        self._each_incident(
+            request, queryset, services.postmortem_unpublish, done="taken off /status/"
+        )
 
-    def _each(self, request, queryset, act, *, done):
-        succeeded = []
-        for postmortem in queryset.select_related("incident").order_by("id"):
-            try:
-                act(incident=postmortem.incident, by=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(
-                    request,
-                    f"Post-mortem of {postmortem.incident.number} not {done}: {error_text(exc)}",
-                    messages.ERROR,
-                )
-            else:
-                succeeded.append(postmortem.incident.number)
-        if succeeded:
-            self.message_user(
-                request, f"Post-mortems of {', '.join(succeeded)} {done}.", messages.SUCCESS
-            )
+    def _each_incident(self, request, queryset, act, *, done):
+        incidents = [
+            postmortem.incident for postmortem in queryset.select_related("incident").order_by("id")
+        ]
+        self.act_on_each(
+            request,
+            incidents,
+            lambda incident: act(incident=incident, by=request.user),
+            done=done,
+            one="Post-mortem of {}",
+            many="Post-mortems of {}",
+        )

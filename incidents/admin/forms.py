@@ -1,0 +1,138 @@
+"""The admin's forms: an incident's own fields plus what staff do to it, and the post-mortem's.
+
+They only check what the page can know (choices of the right service); the services decide
+the rest and say why when they refuse.
+"""
+
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.db.models import Q
+
+from sla.models import Priority
+
+from ..models import Incident, Postmortem, PostmortemAction
+from ..selectors import incident_steps
+from .base import staff_users
+
+
+class IncidentAdminForm(forms.ModelForm):
+    """The incident's own fields, and what staff do to it: move it on, resolve, post updates."""
+
+    move_to = forms.ChoiceField(
+        required=False,
+        label="Move to step",
+        help_text="Steps move forward (they may be skipped); only a superuser moves one back. "
+        "Entering the resolving step resolves the incident.",
+    )
+    step_note = forms.CharField(
+        required=False,
+        max_length=400,
+        label="Note on the move",
+        widget=forms.TextInput({"size": 80}),
+    )
+    resolved_at_input = forms.SplitDateTimeField(
+        required=False,
+        label="Impact ended at (UTC)",
+        widget=AdminSplitDateTime,
+        help_text="Only when it ended before now: resolves the incident at that time.",
+    )
+    public_update = forms.CharField(
+        required=False,
+        widget=forms.Textarea({"rows": 4, "cols": 80}),
+        help_text="Shown on /status/ and emailed to the service's subscribers and customers.",
+    )
+    internal_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea({"rows": 3, "cols": 80}),
+        help_text="Seen by staff only; never shown or sent.",
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["service", "severity", "title", "outage", "started_at", "owner", "tickets"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        incident = self.instance
+        if "severity" in self.fields:
+            severities = Priority.objects.filter(retired_at__isnull=True).select_related("service")
+            if incident.pk:
+                severities = severities.filter(
+                    Q(service=incident.service_id) | Q(pk=incident.severity_id)
+                )
+            self.fields["severity"].queryset = severities.order_by("service__name", "position")
+            self.fields["severity"].label_from_instance = lambda p: (
+                f"{p.service.name}: {p.code} — {p.name}"
+                if not incident.pk
+                else f"{p.code} — {p.name}"
+            )
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = staff_users()
+            # The post-mortem reminders go to the owner: an incident always has one (the
+            # service refuses none), so an emptied field is an error, not ignored.
+            self.fields["owner"].required = True
+        if incident.pk:
+            steps = incident_steps(incident.service_id)
+            self.fields["move_to"].choices = [("", "—")] + [
+                (name, name) for name in steps if name != incident.step
+            ]
+        else:
+            for name in ("move_to", "step_note", "resolved_at_input"):
+                self.fields.pop(name, None)
+
+    def clean(self):
+        data = super().clean()
+        service = data.get("service") or (self.instance.service if self.instance.pk else None)
+        severity = data.get("severity")
+        if service is not None and severity is not None and severity.service_id != service.pk:
+            self.add_error("severity", f"Choose one of {service.name}'s priorities.")
+        for ticket in data.get("tickets") or ():
+            if service is not None and ticket.service_id != service.pk:
+                self.add_error("tickets", f"{ticket.number} belongs to another service.")
+        return data
+
+
+class PostmortemActionForm(forms.ModelForm):
+    done = forms.BooleanField(required=False)
+
+    class Meta:
+        model = PostmortemAction
+        fields = ["description", "owner", "due_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+        self.fields["done"].initial = self.instance.pk is not None and bool(self.instance.done_at)
+
+
+class PostmortemForm(forms.ModelForm):
+    complete = forms.BooleanField(
+        required=False,
+        label="Mark as completed",
+        help_text="The reminders stop, and the incident moves to its review step.",
+    )
+    published = forms.BooleanField(
+        required=False,
+        label="Published on /status/",
+        help_text="Summary, timeline, root cause and the actions (without owners) are public.",
+    )
+
+    class Meta:
+        model = Postmortem
+        fields = ["incident", "summary", "timeline", "root_cause"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        postmortem = self.instance
+        if postmortem.pk:
+            self.fields.pop("incident", None)
+            self.fields["published"].initial = postmortem.published_at is not None
+            if postmortem.completed_at:
+                self.fields.pop("complete")
+        else:
+            self.fields["incident"].queryset = (
+                Incident.objects.filter(postmortem__isnull=True)
+                .select_related("service")
+                .order_by("-started_at", "-id")
+            )
+            self.fields.pop("published")
