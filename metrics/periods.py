@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from maintenance.occurrences import local_midnight
-from sla.months import add_months
+from sla.months import add_months, parse_month
 
 MONTH, QUARTER, YEAR, CUSTOM = "month", "quarter", "year", "custom"
 KINDS = (MONTH, QUARTER, YEAR, CUSTOM)
 # A custom range is capped so the weekly chart stays legible and the aggregates bounded.
 MAX_CUSTOM_DAYS = 731
+# The years sla.months.parse_month accepts for a month, so every kind of period agrees.
 FIRST_YEAR, LAST_YEAR = 1970, 2999
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})-?[Qq]([1-4])")
 _YEAR = re.compile(r"\d{4}")
 
@@ -126,11 +126,7 @@ def parse(kind, text):
     """The first day of the month / quarter / year written ``text``; ValueError says why not."""
     text = (text or "").strip()
     if kind == MONTH:
-        found = _MONTH.fullmatch(text)
-        if not found or not 1 <= int(found[2]) <= 12:
-            raise ValueError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2026-11")
-        _check_year(int(found[1]), text)
-        return date(int(found[1]), int(found[2]), 1)
+        return parse_month(text)
     if kind == QUARTER:
         found = _QUARTER.fullmatch(text)
         if not found:
