@@ -21,6 +21,22 @@ def _elapsed(end, start):
     return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
 
 
+def _by_local_week(*, service, period, moment):
+    """The service's tickets whose ``moment`` column falls in the period, grouped by (local
+    week, priority): the caller's aggregates give one row per group."""
+    return (
+        Ticket.objects.filter(
+            service=service, **{f"{moment}__gte": period.start, f"{moment}__lt": period.end}
+        )
+        .annotate(
+            week=TruncWeek(moment, output_field=DateField(), tzinfo=ZoneInfo(service.timezone))
+        )
+        # Without clearing Meta.ordering, its columns would join the GROUP BY.
+        .order_by()
+        .values("week", "priority_id")
+    )
+
+
 def services():
     """Every service, for the picker (one query)."""
     return list(Service.objects.order_by("name", "pk").only("slug", "name", "timezone"))
@@ -48,58 +64,33 @@ def opened_by_week(*, service, period, now):
     resolution_overdue = Q(
         resolution_met__isnull=True, resolution_due_at__lt=now, paused_at__isnull=True
     )
-    return (
-        Ticket.objects.filter(
-            service=service, created_at__gte=period.start, created_at__lt=period.end
-        )
-        .annotate(
-            week=TruncWeek(
-                "created_at", output_field=DateField(), tzinfo=ZoneInfo(service.timezone)
-            )
-        )
-        # Without clearing Meta.ordering, its columns would join the GROUP BY.
-        .order_by()
-        .values("week", "priority_id")
-        .annotate(
-            opened=Count("pk"),
-            responded=Count("pk", filter=Q(first_response_at__isnull=False)),
-            response_time=Sum(_elapsed("first_response_at", "created_at")),
-            responses_met=Count("pk", filter=Q(response_met=True)),
-            responses_missed=Count("pk", filter=Q(response_met=False)),
-            responses_overdue=Count("pk", filter=response_overdue),
-            resolutions_met=Count("pk", filter=Q(resolution_met=True)),
-            resolutions_missed=Count("pk", filter=Q(resolution_met=False)),
-            resolutions_overdue=Count("pk", filter=resolution_overdue),
-            resolutions_running=Count(
-                "pk",
-                filter=Q(resolution_met__isnull=True, resolution_due_at__isnull=False)
-                & ~resolution_overdue,
-            ),
-            resolved_since=Count("pk", filter=Q(resolved_at__isnull=False)),
-        )
+    return _by_local_week(service=service, period=period, moment="created_at").annotate(
+        opened=Count("pk"),
+        responded=Count("pk", filter=Q(first_response_at__isnull=False)),
+        response_time=Sum(_elapsed("first_response_at", "created_at")),
+        responses_met=Count("pk", filter=Q(response_met=True)),
+        responses_missed=Count("pk", filter=Q(response_met=False)),
+        responses_overdue=Count("pk", filter=response_overdue),
+        resolutions_met=Count("pk", filter=Q(resolution_met=True)),
+        resolutions_missed=Count("pk", filter=Q(resolution_met=False)),
+        resolutions_overdue=Count("pk", filter=resolution_overdue),
+        resolutions_running=Count(
+            "pk",
+            filter=Q(resolution_met__isnull=True, resolution_due_at__isnull=False)
+            & ~resolution_overdue,
+        ),
+        resolved_since=Count("pk", filter=Q(resolved_at__isnull=False)),
     )
 
 
 def resolved_by_week(*, service, period):
     """Per (local week, priority): the tickets resolved in the period, their time to resolve
     (wall clock, from creation) and their customers' ratings."""
-    return (
-        Ticket.objects.filter(
-            service=service, resolved_at__gte=period.start, resolved_at__lt=period.end
-        )
-        .annotate(
-            week=TruncWeek(
-                "resolved_at", output_field=DateField(), tzinfo=ZoneInfo(service.timezone)
-            )
-        )
-        .order_by()
-        .values("week", "priority_id")
-        .annotate(
-            resolved=Count("pk"),
-            resolve_time=Sum(_elapsed("resolved_at", "created_at")),
-            rated=Count("rating"),
-            rating_sum=Sum("rating"),
-        )
+    return _by_local_week(service=service, period=period, moment="resolved_at").annotate(
+        resolved=Count("pk"),
+        resolve_time=Sum(_elapsed("resolved_at", "created_at")),
+        rated=Count("rating"),
+        rating_sum=Sum("rating"),
     )
 
 
