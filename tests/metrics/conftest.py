@@ -57,6 +57,23 @@ def make_ticket(service, code, created, **fields):
     )
 
 
+def fill_november(service):
+    """Sixty tickets over every day of November, two priorities, varied outcomes, and an
+    outage a day: enough rows for a query count that grew with them to show."""
+    for day in range(1, 31):
+        for code in ("P1", "P2"):
+            make_ticket(
+                service,
+                code,
+                at(11, day, 9),
+                first_response=timedelta(minutes=day),
+                response_met=day % 3 != 0,
+                resolved_after=timedelta(hours=day),
+                rating=1 + day % 5,
+            )
+        IncidentFactory(service=service, started_at=at(11, day, 1))
+
+
 @pytest.fixture
 def november(metrics_service, now):
     """Seven tickets opened in November, one opened in October and resolved in November, the

@@ -4,17 +4,17 @@ import csv
 import html
 import io
 import re
-from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import CustomerFactory, PriorityFactory, StaffFactory
 
-from .conftest import at, make_ticket
-from .factories import IncidentFactory
+from .conftest import at, fill_november, make_ticket
 
 PAGE = reverse("admin:metrics_successmetrics_changelist")
 EXPORT = reverse("admin:metrics_successmetrics_export")
@@ -92,7 +92,11 @@ def test_an_empty_period_renders_dashes(metrics_service, staff_client):
 def test_without_parameters_this_month_of_the_first_service(metrics_service, staff_client):
     response = staff_client.get(PAGE)
     assert response.status_code == 200
-    assert "Metrics service — December 2026" in response.content.decode()
+    text = response.content.decode()
+    assert "Metrics service — December 2026" in text
+    assert "The period is in progress: figures so far." in text
+    november = staff_client.get(PAGE + NOVEMBER).content.decode()
+    assert "in progress" not in november
 
 
 @pytest.mark.parametrize(
@@ -192,18 +196,7 @@ def test_page_queries_do_not_grow_with_the_data(metrics_service, staff_client):
 
     make_ticket(metrics_service, "P1", at(11, 3), status="open")
     small = count()
-    for day in range(1, 31):
-        for code in ("P1", "P2"):
-            make_ticket(
-                metrics_service,
-                code,
-                at(11, day, 9),
-                first_response=timedelta(minutes=day),
-                response_met=day % 3 != 0,
-                resolved_after=timedelta(hours=day),
-                rating=1 + day % 5,
-            )
-        IncidentFactory(service=metrics_service, started_at=at(11, day, 1))
+    fill_november(metrics_service)
     assert count() == small
     # Session, user, the services for the picker, the report's five, the admin's permission
     # checks for its menu (two) and the portal's maintenance banner (one).
@@ -212,10 +205,6 @@ def test_page_queries_do_not_grow_with_the_data(metrics_service, staff_client):
 
 @pytest.fixture
 def seed_plans(db):
-    from pathlib import Path
-
-    from django.core.management import call_command
-
     plans = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "plans").glob("*.yaml"))
     call_command("load_plan", *plans, stdout=io.StringIO())
 
