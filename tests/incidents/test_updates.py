@@ -189,7 +189,7 @@ def test_recipients_read_in_pages_each_get_one_email(
     from incidents import selectors
 
     monkeypatch.setattr(selectors, "_RECIPIENT_PAGE", 2)
-    monkeypatch.setattr(services, "_KEY_CHUNK", 3)
+    monkeypatch.setattr(services.updates, "_KEY_CHUNK", 3)
     addresses = [f"p{n}@example.com" for n in range(7)]
     for address in addresses:
         Subscription.objects.create(service=service, email=address, confirmed_at=CONFIRMED)

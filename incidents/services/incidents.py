@@ -1,0 +1,283 @@
+"""Open, edit and move incidents through their steps; resolve them (see ``incidents.steps``)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sla.calendars import business_calendar
+from sla.durations import parse_duration
+from sla.models import Priority, Service
+
+from .. import deadlines, selectors
+from ..models import Incident, IncidentStepRecord, Postmortem
+from ..steps import StepError, StepForbidden, plan_move, resolve_step
+from .common import incident_steps_of, lock_incident, require_staff
+
+
+@transaction.atomic
+def incident_open(
+    *,
+    service,
+    severity,
+    title,
+    by,
+    outage=True,
+    started_at=None,
+    tickets=(),
+    owner=None,
+):
+    """Open an incident at the first step of the service's process; ``by`` owns it unless
+    ``owner`` is given. ``service``/``severity`` may be objects or their slug/code."""
+    require_staff(by)
+    service = _service(service)
+    severity = _severity(service, severity)
+    now = timezone.now()
+    title = _title(title)
+    started_at = _started_at(started_at, now)
+    owner = owner or by
+    require_staff(owner, field="owner")
+    tickets = list(tickets)
+    _check_tickets(service, tickets)
+    steps = selectors.incident_steps(service.pk)
+    incident = Incident.objects.create(
+        service=service,
+        severity=severity,
+        title=title,
+        outage=bool(outage),
+        step=steps[0],
+        started_at=started_at,
+        owner=owner,
+        opened_by=by,
+        created_at=now,
+        updated_at=now,
+    )
+    IncidentStepRecord.objects.create(incident=incident, step=steps[0], at=now, by=by)
+    if tickets:
+        incident.tickets.add(*tickets)
+    return incident
+
+
+@transaction.atomic
+def incident_edit(
+    *, incident, by, title=None, severity=None, outage=None, started_at=None, owner=None
+):
+    """Change what the incident says about itself; ``None`` leaves a field as it is."""
+    require_staff(by)
+    incident = lock_incident(incident)
+    fields = []
+    if title is not None:
+        incident.title = _title(title)
+        fields.append("title")
+    if severity is not None:
+        incident.severity = _severity(incident.service, severity)
+        fields.append("severity")
+    if outage is not None:
+        incident.outage = bool(outage)
+        fields.append("outage")
+    if owner is not None:
+        require_staff(owner, field="owner")
+        incident.owner = owner
+        fields.append("owner")
+    if started_at is not None:
+        started_at = _started_at(started_at, timezone.now())
+        if incident.resolved_at is not None and started_at > incident.resolved_at:
+            raise ValidationError(
+                {"started_at": "The incident cannot start after it was resolved."}
+            )
+        incident.started_at = started_at
+        fields.append("started_at")
+    if fields:
+        incident.updated_at = timezone.now()
+        incident.save(update_fields=[*fields, "updated_at"])
+    return incident
+
+
+@transaction.atomic
+def incident_link_ticket(*, incident, ticket, by):
+    """Link a ticket of the incident's service; linking it again changes nothing."""
+    require_staff(by)
+    incident = lock_incident(incident)
+    _check_tickets(incident.service, [ticket])
+    incident.tickets.add(ticket)
+    return incident
+
+
+@transaction.atomic
+def incident_unlink_ticket(*, incident, ticket, by):
+    require_staff(by)
+    incident = lock_incident(incident)
+    incident.tickets.remove(ticket)
+    return incident
+
+
+@transaction.atomic
+def incident_advance(*, incident, step, by, note=""):
+    """Move the incident to ``step`` of its process (see ``incidents.steps`` for the rules),
+    recording who moved it and when; entering the resolving step resolves it."""
+    require_staff(by)
+    incident = lock_incident(incident)
+    now = timezone.now()
+    move_to_step(incident, step, by=by, note=note, now=now)
+    return incident
+
+
+@transaction.atomic
+def incident_resolve(*, incident, by, resolved_at=None, note=""):
+    """Resolve the incident: at the resolving step (moved there if it is before it), resolved
+    at ``resolved_at`` (now by default; earlier when the impact ended before it was recorded),
+    and its post-mortem due from then."""
+    require_staff(by)
+    incident = lock_incident(incident)
+    if incident.resolved_at is not None:
+        raise ValidationError(f"{incident.number} is already resolved.")
+    now = timezone.now()
+    if resolved_at is not None:
+        if timezone.is_naive(resolved_at):
+            raise ValidationError({"resolved_at": "Give the time with its time zone."})
+        if resolved_at > now:
+            raise ValidationError({"resolved_at": "The resolution time cannot be in the future."})
+        if resolved_at < incident.started_at:
+            raise ValidationError(
+                {"resolved_at": "The incident cannot be resolved before it started."}
+            )
+    steps = incident_steps_of(incident)
+    target = resolve_step(steps)
+    if incident.step in steps and steps.index(incident.step) >= steps.index(target):
+        # Already at (or past) the resolving step without being resolved: a plan edited
+        # since. Resolve where it stands, and record who did it as a move would.
+        _record_step(
+            incident, incident.step, by=by, now=now, note=note, details=["resolved at this step"]
+        )
+        set_resolved(incident, resolved_at or now, now)
+    else:
+        move_to_step(incident, target, by=by, note=note, now=now, resolved_at=resolved_at)
+    return incident
+
+
+def move_to_step(incident, target, *, by, note, now, resolved_at=None):
+    """Move the locked incident to ``target`` within the caller's transaction, recording who
+    and when; resolving or reopening it as the move does (``incidents.steps.plan_move``)."""
+    steps = incident_steps_of(incident)
+    try:
+        move = plan_move(
+            steps,
+            current=incident.step,
+            target=target,
+            resolved=incident.resolved_at is not None,
+            may_go_back=by.is_superuser,
+        )
+    except StepForbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    except StepError as exc:
+        raise ValidationError({"step": str(exc)}) from None
+    details = []
+    if move.skipped:
+        details.append(f"skipped: {', '.join(move.skipped)}")
+    if move.backward:
+        details.append(f"moved back from {incident.step}")
+    if move.reopens:
+        details.append("reopened")
+    _record_step(incident, move.target, by=by, now=now, note=note, details=details)
+    incident.step = move.target
+    incident.updated_at = now
+    fields = ["step", "updated_at"]
+    if move.resolves:
+        fields += set_resolved(incident, resolved_at or now, now, save=False)
+    if move.reopens:
+        incident.resolved_at = None
+        incident.postmortem_due_at = None
+        incident.postmortem_reminder_at = None
+        incident.postmortem_reminders_done = 0
+        fields += [
+            "resolved_at",
+            "postmortem_due_at",
+            "postmortem_reminder_at",
+            "postmortem_reminders_done",
+        ]
+    incident.save(update_fields=fields)
+
+
+def _record_step(incident, step, *, by, now, note, details):
+    """The step record: staff's note first, then what the move did (skipped, reopened…)."""
+    parts = [note.strip()] if note and note.strip() else []
+    IncidentStepRecord.objects.create(
+        incident=incident, step=step, at=now, by=by, note="; ".join(parts + details)[:500]
+    )
+
+
+def set_resolved(incident, resolved_at, now, *, save=True):
+    """Set the resolution time, the post-mortem deadline and the first reminder."""
+    incident.resolved_at = resolved_at
+    policy = selectors.incident_policy(incident.service_id)
+    due = parse_duration(policy.postmortem_due) if policy and policy.postmortem_due else None
+    calendar = business_calendar(incident.severity.calendar)
+    incident.postmortem_due_at = deadlines.postmortem_due(
+        resolved_at=resolved_at, due=due, calendar=calendar
+    )
+    completed = Postmortem.objects.filter(incident=incident, completed_at__isnull=False).exists()
+    incident.postmortem_reminders_done = 0
+    incident.postmortem_reminder_at = None
+    if incident.postmortem_due_at is not None and not completed:
+        # The first stage (half-time); the sweep works out the rest when it gets there.
+        incident.postmortem_reminder_at = deadlines.halfway(resolved_at, incident.postmortem_due_at)
+    incident.updated_at = now
+    fields = [
+        "resolved_at",
+        "postmortem_due_at",
+        "postmortem_reminder_at",
+        "postmortem_reminders_done",
+        "updated_at",
+    ]
+    if save:
+        incident.save(update_fields=fields)
+    return fields
+
+
+def _service(service):
+    if isinstance(service, Service):
+        return service
+    found = Service.objects.filter(slug=service).first()
+    if found is None:
+        raise ValidationError({"service": f"No service {service!r}."})
+    return found
+
+
+def _severity(service, severity):
+    if isinstance(severity, Priority):
+        found = severity if severity.service_id == service.pk else None
+    else:
+        found = Priority.objects.filter(service=service, code=severity).first()
+    if found is None:
+        raise ValidationError(
+            {"severity": f"Choose one of {service.name}'s priorities as the severity."}
+        )
+    if found.retired_at is not None:
+        raise ValidationError({"severity": f"{found.code} is no longer one of the plan's."})
+    return found
+
+
+def _title(title):
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError({"title": "Give the incident a title."})
+    if len(title) > 200:
+        raise ValidationError({"title": "Keep the title to at most 200 characters."})
+    return title
+
+
+def _started_at(started_at, now):
+    if started_at is None:
+        return now
+    if timezone.is_naive(started_at):
+        raise ValidationError({"started_at": "Give the start time with its time zone."})
+    if started_at > now:
+        raise ValidationError({"started_at": "An incident cannot start in the future."})
+    return started_at
+
+
+def _check_tickets(service, tickets):
+    others = [ticket.number for ticket in tickets if ticket.service_id != service.pk]
+    if others:
+        raise ValidationError(
+            {"tickets": f"{', '.join(others)} belong to another service than {service.name}."}
+        )
