@@ -35,3 +35,14 @@ def lock_postmortem(incident):
     """The incident and its post-mortem (None when not started), both locked."""
     incident = lock_incident(incident)
     return incident, Postmortem.objects.select_for_update().filter(incident=incident).first()
+
+
+def one_line(value, *, field, limit, missing, name):
+    """``value`` on one line (runs of spaces and line breaks made one space), or a
+    ValidationError on ``field``: ``missing`` when empty, a length message past ``limit``."""
+    text = " ".join((value or "").split())
+    if not text:
+        raise ValidationError({field: missing})
+    if len(text) > limit:
+        raise ValidationError({field: f"Keep the {name} to at most {limit} characters."})
+    return text

@@ -11,7 +11,7 @@ from sla.models import Priority, Service
 from .. import deadlines, selectors
 from ..models import Incident, IncidentStepRecord, Postmortem
 from ..steps import StepError, StepForbidden, plan_move, resolve_step
-from .common import incident_steps_of, lock_incident, require_staff
+from .common import incident_steps_of, lock_incident, one_line, require_staff
 
 
 @transaction.atomic
@@ -257,12 +257,9 @@ def _severity(service, severity):
 
 
 def _title(title):
-    title = " ".join((title or "").split())
-    if not title:
-        raise ValidationError({"title": "Give the incident a title."})
-    if len(title) > 200:
-        raise ValidationError({"title": "Keep the title to at most 200 characters."})
-    return title
+    return one_line(
+        title, field="title", limit=200, missing="Give the incident a title.", name="title"
+    )
 
 
 def _started_at(started_at, now):

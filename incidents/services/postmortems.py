@@ -6,7 +6,13 @@ from django.utils import timezone
 
 from ..models import Postmortem, PostmortemAction
 from ..steps import resolve_step
-from .common import incident_steps_of, lock_incident, lock_postmortem, require_staff
+from .common import (
+    incident_steps_of,
+    lock_incident,
+    lock_postmortem,
+    one_line,
+    require_staff,
+)
 from .incidents import move_to_step
 
 
@@ -152,9 +158,10 @@ def postmortem_action_edit(
 
 
 def _action_text(description):
-    description = " ".join((description or "").split())
-    if not description:
-        raise ValidationError({"description": "Say what is to be done."})
-    if len(description) > 500:
-        raise ValidationError({"description": "Keep the action to at most 500 characters."})
-    return description
+    return one_line(
+        description,
+        field="description",
+        limit=500,
+        missing="Say what is to be done.",
+        name="action",
+    )
