@@ -18,7 +18,8 @@ import json
 import os
 import statistics
 import time
-from datetime import date, timedelta
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 # A cache of the process's own: this benchmark needs no Redis.
 os.environ.setdefault("BENCH_CACHE_URL", "locmemcache://")
@@ -91,17 +92,13 @@ def prepare(service, now):
     Incident.objects.bulk_create(rows)
 
 
-def periods_to_measure(today):
-    first_of_month = today.replace(day=1)
-    last_month = (first_of_month - timedelta(days=1)).replace(day=1)
-    this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    last_quarter = (this_quarter - timedelta(days=1)).replace(day=1)
-    quarter = f"{last_quarter.year}-Q{(last_quarter.month - 1) // 3 + 1}"
-    return [
-        ("month", f"period=month&month={last_month:%Y-%m}"),
-        ("quarter", f"period=quarter&quarter={quarter}"),
-        ("year", f"period=year&year={today.year - 1}"),
-    ]
+def periods_to_measure(today, tz):
+    """The last whole month, quarter and year before local ``today``, as the dashboard builds
+    them (its own period arithmetic, not a second copy)."""
+    from metrics import periods
+
+    kinds = (periods.MONTH, periods.QUARTER, periods.YEAR)
+    return [(kind, periods.shifted(periods.containing(kind, today, tz), -1, tz)) for kind in kinds]
 
 
 def explain(service, period, now):
@@ -131,7 +128,6 @@ def main():
     from django.urls import reverse
     from django.utils import timezone
 
-    from metrics import periods
     from metrics.report import build_report
     from sla.models import Service
     from tickets.models import Ticket
@@ -164,10 +160,10 @@ def main():
             f"median {row['median_ms']:>7} ms  p95 {row['p95_ms']:>7} ms  max {row['max_ms']:>7} ms"
         )
 
-    today = now.date()
-    for kind, query in periods_to_measure(today):
-        value = query.rsplit("=", 1)[1]
-        period = periods.containing(kind, periods.parse(kind, value), service.timezone)
+    today = now.astimezone(ZoneInfo(service.timezone)).date()
+    for kind, period in periods_to_measure(today, service.timezone):
+        value = period.value
+        query = f"period={kind}&{kind}={value}"
         tickets = Ticket.objects.filter(
             service=service, created_at__gte=period.start, created_at__lt=period.end
         ).count()
