@@ -165,6 +165,7 @@ def test_explicit_resolve_may_date_the_end_of_the_impact_back(clock, open_incide
     [
         (NOW + HOUR, "future"),
         (NOW - 5 * HOUR, "before it started"),
+        (datetime(2027, 1, 6, 11, 0), "time zone"),  # naive
     ],
 )
 def test_a_bad_resolution_time_changes_nothing(clock, open_incident, staff, resolved_at, message):

@@ -141,6 +141,22 @@ def test_an_empty_update_is_refused_and_nothing_is_recorded(clock, open_incident
     assert not Notification.objects.exists()
 
 
+def test_an_over_long_update_is_refused_and_nothing_is_recorded(
+    clock, open_incident, staff, audience
+):
+    incident = open_incident()
+    with pytest.raises(ValidationError, match="at most 20000 characters"):
+        services.incident_post_update(
+            incident=incident, body="x" * (services.MAX_UPDATE_LENGTH + 1), public=True, by=staff
+        )
+    assert not IncidentUpdate.objects.exists()
+    assert not Notification.objects.exists()
+    update = services.incident_post_update(
+        incident=incident, body="x" * services.MAX_UPDATE_LENGTH, public=True, by=staff
+    )
+    assert len(outbox(update)) == len(audience)  # the limit itself is allowed
+
+
 def test_nothing_is_sent_when_the_update_rolls_back(clock, open_incident, staff, audience):
     """The emails are recorded in the update's transaction: no update, no email."""
     from django.db import transaction
