@@ -35,6 +35,11 @@ def local_time(moment, tz_name):
     return moment.astimezone(zone(tz_name)).replace(tzinfo=None), tz_name
 
 
+def utc_naive(moment):
+    """A time the template labels UTC: naive, so the date filter cannot move it to TIME_ZONE."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def update_emails(update, recipients):
     """The outbox rows of one public update: its content stored once, each row with its
     recipient and their own unsubscribe link (``recipients``: ``[(address, token)]``)."""
@@ -50,7 +55,7 @@ def update_emails(update, recipients):
             "service": service,
             "update": update,
             "posted": posted,
-            "posted_utc": update.created_at.astimezone(UTC).replace(tzinfo=None),
+            "posted_utc": utc_naive(update.created_at),
             "timezone": tz_name,
             "status_url": absolute_url(reverse("status")),
             "unsubscribe_url": maintenance_emails.UNSUBSCRIBE_PLACEHOLDER,
@@ -100,7 +105,8 @@ def reminder_emails(incident, reminder, addresses):
             "incident": incident,
             "service": service,
             "due": due,
-            "due_utc": incident.postmortem_due_at.astimezone(UTC).replace(tzinfo=None),
+            "due_utc": utc_naive(incident.postmortem_due_at),
+            "resolved_utc": utc_naive(incident.resolved_at),
             "timezone": tz_name,
             "overdue": reminder.kind != deadlines.HALFTIME,
             "role": reminder.role,

@@ -312,3 +312,19 @@ def test_a_role_with_nobody_in_it_is_logged_and_the_chain_goes_on(
     assert sent() == [("deadline", staff.email), ("management-2", "sp@example.com")]
     incident.refresh_from_db()
     assert incident.postmortem_reminder_at is None and incident.postmortem_reminders_done == 4
+
+
+def test_times_labelled_utc_in_the_reminder_are_utc_whatever_the_sites_zone(
+    resolved, clock, settings, mailoutbox
+):
+    from notifications.services import notifications_send_due
+
+    settings.TIME_ZONE = "America/New_York"
+    resolved()
+    sweep(clock, NOW + 24 * H)
+    notifications_send_due()
+    (message,) = mailoutbox
+    # Resolved at NOW, 2027-01-06 12:00 UTC (07:00 in New York); due two days later.
+    assert "Resolved: 2027-01-06 12:00 UTC" in message.body
+    assert "(2027-01-08 12:00 UTC)" in message.body
+    assert "Resolved: 2027-01-06 12:00 UTC" in message.alternatives[0][0]
