@@ -109,7 +109,10 @@ class MemberInline(admin.TabularInline):
     verbose_name_plural = "members (customers who see the hours on their dashboard)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+        # The admin prints each row (its __str__ names the organisation) and an inline form
+        # is given only the organisation's id: joined once here, not read again per row. The
+        # other inlines of the page do the same.
+        return super().get_queryset(request).select_related("user", "organization")
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -125,7 +128,7 @@ class ContractPeriodInline(ReadOnlyInline):
     verbose_name_plural = "contract history"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("contract", "set_by")
+        return super().get_queryset(request).select_related("contract", "set_by", "organization")
 
     @admin.display(description="from")
     def from_month(self, obj):
@@ -137,6 +140,9 @@ class UsageAlertInline(ReadOnlyInline):
     fields = ["month_label", "threshold", "used", "included", "created_at"]
     readonly_fields = fields
     verbose_name_plural = "usage emails sent"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organization")
 
     @admin.display(description="month")
     def month_label(self, obj):

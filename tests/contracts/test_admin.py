@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from contracts import services
 from contracts.admin.ticket_time import TimeEntryLogFormSet
-from contracts.models import ContractPeriod, Organization, OrganizationMember, TimeEntry
+from contracts.models import (
+    ContractPeriod,
+    Organization,
+    OrganizationMember,
+    TimeEntry,
+    UsageAlert,
+)
 from notifications.models import Notification
 from tests import factories
 from tests.contracts.factories import (
@@ -150,6 +156,43 @@ def test_time_entry_list_costs_the_same_for_1_or_30_entries(
         services.time_entry_log(ticket=ticket, by=others[n % 3], minutes=10)
     many, response = queries(client, ENTRIES)
     assert len(response.context["cl"].result_list) == 30
+    assert many == few
+
+
+def test_organisation_page_costs_the_same_with_1_or_8_members_periods_and_emails(
+    client, clock, superuser, org, member, staff, basic, premium
+):
+    """Members, contract history and usage emails are inlines: each is one query, whatever
+    its length."""
+    client.force_login(superuser)
+    UsageAlert.objects.create(
+        organization=org,
+        month=date(2025, 6, 1),
+        threshold=80,
+        used_minutes=960,
+        included_minutes=1200,
+        contract=basic,
+    )
+    few, _ = queries(client, org_url(org))
+    for n in range(7):
+        OrganizationMemberFactory(organization=org)
+        month = date(2025, 7 + n, 1) if n < 6 else date(2026, 1, 1)
+        ContractPeriodFactory(organization=org, starts_on=month, contract=(premium, basic)[n % 2])
+        for threshold in (80, 100):
+            UsageAlert.objects.create(
+                organization=org,
+                month=month,
+                threshold=threshold,
+                used_minutes=1200,
+                included_minutes=1200,
+                contract=basic,
+            )
+    many, response = queries(client, org_url(org))
+    listed = {
+        inline.formset.model.__name__: len(inline.formset.initial_forms)
+        for inline in response.context["inline_admin_formsets"]
+    }
+    assert listed == {"OrganizationMember": 8, "ContractPeriod": 8, "UsageAlert": 15}
     assert many == few
 
 
