@@ -7,6 +7,7 @@ import pytest
 
 from contracts import services
 from tests import factories
+from tests.contracts.conftest import JANUARY
 from tests.contracts.factories import (
     ContractPeriodFactory,
     OrganizationFactory,
@@ -61,9 +62,7 @@ def test_nothing_is_shown_without_an_organisation_or_a_contract(
     elif who == "staff":
         user = staff
     else:
-        services.organization_set_contract(
-            organization=org, contract=None, month=datetime(2026, 1, 1, tzinfo=UTC), by=staff
-        )
+        services.organization_set_contract(organization=org, contract=None, month=JANUARY, by=staff)
         user = member
     client.force_login(user)
     response = client.get("/")
@@ -95,9 +94,7 @@ def test_the_organisation_and_contract_names_are_escaped(client, worked, org, me
     org.name = "<script>alert(1)</script>"
     org.save(update_fields=["name"])
     contract = SupportContractFactory(service=service, name="<i>Gold</i>")
-    ContractPeriodFactory(
-        organization=org, contract=contract, starts_on=datetime(2026, 1, 1).date()
-    )
+    ContractPeriodFactory(organization=org, contract=contract, starts_on=JANUARY)
     client.force_login(member)
     html = client.get("/").content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
@@ -109,7 +106,7 @@ def test_a_contract_of_zero_hours_shows_the_hours_used_without_a_percentage(
 ):
     ContractPeriodFactory(
         organization=org,
-        starts_on=datetime(2026, 1, 1).date(),
+        starts_on=JANUARY,
         contract=SupportContractFactory(service=service, name="On demand", hours_per_month=0),
     )
     client.force_login(member)

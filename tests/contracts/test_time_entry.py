@@ -162,6 +162,17 @@ def test_voiding_needs_a_reason_staff_and_a_live_entry(clock, org_ticket, staff,
         services.time_entry_void(entry=entry, by=staff, reason="again")
 
 
+def test_staff_cannot_void_time_on_a_ticket_above_their_tier(clock, org_ticket, staff):
+    entry = services.time_entry_log(ticket=org_ticket, by=staff, minutes=60)
+    org_ticket.tier = 2
+    org_ticket.save(update_fields=["tier"])
+    with pytest.raises(PermissionDenied, match="outside your tier"):
+        services.time_entry_void(entry=entry, by=staff, reason="mine")
+    entry.refresh_from_db()
+    assert entry.voided_at is None
+    services.time_entry_void(entry=entry, by=factories.StaffFactory(tier=2), reason="duplicate")
+
+
 def test_an_entry_of_a_closed_month_cannot_be_voided(clock, org, org_ticket, staff):
     old = TimeEntryFactory(
         ticket=org_ticket,
