@@ -72,3 +72,8 @@ def org_ticket(member, service, priority):
 @pytest.fixture
 def staff(db):
     return factories.StaffFactory(tier=1, email="sam@provider.example")
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
