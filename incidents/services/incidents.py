@@ -199,10 +199,11 @@ def move_to_step(incident, target, *, by, note, now, resolved_at=None):
 
 def _record_step(incident, step, *, by, now, note, details):
     """The step record: staff's note first, then what the move did (skipped, reopened…)."""
-    parts = [note.strip()] if note and note.strip() else []
-    IncidentStepRecord.objects.create(
-        incident=incident, step=step, at=now, by=by, note="; ".join(parts + details)[:500]
-    )
+    note = (note or "").strip()
+    what = "; ".join(details)
+    # "Rolled back." and "skipped: triage" read "Rolled back. (skipped: triage)", not ".;".
+    text = f"{note} ({what})" if note and what else note or what
+    IncidentStepRecord.objects.create(incident=incident, step=step, at=now, by=by, note=text[:500])
 
 
 def set_resolved(incident, resolved_at, now, *, save=True):

@@ -256,7 +256,7 @@ def test_moving_on_and_posting_updates_from_the_change_page(
     assert (record.step, record.by, record.note) == (
         "communicate",
         staff,
-        "status page updated; skipped: triage",
+        "status page updated (skipped: triage)",
     )
     updates = list(IncidentUpdate.objects.order_by("id").values_list("body", "public"))
     assert updates == [("We are investigating.", True), ("Looks like the cache.", False)]

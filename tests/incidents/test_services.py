@@ -232,7 +232,7 @@ def test_a_superuser_moving_back_before_resolve_reopens_it(clock, open_incident,
         "triage",
         NOW + HOUR,
         superuser.pk,
-        "not fixed; moved back from resolve; reopened",
+        "not fixed (moved back from resolve; reopened)",
     )
     # Resolved again: a fresh deadline from the new resolution.
     clock.move_to(NOW + 3 * HOUR)
@@ -398,7 +398,7 @@ def test_resolving_at_a_step_past_the_resolving_one_records_who_did_it(
         "communicate",
         NOW + HOUR,
         other_staff.pk,
-        "fixed by a restart; resolved at this step",
+        "fixed by a restart (resolved at this step)",
     )
 
 
