@@ -1,9 +1,10 @@
-"""A read-only page of the admin for every active staff member, built on a proxy model.
+"""Admin building blocks shared by the apps: a read-only staff page, a read-only inline.
 
-The uptime report and the success-metrics dashboard are such pages: figures over a whole
-service, not any one customer's tickets, so every tier may read them, and nobody can add,
-change or delete anything through them. The page is the proxy model's changelist URL (which
-the admin index links to); a subclass writes ``changelist_view`` and may add URLs after it.
+``StaffPageAdmin``: the uptime report and the success-metrics dashboard are such pages:
+figures over a whole service, not any one customer's tickets, so every tier may read them, and
+nobody can add, change or delete anything through them. The page is the proxy model's
+changelist URL (which the admin index links to); a subclass writes ``changelist_view`` and may
+add URLs after it.
 """
 
 from django.contrib import admin
@@ -43,3 +44,20 @@ class StaffPageAdmin(admin.ModelAdmin):
             path("", admin_view(self.changelist_view), name=self.url_name("changelist")),
             *self.more_urls(admin_view),
         ]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on a page and never edited there: history (step records, contract periods,
+    usage emails) or rows with their own way to change (a time entry is voided on its page)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,24 +1,6 @@
 """Helpers the contracts admin pages share."""
 
-from django.contrib import admin
 from django.core.exceptions import ValidationError
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown on a page and never edited there: history (contract periods, usage emails)
-    or rows with their own way to change (a time entry is voided from its own page)."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def error_text(exc):

@@ -15,11 +15,12 @@ from contracts import services
 from contracts.models import ContractPeriod, Organization, OrganizationMember, UsageAlert
 from contracts.months import month_of
 from contracts.selectors import contract_in_force, format_hours, organizations_month_usage
+from portal.admin_pages import ReadOnlyInline
 from sla import months
 from sla.models import SupportContract
 from sla.months import add_months
 
-from ._common import ReadOnlyInline, usage_text
+from ._common import usage_text
 
 # How far ahead a contract change may be scheduled from the admin.
 MONTHS_AHEAD = 12

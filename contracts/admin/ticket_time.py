@@ -16,8 +16,9 @@ from accounts.roles import staff_tier_level
 from contracts import services
 from contracts.models import TimeEntry
 from contracts.selectors import format_hours
+from portal.admin_pages import ReadOnlyInline
 
-from ._common import ReadOnlyInline, add_errors, error_text
+from ._common import add_errors, error_text
 
 
 class OptionalInlineFormSet(forms.BaseInlineFormSet):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from portal.admin_pages import ReadOnlyInline
 from tickets.selectors import tickets_for_staff
 
 from .. import services
@@ -42,21 +43,7 @@ def incident_add_url(tickets):
     return f"{reverse('admin:incidents_incident_add')}?{query}"
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class StepRecordInline(_ReadOnlyInline):
+class StepRecordInline(ReadOnlyInline):
     model = IncidentStepRecord
     verbose_name = "step"
     verbose_name_plural = "steps (who moved the incident, and when)"
@@ -68,7 +55,7 @@ class StepRecordInline(_ReadOnlyInline):
         return super().get_queryset(request).select_related("by", "incident").order_by("at", "id")
 
 
-class UpdateInline(_ReadOnlyInline):
+class UpdateInline(ReadOnlyInline):
     model = IncidentUpdate
     verbose_name = "update"
     verbose_name_plural = "updates (public ones are on /status/ and emailed to subscribers)"
