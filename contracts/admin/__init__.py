@@ -1,7 +1,7 @@
 """Staff manage organisations and their contracts, log time on tickets and read the month's use.
 
 The admin displays and delegates: every write goes through ``contracts.services``. Time is
-logged on the ticket's own page (``ticket_time``, added to ``tickets.admin`` below); the time-entry
+logged on the ticket's own page (``ticket_time``, added to ``TicketAdmin`` below); the time-entry
 list is scoped like the tickets, so a staff member sees the time of the tickets their tier may
 see. Organisations are read by every tier (view permission) and changed by those given the change
 permission (superusers by default): a contract is a commercial matter.

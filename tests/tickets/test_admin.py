@@ -324,7 +324,7 @@ def test_a_service_refusal_saves_nothing_and_says_why(client, tier1_staff, ticke
     def refuse(**kwargs):
         raise ValidationError("The plan forbids it.")
 
-    monkeypatch.setattr("tickets.admin.ticket_set_status", refuse)
+    monkeypatch.setattr("tickets.admin.ticket.ticket_set_status", refuse)
     client.force_login(tier1_staff)
     response = client.post(
         change_url(ticket), form_data(ticket, public_reply="Done", status="resolved"), follow=True

@@ -1,235 +1,33 @@
-"""Staff work tickets here. The admin displays and delegates: every write goes through services.
+"""The ticket changelist and change page: staff work tickets here, every write a service call."""
 
-What a staff member sees is scoped by ``tickets_for_staff``: a tier-N member sees tickets whose
-current tier is at most N, so an out-of-scope ticket "doesn't exist" for them in every view.
-"""
-
-import re
 from datetime import datetime, timedelta
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
-from accounts.roles import TIER_LEVELS, TOP_TIER, staff_tier_level, tier_group_name
-from sla.models import Priority
-
-from .models import Attachment, Message, Ticket, TicketEvent, TicketSlaStep, TimerOutcome
-from .paging import EstimatedCountPaginator
-from .selectors import tickets_for_staff
-from .services import (
+from ..models import Attachment, Message, Ticket, TicketEvent, TicketSlaStep, TimerOutcome
+from ..paging import EstimatedCountPaginator
+from ..selectors import tickets_for_staff
+from ..services import (
     ticket_assign,
     ticket_escalate,
     ticket_reply,
     ticket_set_priority,
     ticket_set_status,
 )
+from .common import NUMBER, error_text
+from .filters import AssigneeFilter, PriorityCodeFilter, SlaFilter, TierFilter, sla_state
+from .forms import TicketAdminForm
 
 Status = Ticket.Status
-
-# "#123" names exactly one ticket; a bare "123" also matches subjects and emails. Bounded so a
-# pasted phone number cannot overflow a bigint.
-_NUMBER = re.compile(r"#?\s*([0-9]{1,18})")
-
-
-def _error_text(exc):
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc) or "Not allowed."
-
-
-def _staff_users():
-    return get_user_model().objects.filter(is_active=True, is_staff=True)
-
-
-class PriorityCodeFilter(admin.SimpleListFilter):
-    """Priorities by code: "P1" across every service rather than one entry per service."""
-
-    title = "priority"
-    parameter_name = "priority"
-
-    def lookups(self, request, model_admin):
-        codes = Priority.objects.order_by("code").values_list("code", flat=True).distinct()
-        return [(code, code) for code in codes]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(priority__code=self.value())
-        return queryset
-
-
-class TierFilter(admin.SimpleListFilter):
-    # The tiers are fixed, so no SELECT DISTINCT over the whole ticket table.
-    title = "tier"
-    parameter_name = "tier"
-
-    def lookups(self, request, model_admin):
-        level = staff_tier_level(request.user) or 0
-        return [(str(n), f"Tier {n}") for n in TIER_LEVELS if n <= level]
-
-    def queryset(self, request, queryset):
-        if self.value() in {str(n) for n in TIER_LEVELS}:
-            return queryset.filter(tier=int(self.value()))
-        return queryset
-
-
-class AssigneeFilter(admin.SimpleListFilter):
-    """Mine, unassigned, or a staff member's (never a list of every customer account)."""
-
-    title = "assignee"
-    parameter_name = "assignee"
-
-    def lookups(self, request, model_admin):
-        staff = _staff_users().exclude(pk=request.user.pk).order_by("username")
-        return [("me", "Mine"), ("none", "Unassigned")] + [
-            (str(user.pk), user.get_username()) for user in staff
-        ]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "me":
-            return queryset.filter(assignee=request.user)
-        if value == "none":
-            return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset
-
-
-def sla_state(ticket, now):
-    """``(state, label)`` of a ticket's running timers, from its own columns (no query).
-
-    breached: a running deadline has passed · at risk: past a warning instant · paused: the
-    resolution timer is stopped · on track · met / missed: both timers have ended.
-    """
-    if not ticket.is_active:
-        ended = [ticket.response_met, ticket.resolution_met]
-        if False in ended:
-            return "breached", "missed"
-        if True in ended:
-            return "met", "met"
-        return "none", "—"
-    running = [(ticket.response_due_at, ticket.response_warn_at)]
-    if ticket.paused_at is None:
-        running.append((ticket.resolution_due_at, ticket.resolution_warn_at))
-    running = [(due, warn) for due, warn in running if due is not None]
-    if any(due <= now for due, _ in running):
-        due = min(due for due, _ in running)
-        return "breached", f"breached {timesince(due, now, depth=1)} ago"
-    if running:
-        due = min(due for due, _ in running)
-        left = timesince(now, due, depth=1)
-        if any(warn is not None and warn <= now for _, warn in running):
-            return "at-risk", f"at risk: {left} left"
-        if ticket.paused_at is not None:
-            return "paused", f"paused; {left} left on response"
-        return "on-track", f"{left} left"
-    if ticket.paused_at is not None:
-        return "paused", "paused"
-    return "none", "—"
-
-
-class SlaFilter(admin.SimpleListFilter):
-    """Breached, at risk, due within the hour: read from the indexed deadline columns."""
-
-    title = "service level"
-    parameter_name = "sla"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("breached", "Breached"),
-            ("at_risk", "At risk"),
-            ("next_hour", "Due in the next hour"),
-            ("paused", "Paused"),
-        ]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        running = queryset.exclude(status__in=[Status.RESOLVED, Status.CLOSED])
-        if self.value() == "breached":
-            return running.filter(
-                Q(response_due_at__lte=now) | Q(resolution_due_at__lte=now, paused_at__isnull=True)
-            )
-        if self.value() == "at_risk":
-            return running.filter(
-                Q(response_warn_at__lte=now, response_due_at__gt=now)
-                | Q(resolution_warn_at__lte=now, resolution_due_at__gt=now, paused_at__isnull=True)
-            )
-        if self.value() == "next_hour":
-            return running.filter(next_due_at__gt=now, next_due_at__lte=now + timedelta(hours=1))
-        if self.value() == "paused":
-            return running.filter(paused_at__isnull=False)
-        return queryset
-
-
-class TicketAdminForm(forms.ModelForm):
-    """Status, priority and assignee, plus the things staff do that are not fields of a ticket."""
-
-    public_reply = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
-        help_text="Sent to the customer by email and shown on their ticket page.",
-    )
-    internal_note = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Seen by staff only; the customer is never told.",
-    )
-    escalate = forms.BooleanField(required=False, label="Escalate to the next tier")
-    escalate_reason = forms.CharField(
-        required=False,
-        max_length=250,
-        label="Reason for escalating",
-        widget=forms.TextInput(attrs={"size": 80}),
-    )
-
-    class Meta:
-        model = Ticket
-        fields = ["status", "priority", "assignee"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        ticket = self.instance
-        if "priority" in self.fields:
-            # The service's current priorities; a retired one stays listed while the ticket
-            # still has it, so saving other changes does not fail on it.
-            self.fields["priority"].queryset = Priority.objects.filter(
-                Q(retired_at__isnull=True) | Q(pk=ticket.priority_id), service=ticket.service_id
-            ).order_by("position")
-        if "assignee" in self.fields:
-            # Staff who can see the ticket: members of its tier or above, and superusers.
-            groups = [tier_group_name(level) for level in TIER_LEVELS if level >= ticket.tier]
-            eligible = _staff_users().filter(
-                Q(is_superuser=True)
-                | Q(pk__in=get_user_model().objects.filter(groups__name__in=groups).values("pk"))
-            )
-            self.fields["assignee"].queryset = (
-                get_user_model()
-                .objects.filter(Q(pk__in=eligible.values("pk")) | Q(pk=ticket.assignee_id))
-                .order_by("username")
-            )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("escalate"):
-            if self.instance.tier >= TOP_TIER:
-                self.add_error("escalate", "This ticket is already at the top tier.")
-            if data.get("status") in (Status.RESOLVED, Status.CLOSED):
-                self.add_error("escalate", "A resolved or closed ticket cannot be escalated.")
-            if not (data.get("escalate_reason") or "").strip():
-                self.add_error("escalate_reason", "Say why: the next tier reads this first.")
-        return data
 
 
 @admin.register(Ticket)
@@ -359,7 +157,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        number = _NUMBER.fullmatch(term)
+        number = NUMBER.fullmatch(term)
         if number and term.startswith("#"):
             return queryset.filter(pk=int(number[1])), False
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -509,7 +307,7 @@ class TicketAdmin(admin.ModelAdmin):
                 self._apply_changes(request, obj, form)
         except (ValidationError, PermissionDenied) as exc:
             request._ticket_admin_failed = True
-            self.message_user(request, f"Nothing was saved: {_error_text(exc)}", messages.ERROR)
+            self.message_user(request, f"Nothing was saved: {error_text(exc)}", messages.ERROR)
 
     def _apply_changes(self, request, ticket, form):
         data, changed, user = form.cleaned_data, set(form.changed_data), request.user
@@ -606,7 +404,7 @@ class TicketAdmin(admin.ModelAdmin):
                 act(ticket)
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(
-                    request, f"{ticket.number} not {done}: {_error_text(exc)}", messages.ERROR
+                    request, f"{ticket.number} not {done}: {error_text(exc)}", messages.ERROR
                 )
             else:
                 succeeded.append(ticket.number)
@@ -617,61 +415,3 @@ class TicketAdmin(admin.ModelAdmin):
                 f"{len(succeeded)} {noun} {done}: {', '.join(succeeded)}.",
                 messages.SUCCESS,
             )
-
-
-class _TicketRowsAdmin(admin.ModelAdmin):
-    """A read-only view of rows the services write about tickets, scoped like the tickets.
-
-    Nobody edits them by hand, and a staff member sees only the rows of tickets their tier may
-    see.
-    """
-
-    show_full_result_count = False
-    ordering = ["-id"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(ticket__in=tickets_for_staff(user=request.user))
-            .select_related(*self.list_select_related)
-        )
-
-    @admin.display(description="ticket", ordering="ticket_id")
-    def ticket_number(self, obj):
-        return obj.ticket.number
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Message)
-class MessageAdmin(_TicketRowsAdmin):
-    """Every message across the tickets a staff member may see, to search the conversations."""
-
-    list_display = ["ticket_number", "author", "internal", "created_at", "excerpt"]
-    list_filter = ["internal"]
-    list_select_related = ["ticket", "author"]
-    search_fields = ["body", "author__email"]
-    fields = ["ticket", "author", "internal", "created_at", "body"]
-
-    @admin.display(description="message")
-    def excerpt(self, obj):
-        return Truncator(obj.body).chars(80)
-
-
-@admin.register(TicketEvent)
-class TicketEventAdmin(_TicketRowsAdmin):
-    """The audit trail across tickets: who changed what, and when."""
-
-    list_display = ["created_at", "ticket_number", "kind", "summary", "actor"]
-    list_filter = ["kind"]
-    list_select_related = ["ticket", "actor"]
-    search_fields = ["summary"]
-    fields = ["ticket", "kind", "summary", "actor", "created_at", "data"]

@@ -1,0 +1,72 @@
+"""The ticket change form: what staff may change, and the choices scoped to the ticket."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from accounts.roles import TIER_LEVELS, TOP_TIER, tier_group_name
+from sla.models import Priority
+
+from ..models import Ticket
+from .common import staff_users
+
+Status = Ticket.Status
+
+
+class TicketAdminForm(forms.ModelForm):
+    """Status, priority and assignee, plus the things staff do that are not fields of a ticket."""
+
+    public_reply = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text="Sent to the customer by email and shown on their ticket page.",
+    )
+    internal_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Seen by staff only; the customer is never told.",
+    )
+    escalate = forms.BooleanField(required=False, label="Escalate to the next tier")
+    escalate_reason = forms.CharField(
+        required=False,
+        max_length=250,
+        label="Reason for escalating",
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "priority", "assignee"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ticket = self.instance
+        if "priority" in self.fields:
+            # The service's current priorities; a retired one stays listed while the ticket
+            # still has it, so saving other changes does not fail on it.
+            self.fields["priority"].queryset = Priority.objects.filter(
+                Q(retired_at__isnull=True) | Q(pk=ticket.priority_id), service=ticket.service_id
+            ).order_by("position")
+        if "assignee" in self.fields:
+            # Staff who can see the ticket: members of its tier or above, and superusers.
+            groups = [tier_group_name(level) for level in TIER_LEVELS if level >= ticket.tier]
+            eligible = staff_users().filter(
+                Q(is_superuser=True)
+                | Q(pk__in=get_user_model().objects.filter(groups__name__in=groups).values("pk"))
+            )
+            self.fields["assignee"].queryset = (
+                get_user_model()
+                .objects.filter(Q(pk__in=eligible.values("pk")) | Q(pk=ticket.assignee_id))
+                .order_by("username")
+            )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("escalate"):
+            if self.instance.tier >= TOP_TIER:
+                self.add_error("escalate", "This ticket is already at the top tier.")
+            if data.get("status") in (Status.RESOLVED, Status.CLOSED):
+                self.add_error("escalate", "A resolved or closed ticket cannot be escalated.")
+            if not (data.get("escalate_reason") or "").strip():
+                self.add_error("escalate_reason", "Say why: the next tier reads this first.")
+        return data
