@@ -61,16 +61,30 @@ class StaffFactory(UserFactory):
             obj.groups.add(tier_group(extracted))
 
 
+# The data migrations that create the tier groups and grant them each app's permissions, in
+# the order they ran (tickets creates the groups; the other apps add to them).
+TIER_MIGRATIONS = (
+    "tickets.migrations.0002_tier_groups",
+    "tickets.migrations.0003_tier_notification_retry",
+    "incidents.migrations.0003_tier_permissions",
+    "routine.migrations.0002_tier_permissions",
+    "contracts.migrations.0002_tier_permissions",
+)
+
+
 def tier_group(level):
-    """The tier's group, re-created by its data migration if a transactional test flushed it."""
+    """The tier's group, re-created by the data migrations if a transactional test flushed it
+    (with every app's permissions, as ``migrate`` leaves it)."""
     group = Group.objects.filter(name=f"Tier {level}").first()
     if group is None:
         from django.apps import apps
+        from django.db.migrations import RunPython
 
-        for name in ("0002_tier_groups", "0003_tier_notification_retry"):
-            migration = importlib.import_module(f"tickets.migrations.{name}")
+        for name in TIER_MIGRATIONS:
+            migration = importlib.import_module(name)
             for operation in migration.Migration.operations:
-                operation.code(apps, None)
+                if isinstance(operation, RunPython):
+                    operation.code(apps, None)
         group = Group.objects.get(name=f"Tier {level}")
     return group
 
