@@ -205,6 +205,19 @@ def test_seed_plan_tasks_become_dated_items_and_drills_are_recognised(clock, db)
     )
 
 
+def test_loading_a_plan_creates_the_current_items_at_once(clock, db):
+    """No waiting for the next beat run: the plan's checklists exist once it is loaded, and a
+    second load (or the beat task after it) adds nothing."""
+    call_command("load_plan", "plans/xsafe-erp.yaml", verbosity=0)
+    items = set(RoutineItem.objects.values_list("pk", flat=True))
+    assert "Database backups verification — week 48 2026" in {
+        str(item) for item in RoutineItem.objects.select_related("task")
+    }
+    call_command("load_plan", "plans/xsafe-erp.yaml", verbosity=0)
+    assert routine_items_create() == 0
+    assert set(RoutineItem.objects.values_list("pk", flat=True)) == items
+
+
 def test_the_service_time_zone_decides_the_period(clock, db):
     """At 2026-11-29 23:30 UTC it is already Monday of week 49 in Tokyo, still Sunday of week
     48 in New York."""
