@@ -40,11 +40,9 @@ def utc_naive(moment):
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def update_emails(update, recipients):
-    """The outbox rows of one public update: its content stored once, each row with its
-    recipient and their own unsubscribe link (``recipients``: ``[(address, token)]``)."""
-    if not recipients:
-        return []
+def update_body(update):
+    """The content of a public update's email, rendered once and stored once for every
+    recipient (``update.incident.service`` loaded); each row fills in its unsubscribe link."""
     incident = update.incident
     service = incident.service
     posted, tz_name = local_time(update.created_at, service.timezone)
@@ -61,9 +59,14 @@ def update_emails(update, recipients):
             "unsubscribe_url": maintenance_emails.UNSUBSCRIBE_PLACEHOLDER,
         },
     )
-    body = notification_body_create(
+    return notification_body_create(
         subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
     )
+
+
+def update_emails(update, body, recipients):
+    """The outbox rows of one public update for ``recipients`` (``[(address, token)]``): the
+    shared ``body`` (``update_body``), each row with its recipient and own unsubscribe link."""
     placeholder = maintenance_emails.UNSUBSCRIBE_PLACEHOLDER
     headers = {
         # RFC 8058 one-click, as the maintenance notices: the link stops the service's notices.
@@ -74,15 +77,19 @@ def update_emails(update, recipients):
     signer = maintenance_emails.unsubscribe_signer()
     return [
         OutboxEmail(
-            key=outbox_key(f"incident-update:{update.pk}", address),
+            key=update_key(update.pk, address),
             to=address,
-            subject=rendered.subject,
+            subject=body.subject,
             headers=headers,
             body=body,
             substitutions={placeholder: url_template.replace("TOKEN", signer.sign(token))},
         )
         for address, token in recipients
     ]
+
+
+def update_key(update_id, address):
+    return outbox_key(f"incident-update:{update_id}", address)
 
 
 def admin_url(incident):

@@ -109,7 +109,13 @@ class IncidentStepRecord(models.Model):
 
 
 class IncidentUpdate(models.Model):
-    """A note on the incident: public ones show on /status/ and go to subscribers, once."""
+    """A note on the incident: public ones show on /status/ and go to subscribers, once.
+
+    A public update's emails are recorded in the background (``incidents.fanout``), a batch of
+    subscribers per transaction: ``emails_pending`` marks an update whose emails are not all
+    recorded yet, ``emails_cursor`` is the last subscription id done (committed with that
+    batch's outbox rows), ``emails_body`` the content rendered once for every batch.
+    """
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     body = models.TextField()
@@ -118,11 +124,29 @@ class IncidentUpdate(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    emails_pending = models.BooleanField(default=False)
+    emails_cursor = models.BigIntegerField(default=0)
+    emails_recorded = models.PositiveIntegerField(default=0)
+    emails_done_at = models.DateTimeField(null=True, blank=True)
+    emails_body = models.ForeignKey(
+        "notifications.NotificationBody",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["incident", "public", "created_at"], name="incident_update")
+            models.Index(fields=["incident", "public", "created_at"], name="incident_update"),
+            # The fan-out sweep reads only the updates still being emailed: its cost does not
+            # grow with the history of updates, all but a few of which are done.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(emails_pending=True),
+                name="incident_update_emails_pending",
+            ),
         ]
 
     def __str__(self):

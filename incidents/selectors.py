@@ -1,4 +1,4 @@
-"""Reads of incidents: their process, who hears of an update, and what the status page shows.
+"""Reads of incidents: their process and what the status page shows.
 
 Nothing here is scoped to a customer: an incident's public side (public updates, published
 post-mortems) is public, and staff read the rest in admin. Internal notes never leave here
@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from django.db.models import Prefetch
 
-from maintenance.selectors import subscribers_for_notice
 from sla.models import IncidentPolicy
 
 from .models import Incident, IncidentUpdate, Postmortem, PostmortemAction
@@ -19,7 +18,6 @@ from .steps import steps_of
 STATUS_RESOLVED_FOR = timedelta(hours=24)
 STATUS_POSTMORTEMS_SINCE = timedelta(days=90)
 STATUS_POSTMORTEMS_MAX = 10
-_RECIPIENT_PAGE = 5000
 
 
 def incident_policy(service_id):
@@ -29,27 +27,6 @@ def incident_policy(service_id):
 def incident_steps(service_id):
     """The steps of the service's incident process (its plan's, or the default)."""
     return steps_of(incident_policy(service_id))
-
-
-def update_recipients(*, service_id):
-    """Who hears of a public update: ``[(address, subscription token)]``, each address once.
-
-    The service's active maintenance subscribers: confirmed email subscriptions, and its
-    customers (subscribed by default, by their account's address) unless they unsubscribed.
-    Read in pages by subscription id; an address held by two subscriptions (a customer who also
-    subscribed by email) is kept once, with the first subscription's unsubscribe token.
-    """
-    seen, recipients, after = set(), [], 0
-    while True:
-        page = subscribers_for_notice(service_id=service_id, after=after, limit=_RECIPIENT_PAGE)
-        for _pk, address, token in page:
-            folded = (address or "").strip().lower()
-            if folded and folded not in seen:
-                seen.add(folded)
-                recipients.append((address.strip(), token))
-        if len(page) < _RECIPIENT_PAGE:
-            return recipients
-        after = page[-1][0]
 
 
 def status_incidents(*, now):

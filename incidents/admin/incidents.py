@@ -7,7 +7,7 @@ the tickets of their tiers, and is told how many others are linked).
 
 import re
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
@@ -59,7 +59,7 @@ class UpdateInline(ReadOnlyInline):
     model = IncidentUpdate
     verbose_name = "update"
     verbose_name_plural = "updates (public ones are on /status/ and emailed to subscribers)"
-    fields = ["created_at", "visibility", "author", "body"]
+    fields = ["created_at", "visibility", "author", "body", "emails"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -75,6 +75,21 @@ class UpdateInline(ReadOnlyInline):
         if obj.public:
             return format_html('<strong class="incident-public">{}</strong>', "public")
         return format_html('<em class="incident-internal">{}</em>', "internal (staff only)")
+
+    @admin.display(description="emails")
+    def emails(self, obj):
+        """How far the background fan-out (``incidents.fanout``) has come: read from the
+        update's own counters, so the page costs the same whatever the subscribers."""
+        if not obj.public:
+            return "—"
+        if obj.emails_pending:
+            return format_html(
+                '<span class="incident-emails-pending">{}</span>',
+                f"being sent: {obj.emails_recorded:,} recorded so far",
+            )
+        if obj.emails_done_at is None:  # posted before the counts were kept
+            return "sent to the subscribers"
+        return f"{obj.emails_recorded:,} recorded, delivered by the outbox"
 
 
 @admin.register(Incident)
@@ -298,6 +313,9 @@ class IncidentAdmin(ServiceWritesAdmin):
             services.incident_post_update(
                 incident=current, body=data["public_update"], public=True, by=user
             )
+            # Said after the save commits (``response_change``): a refusal later in this save
+            # rolls the update back, and then nothing is being sent.
+            request._incidents_public_update_posted = True
         if (data.get("internal_note") or "").strip():
             services.incident_post_update(
                 incident=current, body=data["internal_note"], public=False, by=user
@@ -326,6 +344,17 @@ class IncidentAdmin(ServiceWritesAdmin):
         # Only tickets the member can see are unlinked; higher tiers' links are not theirs.
         for ticket in tickets_for_staff(user=request.user).filter(pk__in=visible - chosen_ids):
             services.incident_unlink_ticket(incident=incident, ticket=ticket, by=request.user)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_incidents_public_update_posted", False) and not self.refused(request):
+            self.message_user(
+                request,
+                "The public update is on /status/. Its emails to the service's subscribers are "
+                "being recorded in the background, a batch at a time, and delivered from the "
+                "outbox; the updates list below shows how many are recorded so far.",
+                messages.INFO,
+            )
+        return super().response_change(request, obj)
 
     # --- actions -------------------------------------------------------------------------
 

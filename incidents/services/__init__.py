@@ -2,9 +2,10 @@
 
 Each function is one transaction that locks the incident row first (``common``), so two staff
 acting on the same incident at once take turns and each sees the other's result; emails are
-recorded in the outbox inside that transaction and delivered after it commits. Bad input raises
-``ValidationError`` (or ``PermissionDenied``) and changes nothing. The step rules are in
-``incidents.steps``, the post-mortem deadline in ``incidents.deadlines``.
+recorded in the outbox inside that transaction and delivered after it commits — except a public
+update's, one per subscriber, which are recorded in the background (``incidents.fanout``). Bad
+input raises ``ValidationError`` (or ``PermissionDenied``) and changes nothing. The step rules
+are in ``incidents.steps``, the post-mortem deadline in ``incidents.deadlines``.
 
 - ``incidents``: open, edit, link tickets, move through the steps, resolve;
 - ``updates``: public updates (status page and subscribers' emails) and internal notes;
@@ -27,7 +28,7 @@ from .postmortems import (
     postmortem_save,
     postmortem_unpublish,
 )
-from .updates import MAX_UPDATE_LENGTH, incident_post_update, incident_update_notify
+from .updates import MAX_UPDATE_LENGTH, incident_post_update
 
 __all__ = [
     "MAX_UPDATE_LENGTH",
@@ -38,7 +39,6 @@ __all__ = [
     "incident_post_update",
     "incident_resolve",
     "incident_unlink_ticket",
-    "incident_update_notify",
     "postmortem_action_add",
     "postmortem_action_edit",
     "postmortem_complete",

@@ -247,6 +247,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.remind_postmortems",
         "schedule": 60.0,
     },
+    # Finishes a public update's emails whose task was lost (broker down) or died half-way.
+    "send-incident-updates": {
+        "task": "incidents.tasks.send_incident_updates",
+        "schedule": 60.0,
+    },
     # Items appear within a quarter of an hour of their period's local midnight.
     "create-routine-items": {
         "task": "routine.tasks.create_routine_items",

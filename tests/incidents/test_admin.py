@@ -10,6 +10,7 @@ from django.utils.html import escape
 
 from incidents import services
 from incidents.models import Incident, IncidentStepRecord, IncidentUpdate, Postmortem
+from incidents.tasks import send_incident_updates
 from maintenance.models import Subscription
 from notifications.models import Notification
 from tests import factories
@@ -248,8 +249,14 @@ def test_moving_on_and_posting_updates_from_the_change_page(
             public_update="We are investigating.",
             internal_note="Looks like the cache.",
         ),
+        follow=True,
     )
-    assert response.status_code == 302, response.content.decode()[:3000]
+    assert response.redirect_chain, response.content.decode()[:3000]
+    # The emails are recorded in the background, and the page says so (not "sent").
+    said = " ".join(messages_of(response))
+    assert "emails to the service's subscribers are being recorded in the background" in said
+    assert not Notification.objects.exists()
+    assert "being sent: 0 recorded so far" in logged_in.get(change_url(incident)).content.decode()
     incident.refresh_from_db()
     assert incident.step == "communicate"
     record = IncidentStepRecord.objects.filter(incident=incident).last()
@@ -260,7 +267,56 @@ def test_moving_on_and_posting_updates_from_the_change_page(
     )
     updates = list(IncidentUpdate.objects.order_by("id").values_list("body", "public"))
     assert updates == [("We are investigating.", True), ("Looks like the cache.", False)]
+    send_incident_updates()  # beat's sweep (or the task enqueued after the save)
     assert list(Notification.objects.values_list("to", flat=True)) == ["sub@example.com"]
+    assert (
+        "1 recorded, delivered by the outbox"
+        in logged_in.get(change_url(incident)).content.decode()
+    )
+
+
+def test_saving_a_public_update_costs_the_same_for_two_subscribers_as_for_two_hundred(
+    logged_in, staff, open_incident, service, clock
+):
+    """The admin save no longer records an email per subscriber: its queries do not grow with
+    them, so 100,000 subscribers cannot push it past the worker timeout."""
+
+    def subscribe(start, count):
+        Subscription.objects.bulk_create(
+            Subscription(service=service, email=f"s{n}@example.com", confirmed_at=NOW)
+            for n in range(start, start + count)
+        )
+
+    def post(body):
+        page = logged_in.get(change_url(incident))
+        with CaptureQueriesContext(connection) as queries:
+            response = logged_in.post(change_url(incident), page_data(page, public_update=body))
+        assert response.status_code == 302
+        return len(queries.captured_queries)
+
+    incident = open_incident()
+    subscribe(0, 2)
+    post("zero")  # the page lists an update from now on, in both posts below
+    few = post("first")
+    subscribe(2, 198)
+    assert post("second") == few
+    assert not Notification.objects.exists()
+    assert send_incident_updates() == 3 * 200  # three updates, all 200 subscribed by now
+
+
+def test_a_refused_save_says_nothing_of_emails(logged_in, staff, open_incident, clock):
+    """The update is rolled back with the rest of a refused save: no "being sent" message."""
+    incident = open_incident()
+    services.incident_advance(incident=incident, step="communicate", by=staff)
+    page = logged_in.get(change_url(incident))
+    response = logged_in.post(
+        change_url(incident),
+        page_data(page, move_to="detect", public_update="Back to detect"),
+        follow=True,
+    )
+    said = " ".join(messages_of(response))
+    assert "Nothing was saved" in said and "background" not in said
+    assert send_incident_updates() == 0
 
 
 def test_resolving_with_an_earlier_end_from_the_change_page(logged_in, staff, open_incident, clock):

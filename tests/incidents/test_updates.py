@@ -1,18 +1,23 @@
-"""Public updates reach the service's subscribers and customers once each; internal notes
-reach nobody."""
+"""Public updates reach the service's subscribers and customers once each, recorded in the
+background (``incidents.fanout``); internal notes reach nobody."""
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from incidents import services
+from incidents import fanout, services
 from incidents.models import IncidentUpdate
+from incidents.tasks import send_incident_update, send_incident_updates
 from maintenance.models import Subscription
 from notifications.models import Notification
 from notifications.services import notifications_send_due
+from portal.celery import app
 from tests import factories
+from tests.incidents.conftest import NOW
 from tickets.services import customer_add_service
 
 pytestmark = pytest.mark.django_db
@@ -61,15 +66,31 @@ def outbox(update):
     )
 
 
+@pytest.fixture
+def eager_tasks():
+    """``.delay()`` runs the task in place, as a worker would after commit."""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 def test_a_public_update_is_emailed_once_to_each_subscriber_and_customer(
     clock, open_incident, staff, audience, mailoutbox
 ):
+    """Posting records no email; the sweep records one per address; the outbox delivers."""
     incident = open_incident(title="Checkout fails")
     update = services.incident_post_update(
         incident=incident, body="We are rolling back.", public=True, by=staff
     )
+    assert update.emails_pending and outbox(update) == []
+
+    assert send_incident_updates() == len(audience)
     assert {address.lower() for address in outbox(update)} == audience
     assert len(outbox(update)) == len(audience)
+    update.refresh_from_db()
+    assert not update.emails_pending
+    assert (update.emails_recorded, update.emails_done_at) == (len(audience), NOW)
 
     notifications_send_due()
     assert Counter(message.to[0].lower() for message in mailoutbox) == Counter(audience)
@@ -83,30 +104,66 @@ def test_a_public_update_is_emailed_once_to_each_subscriber_and_customer(
     assert len(links) == len(audience)  # each recipient's own link
 
 
-def test_recording_again_sends_nobody_a_second_email(
+def test_the_task_enqueued_on_commit_records_the_emails(
+    clock, open_incident, staff, audience, eager_tasks, django_capture_on_commit_callbacks
+):
+    """Nothing before commit; after it, the enqueued task (run in place here) records them."""
+    incident = open_incident()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        update = services.incident_post_update(
+            incident=incident, body="Looking.", public=True, by=staff
+        )
+        assert outbox(update) == []
+    assert len(callbacks) >= 1
+    assert {address.lower() for address in outbox(update)} == audience
+    assert not IncidentUpdate.objects.get(pk=update.pk).emails_pending
+
+
+def test_running_again_records_nothing_and_a_done_update_stays_done(
     clock, open_incident, staff, audience, service, mailoutbox
 ):
-    """Run twice: nothing new. A subscriber who joined since gets theirs, once."""
+    """The sweep twice, then the update's own task late: nothing new. A subscriber who joins
+    after the emails went out does not get the old update (it is on /status/)."""
     incident = open_incident()
     update = services.incident_post_update(incident=incident, body="Fixed.", public=True, by=staff)
-    assert services.incident_update_notify(update=update) == 0
+    assert send_incident_updates() == len(audience)
+    assert send_incident_updates() == 0
+    assert send_incident_update(update.pk) == 0
     Subscription.objects.create(service=service, email="late@example.com", confirmed_at=CONFIRMED)
-    assert services.incident_update_notify(update=update) == 1
-    assert services.incident_update_notify(update=update) == 0
+    assert send_incident_updates() == 0
     notifications_send_due()
     notifications_send_due()
     counts = Counter(message.to[0].lower() for message in mailoutbox)
-    assert set(counts) == audience | {"late@example.com"}
+    assert set(counts) == audience
     assert set(counts.values()) == {1}
 
 
-def test_an_internal_note_is_never_sent(clock, open_incident, staff, audience, mailoutbox):
+def test_a_late_sweep_still_sends_the_update(clock, open_incident, staff, audience):
+    """Beat down for two days and the incident resolved since: the update still goes out,
+    once (each update is news of its own)."""
     incident = open_incident()
-    note = services.incident_post_update(
-        incident=incident, body="Suspect the new index.", public=False, by=staff
+    update = services.incident_post_update(
+        incident=incident, body="Looking.", public=True, by=staff
     )
-    assert not note.public
-    assert services.incident_update_notify(update=note) == 0
+    clock.move_to(NOW + timedelta(hours=1))
+    services.incident_resolve(incident=incident, by=staff)
+    clock.move_to(NOW + timedelta(days=2, hours=1))
+    assert send_incident_updates() == len(audience)
+    assert len(outbox(update)) == len(audience)
+
+
+def test_an_internal_note_is_never_sent(
+    clock, open_incident, staff, audience, mailoutbox, django_capture_on_commit_callbacks
+):
+    incident = open_incident()
+    with django_capture_on_commit_callbacks() as callbacks:
+        note = services.incident_post_update(
+            incident=incident, body="Suspect the new index.", public=False, by=staff
+        )
+    assert not note.public and not note.emails_pending
+    assert callbacks == []  # no task enqueued
+    assert send_incident_updates() == 0
+    assert send_incident_update(note.pk) == 0
     assert not Notification.objects.exists()
     notifications_send_due()
     assert mailoutbox == []
@@ -116,6 +173,7 @@ def test_each_public_update_is_news_of_its_own(clock, open_incident, staff, audi
     incident = open_incident()
     first = services.incident_post_update(incident=incident, body="Looking.", public=True, by=staff)
     second = services.incident_post_update(incident=incident, body="Fixed.", public=True, by=staff)
+    assert send_incident_updates() == 2 * len(audience)
     assert len(outbox(first)) == len(outbox(second)) == len(audience)
 
 
@@ -124,6 +182,7 @@ def test_user_text_is_escaped_in_the_html_email(clock, open_incident, staff, aud
     services.incident_post_update(
         incident=incident, body="<script>alert(1)</script>", public=True, by=staff
     )
+    send_incident_updates()
     notifications_send_due()
     message = mailoutbox[0]
     html = message.alternatives[0][0]
@@ -138,6 +197,7 @@ def test_an_empty_update_is_refused_and_nothing_is_recorded(clock, open_incident
     with pytest.raises(ValidationError, match="Write the update"):
         services.incident_post_update(incident=incident, body="  \n ", public=True, by=staff)
     assert not IncidentUpdate.objects.exists()
+    assert send_incident_updates() == 0
     assert not Notification.objects.exists()
 
 
@@ -150,64 +210,100 @@ def test_an_over_long_update_is_refused_and_nothing_is_recorded(
             incident=incident, body="x" * (services.MAX_UPDATE_LENGTH + 1), public=True, by=staff
         )
     assert not IncidentUpdate.objects.exists()
+    assert send_incident_updates() == 0
     assert not Notification.objects.exists()
     update = services.incident_post_update(
         incident=incident, body="x" * services.MAX_UPDATE_LENGTH, public=True, by=staff
     )
+    send_incident_updates()
     assert len(outbox(update)) == len(audience)  # the limit itself is allowed
 
 
-def test_nothing_is_sent_when_the_update_rolls_back(clock, open_incident, staff, audience):
-    """The emails are recorded in the update's transaction: no update, no email."""
-    from django.db import transaction
-
+def test_nothing_is_sent_when_the_update_rolls_back(
+    clock, open_incident, staff, audience, django_capture_on_commit_callbacks
+):
+    """The update and its mark go together: no update, no task enqueued, nothing to sweep."""
     incident = open_incident()
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
         services.incident_post_update(incident=incident, body="Looking.", public=True, by=staff)
         raise RuntimeError("the request failed after posting")
+    assert callbacks == []
     assert not IncidentUpdate.objects.exists()
+    assert send_incident_updates() == 0
+    assert not Notification.objects.exists()
+
+
+def subscribe(service, start, count):
+    for n in range(start, start + count):
+        customer_add_service(
+            customer=factories.CustomerFactory(email=f"c{n}@example.com"), service=service
+        )
+        Subscription.objects.create(
+            service=service, email=f"s{n}@example.com", confirmed_at=CONFIRMED
+        )
+
+
+def test_posting_a_public_update_costs_the_same_whatever_the_subscribers(
+    clock, open_incident, staff, service
+):
+    """Three subscribers or three hundred: posting runs the same queries (the emails are the
+    background's job), so the admin save does not grow with the audience."""
+    incident = open_incident()
+    subscribe(service, 0, 3)
+    with CaptureQueriesContext(connection) as few:
+        services.incident_post_update(incident=incident, body="1", public=True, by=staff)
+    subscribe(service, 3, 147)
+    with CaptureQueriesContext(connection) as many:
+        services.incident_post_update(incident=incident, body="2", public=True, by=staff)
+    assert len(many.captured_queries) == len(few.captured_queries)
     assert not Notification.objects.exists()
 
 
 @pytest.mark.postgres
-def test_the_queries_of_a_public_update_do_not_grow_with_its_recipients(
+def test_a_batch_costs_the_same_queries_for_six_recipients_as_for_three_hundred(
     clock, open_incident, staff, service
 ):
-    """Three subscribers or three hundred (customers and email subscriptions): the same
-    queries — the outbox rows go in one INSERT, never a query per recipient. (PostgreSQL:
-    SQLite's bulk insert splits by its bound-parameter limit, a few hundred rows a query.)"""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def subscribe(start, count):
-        for n in range(start, start + count):
-            customer_add_service(
-                customer=factories.CustomerFactory(email=f"c{n}@example.com"), service=service
-            )
-            Subscription.objects.create(
-                service=service, email=f"s{n}@example.com", confirmed_at=CONFIRMED
-            )
-
+    """One batch: the same queries whatever its size — the outbox rows go in one INSERT,
+    never a query per recipient. (PostgreSQL: SQLite's bulk insert splits by its bound-parameter
+    limit, a few hundred rows a query.)"""
     incident = open_incident()
-    subscribe(0, 3)
+    subscribe(service, 0, 3)
+    first = services.incident_post_update(incident=incident, body="1", public=True, by=staff)
     with CaptureQueriesContext(connection) as few:
-        first = services.incident_post_update(incident=incident, body="1", public=True, by=staff)
-    subscribe(3, 147)
+        fanout.update_emails_record(update_id=first.pk)
+    subscribe(service, 3, 147)
+    second = services.incident_post_update(incident=incident, body="2", public=True, by=staff)
     with CaptureQueriesContext(connection) as many:
-        second = services.incident_post_update(incident=incident, body="2", public=True, by=staff)
+        fanout.update_emails_record(update_id=second.pk)
     assert (len(outbox(first)), len(outbox(second))) == (6, 300)
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_recipients_read_in_pages_each_get_one_email(
+def between_batches(monkeypatch, before):
+    """Run ``before(n, cursor)`` before batch n (0-based) of the fan-out, as something happening
+    between two of its transactions would; returns the list of cursors the batches started at."""
+    real = fanout._record_batch
+    cursors = []
+
+    def batch(update, batch_size):
+        before(len(cursors), update.emails_cursor)
+        cursors.append(update.emails_cursor)
+        return real(update, batch_size)
+
+    monkeypatch.setattr(fanout, "_record_batch", batch)
+    return cursors
+
+
+def test_batches_move_a_cursor_and_record_each_address_once(
     clock, open_incident, staff, service, monkeypatch
 ):
-    """Pages of two subscriptions, outbox keys checked three at a time: an address held by
-    two subscriptions on different pages is still written once, and nobody is left out."""
-    from incidents import selectors
-
-    monkeypatch.setattr(selectors, "_RECIPIENT_PAGE", 2)
-    monkeypatch.setattr(services.updates, "_KEY_CHUNK", 3)
+    """Batches of two subscriptions: an address held by two subscriptions in different batches
+    is written once (and counted once); a subscription made while the update is being sent,
+    past the cursor, is included; nobody is left out."""
     addresses = [f"p{n}@example.com" for n in range(7)]
     for address in addresses:
         Subscription.objects.create(service=service, email=address, confirmed_at=CONFIRMED)
@@ -216,7 +312,67 @@ def test_recipients_read_in_pages_each_get_one_email(
     )
     incident = open_incident()
     update = services.incident_post_update(incident=incident, body="Down", public=True, by=staff)
-    assert sorted(address.lower() for address in outbox(update)) == addresses
-    Subscription.objects.create(service=service, email="p7@example.com", confirmed_at=CONFIRMED)
-    assert services.incident_update_notify(update=update) == 1
-    assert len(outbox(update)) == 8
+
+    def a_visitor_confirms(n, cursor):
+        if n == 1:
+            Subscription.objects.create(
+                service=service, email="p7@example.com", confirmed_at=CONFIRMED
+            )
+
+    cursors = between_batches(monkeypatch, a_visitor_confirms)
+    assert fanout.update_emails_record(update_id=update.pk, batch_size=2) == 8
+    # 9 subscriptions two at a time: 5 batches, the last one short; the cursor only moves on.
+    assert len(cursors) == 5 and cursors == sorted(set(cursors))
+    assert sorted(address.lower() for address in outbox(update)) == [*addresses, "p7@example.com"]
+    update.refresh_from_db()
+    assert (update.emails_recorded, update.emails_pending) == (8, False)
+    assert update.emails_cursor == Subscription.objects.order_by("-pk").first().pk
+
+
+def test_one_content_for_every_batch_even_if_the_title_changes_meanwhile(
+    clock, open_incident, staff, service, monkeypatch
+):
+    """Rendered and stored once: a title edited while the emails go out does not split them
+    into two versions (and the content is not stored once per batch)."""
+    subscribe(service, 0, 3)
+    incident = open_incident(title="Checkout fails")
+    update = services.incident_post_update(incident=incident, body="Down", public=True, by=staff)
+
+    def staff_edit_the_title(n, cursor):
+        if n == 1:
+            services.incident_edit(incident=incident, by=staff, title="Payments fail")
+
+    between_batches(monkeypatch, staff_edit_the_title)
+    assert fanout.update_emails_record(update_id=update.pk, batch_size=2) == 6
+    rows = Notification.objects.filter(key__startswith=f"incident-update:{update.pk}:")
+    assert {row.body_id for row in rows} == {IncidentUpdate.objects.get().emails_body_id}
+    assert {row.subject.endswith("Checkout fails") for row in rows} == {True}
+
+
+@pytest.mark.postgres
+def test_the_sweep_reads_pending_updates_through_their_partial_index(
+    clock, open_incident, staff, service
+):
+    """Done and internal updates are not in the index: the sweep's cost is the pending ones."""
+    incident = open_incident()
+    services.incident_post_update(incident=incident, body="Looking", public=True, by=staff)
+    with CaptureQueriesContext(connection) as queries:
+        fanout.update_emails_send_pending()
+    select = queries.captured_queries[0]["sql"]
+    assert "emails_pending" in select
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {select}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "incident_update_emails_pending" in plan, plan
+
+
+def test_beat_runs_the_sweep_every_minute(settings):
+    entry = next(
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "incidents.tasks.send_incident_updates"
+    )
+    assert entry["schedule"] == 60.0
+    assert send_incident_updates.name == "incidents.tasks.send_incident_updates"
+    assert send_incident_update.name == "incidents.tasks.send_incident_update"
