@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from sla.calendars import business_calendar
 from sla.durations import parse_duration
-from sla.models import Priority, Service
+from sla.models import EscalationPolicy, Priority, Service
+from sla.selectors import management_interval
 
 from .. import deadlines, selectors
 from ..models import Incident, IncidentStepRecord, Postmortem
@@ -61,7 +62,10 @@ def incident_open(
 def incident_edit(
     *, incident, by, title=None, severity=None, outage=None, started_at=None, owner=None
 ):
-    """Change what the incident says about itself; ``None`` leaves a field as it is."""
+    """Change what the incident says about itself; ``None`` leaves a field as it is.
+
+    A new severity on a resolved incident re-dates its post-mortem (``redate_postmortem``):
+    a business-day deadline counts on the severity's calendar."""
     require_staff(by)
     incident = lock_incident(incident)
     fields = []
@@ -69,8 +73,12 @@ def incident_edit(
         incident.title = _title(title)
         fields.append("title")
     if severity is not None:
-        incident.severity = _severity(incident.service, severity)
+        chosen = _severity(incident.service, severity)
+        changed = chosen.pk != incident.severity_id
+        incident.severity = chosen
         fields.append("severity")
+        if changed:
+            fields += redate_postmortem(incident)
     if outage is not None:
         incident.outage = bool(outage)
         fields.append("outage")
@@ -209,13 +217,8 @@ def _record_step(incident, step, *, by, now, note, details):
 def set_resolved(incident, resolved_at, now, *, save=True):
     """Set the resolution time, the post-mortem deadline and the first reminder."""
     incident.resolved_at = resolved_at
-    policy = selectors.incident_policy(incident.service_id)
-    due = parse_duration(policy.postmortem_due) if policy and policy.postmortem_due else None
-    calendar = business_calendar(incident.severity.calendar)
-    incident.postmortem_due_at = deadlines.postmortem_due(
-        resolved_at=resolved_at, due=due, calendar=calendar
-    )
-    completed = Postmortem.objects.filter(incident=incident, completed_at__isnull=False).exists()
+    incident.postmortem_due_at = _postmortem_due_at(incident, business_calendar_of(incident))
+    completed = _postmortem_completed(incident)
     incident.postmortem_reminders_done = 0
     incident.postmortem_reminder_at = None
     if incident.postmortem_due_at is not None and not completed:
@@ -232,6 +235,53 @@ def set_resolved(incident, resolved_at, now, *, save=True):
     if save:
         incident.save(update_fields=fields)
     return fields
+
+
+def redate_postmortem(incident):
+    """The locked, resolved incident's severity changed, and with it the business calendar a
+    business-day ``postmortem_due`` ("2bd") counts on: the deadline again from the same
+    resolution time, and the next reminder at the same stage of the new schedule, so a stage
+    already handled (the half-time reminder sent) is not repeated; the reminder sweep sends a
+    stage the new dates put in the past at its next run. A completed post-mortem keeps the
+    deadline it was written against. Returns the fields changed (nothing for an open incident,
+    or when the deadline does not move, as with "48h")."""
+    if incident.resolved_at is None or _postmortem_completed(incident):
+        return []
+    calendar = business_calendar_of(incident)
+    due_at = _postmortem_due_at(incident, calendar)
+    if due_at == incident.postmortem_due_at:
+        return []
+    incident.postmortem_due_at = due_at
+    incident.postmortem_reminder_at = None
+    if due_at is not None:
+        escalation = EscalationPolicy.objects.filter(service_id=incident.service_id).first()
+        schedule = deadlines.reminder_schedule(
+            resolved_at=incident.resolved_at,
+            due_at=due_at,
+            chain=list(escalation.management_chain or ()) if escalation else [],
+            interval=management_interval(escalation),
+            calendar=calendar,
+        )
+        done = incident.postmortem_reminders_done
+        if done < len(schedule):
+            incident.postmortem_reminder_at = schedule[done].at
+    return ["postmortem_due_at", "postmortem_reminder_at"]
+
+
+def business_calendar_of(incident):
+    """The clock calendar of the incident's severity (24/7 when it has none)."""
+    return business_calendar(incident.severity.calendar)
+
+
+def _postmortem_due_at(incident, calendar):
+    """``resolved_at`` + the plan's ``postmortem_due`` on ``calendar``; None when it has none."""
+    policy = selectors.incident_policy(incident.service_id)
+    due = parse_duration(policy.postmortem_due) if policy and policy.postmortem_due else None
+    return deadlines.postmortem_due(resolved_at=incident.resolved_at, due=due, calendar=calendar)
+
+
+def _postmortem_completed(incident):
+    return Postmortem.objects.filter(incident=incident, completed_at__isnull=False).exists()
 
 
 def _service(service):
