@@ -127,7 +127,11 @@ def test_incident_public_update_on_status_page_and_resolved(open_browser, live_s
     updates.scroll_into_view_if_needed()
     staff.screenshot("admin-incident-change")
 
-    # The public update is in the outbox once for the service's customer; the note nowhere.
+    # Its emails are recorded in the background: run the beat sweep as beat would. Then the
+    # public update is in the outbox once for the service's customer; the note nowhere.
+    from incidents.tasks import send_incident_updates
+
+    send_incident_updates()
     sent = Notification.objects.filter(key__startswith="incident-update:")
     assert [n.to for n in sent] == [customer.email]
     assert PUBLIC_UPDATE in sent[0].content()[1]
