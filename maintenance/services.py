@@ -390,6 +390,9 @@ def subscriptions_sync_members(*, service_id, batch_size=5000):
     missing = (
         ServiceCustomer.objects.filter(service_id=service_id)
         .exclude(Exists(has_row))
+        # In key order: two runs inserting the same rows lock them in the same order, so one
+        # waits for the other instead of both waiting on each other (a deadlock).
+        .order_by("customer_id")
         .values_list("customer_id", flat=True)
     )
     now = timezone.now()
