@@ -40,7 +40,6 @@ from .models import Ticket, TicketEvent, TicketSlaStep
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-_TIMER_NAMES = {"response": "first response", "resolution": "resolution", "pickup": "pickup"}
 _UPDATED = ["tier", "tier_entered_at", "pickup_due_at", "updated_at", "next_due_at"]
 
 
@@ -163,7 +162,7 @@ class _Batch:
 
     def act(self, ticket, step, step_id):
         key = f"sla-step:{step_id}"
-        name = _TIMER_NAMES[step.timer]
+        name = emails.TIMER_LABELS[step.timer]
         due = f"{step.due_at:%Y-%m-%d %H:%M} UTC"
         data = {"timer": step.timer, "step": step.step, "due_at": step.due_at.isoformat()}
         if step.step == "warned":
@@ -264,11 +263,7 @@ def _update_tickets(tickets):
         _execute_bound(sql, [[getattr(t, name) for t in tickets] for name in ["pk", *fields[1:]]])
         return
     adapt = connection.ops.adapt_datetimefield_value
-    if connection.vendor == "postgresql":
-        casts = ["::bigint", "::smallint"] + ["::timestamptz"] * (len(fields) - 2)
-    else:
-        casts = [""] * len(fields)
-    row = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params = []
     for ticket in tickets:
         params += [ticket.pk, ticket.tier]
