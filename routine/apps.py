@@ -14,6 +14,6 @@ class RoutineConfig(AppConfig):
         from .services import routine_items_create
 
         def apply(*, service, plan, now, report):
-            routine_items_create(now=now)
+            routine_items_create(now=now, service=service)
 
         sections.register("routine", apply=apply, export=lambda *, service: {})

@@ -33,8 +33,9 @@ def owner_tier(task):
 
 
 @transaction.atomic
-def routine_items_create(*, now=None, catch_up=CATCH_UP):
-    """Create the item of every period, up to the current one, of every task in force.
+def routine_items_create(*, now=None, catch_up=CATCH_UP, service=None):
+    """Create the item of every period, up to the current one, of every task in force (of
+    ``service`` only, when given: a plan load makes its own service's items, not every one's).
 
     A period counts when it overlaps the last ``catch_up`` and the task's current form (a task
     loaded on Wednesday gets this week's item, not last week's). Retired tasks get nothing.
@@ -45,6 +46,10 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP):
     now = now or timezone.now()
     window_start = now - catch_up
     tasks = RoutineTask.objects.filter(retired_at__isnull=True).select_related("service")
+    existing = RoutineItem.objects.filter(due_at__gt=window_start)
+    if service is not None:
+        tasks = tasks.filter(service=service)
+        existing = existing.filter(service=service)
     candidates = {}
     for task in tasks:
         zone = task.service.timezone
@@ -59,11 +64,7 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP):
         return 0
     # Every candidate ends after ``window_start``, so the items already made are all in this
     # range of the due-time index: one read, and a second run inserts nothing.
-    existing = set(
-        RoutineItem.objects.filter(due_at__gt=window_start)
-        .order_by()
-        .values_list("task_id", "every", "period_start")
-    )
+    existing = set(existing.order_by().values_list("task_id", "every", "period_start"))
     # In key order: two runs inserting the same rows take their locks in the same order, so
     # one waits for the other instead of both waiting on each other (a deadlock).
     rows = [_item(*candidates[key], now) for key in sorted(candidates) if key not in existing]

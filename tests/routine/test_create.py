@@ -218,6 +218,16 @@ def test_loading_a_plan_creates_the_current_items_at_once(clock, db):
     assert set(RoutineItem.objects.values_list("pk", flat=True)) == items
 
 
+def test_loading_a_plan_creates_only_its_own_services_items(clock, make_task):
+    """Another service's tasks wait for beat: a plan load neither reads nor inserts (and so
+    holds no insert locks on) every service's checklist in its transaction."""
+    other = make_task(name="Other service's chore", every="weekly")
+    call_command("load_plan", "plans/xsafe-erp.yaml", verbosity=0)
+    assert RoutineItem.objects.exists()
+    assert not RoutineItem.objects.filter(task=other).exists()
+    assert routine_items_create() == 1
+
+
 def test_the_service_time_zone_decides_the_period(clock, db):
     """At 2026-11-29 23:30 UTC it is already Monday of week 49 in Tokyo, still Sunday of week
     48 in New York."""
