@@ -6,8 +6,9 @@ reminder in ``postmortem_reminder_at`` (null when none is left, or once the post
 completed), and how many stages of its schedule are handled in ``postmortem_reminders_done``.
 
 1. The sweep reads due incidents through the partial index on ``postmortem_reminder_at``, a
-   batch at a time, ``FOR UPDATE SKIP LOCKED``: two workers never hold the same incident and
-   neither waits for the other; its cost depends on the due rows, not on the table.
+   batch at a time, ``FOR UPDATE SKIP LOCKED`` (``notifications.sweeps.sweep_due_rows``): two
+   workers never hold the same incident and neither waits for the other; its cost depends on
+   the due rows, not on the table.
 2. For each incident it works out which stages have come due since the last run
    (``deadlines.reminders_due``: a late run sends the latest owner reminder, not stale ones),
    records their emails under keys unique per deadline, stage and address, and moves the two
@@ -22,10 +23,10 @@ clears the column, so a reminder is never recorded after the post-mortem was com
 import logging
 from collections import Counter, defaultdict
 
-from django.db import transaction
 from django.utils import timezone
 
 from notifications.services import notifications_create_many
+from notifications.sweeps import sweep_due_rows
 from sla.calendars import business_calendars
 from sla.models import EscalationPolicy, ManagementContact
 from sla.selectors import management_interval
@@ -41,22 +42,13 @@ BATCH_SIZE = 200
 def postmortem_reminders_send_due(*, now=None, batch_size=BATCH_SIZE):
     """Record every post-mortem reminder that has come due by ``now``; returns the counts."""
     now = now or timezone.now()
-    totals = Counter()
-    seen = set()
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Incident.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(postmortem_reminder_at__lte=now)
-                .select_related("service", "severity", "owner", "opened_by")
-                .order_by("postmortem_reminder_at", "id")[:batch_size]
-            )
-            if not batch or all(incident.pk in seen for incident in batch):
-                break
-            seen.update(incident.pk for incident in batch)
-            totals.update(_remind(batch, now))
-        if len(batch) < batch_size:
-            break
+    totals = sweep_due_rows(
+        Incident.objects.select_related("service", "severity", "owner", "opened_by"),
+        due_field="postmortem_reminder_at",
+        now=now,
+        batch_size=batch_size,
+        handle=lambda batch: _remind(batch, now),
+    )
     if totals:
         logger.info("Post-mortem reminders: %s", dict(totals))
     return dict(totals)

@@ -3,8 +3,8 @@
 Exactly once, by construction (STYLE.md rules 4 and 5):
 
 1. The sweep reads due tickets through the partial index on ``next_sla_check_at``, a batch at
-   a time, ``FOR UPDATE SKIP LOCKED``: two workers never hold the same ticket, and neither
-   waits for the other.
+   a time, ``FOR UPDATE SKIP LOCKED`` (``notifications.sweeps.sweep_due_rows``): two workers
+   never hold the same ticket, and neither waits for the other.
 2. For each ticket it lists the steps that have fallen due (``timers.due_steps``: warn before
    breach, management roles in order) and records them all in one ``INSERT … ON CONFLICT DO
    NOTHING RETURNING``. Only the rows that statement actually inserted are acted on: a step
@@ -16,7 +16,7 @@ Exactly once, by construction (STYLE.md rules 4 and 5):
    sweep does the batch again. The number of queries per batch is fixed; it does not grow
    with the number of tickets in the batch or in the table.
 
-Manual escalation by staff goes through the same ``_escalate`` (with a ``manual`` step row
+Manual escalation by staff goes through the same ``_Batch.escalate`` (with a ``manual`` step row
 recording who and why) so it resets the new tier's pickup and the next check the same way.
 """
 
@@ -27,10 +27,11 @@ import logging
 from collections import Counter
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from notifications.services import notifications_create_many, notifications_insert_many
+from notifications.sweeps import sweep_due_rows
 from sla.calendars import business_calendars
 from sla.selectors import Rosters
 
@@ -46,23 +47,13 @@ _UPDATED = ["tier", "tier_entered_at", "pickup_due_at", "updated_at", "next_due_
 def escalate_lapsed_tickets(*, now=None, batch_size=BATCH_SIZE):
     """Do every SLA step that has fallen due by ``now``; returns counts of what was done."""
     now = now or timezone.now()
-    totals = Counter()
-    seen = set()
-    while True:
-        with transaction.atomic():
-            tickets = list(
-                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(next_sla_check_at__lte=now)
-                .select_related("service", "priority", "assignee", "customer")
-                .order_by("next_sla_check_at", "id")[:batch_size]
-            )
-            if not tickets or all(ticket.pk in seen for ticket in tickets):
-                break
-            seen.update(ticket.pk for ticket in tickets)
-            totals.update(_sweep_batch(tickets, now))
-        totals["batches"] += 1
-        if len(tickets) < batch_size:
-            break
+    totals = sweep_due_rows(
+        Ticket.objects.select_related("service", "priority", "assignee", "customer"),
+        due_field="next_sla_check_at",
+        now=now,
+        batch_size=batch_size,
+        handle=lambda tickets: _sweep_batch(tickets, now),
+    )
     if totals:
         logger.info("SLA sweep: %s", dict(totals))
     return dict(totals)
@@ -240,6 +231,7 @@ def _sweep_batch(tickets, now):
     _update_tickets(tickets)
     batch.flush(fast=True)
     batch.counts["tickets"] += len(tickets)
+    batch.counts["batches"] += 1
     return batch.counts
 
 

@@ -1,0 +1,39 @@
+"""The loop of a beat sweep over rows whose next deadline is an indexed column.
+
+The ticket escalation sweep and the post-mortem reminder sweep both read their due rows this
+way (STYLE.md rules 4 and 5); the locking and the stop conditions live here once.
+"""
+
+from collections import Counter
+
+from django.db import transaction
+
+
+def sweep_due_rows(queryset, *, due_field, now, batch_size, handle):
+    """Call ``handle(rows)`` on the rows of ``queryset`` with ``due_field <= now``, a batch at a
+    time, each batch locked and handled in its own transaction; returns the summed counts that
+    ``handle`` returns.
+
+    - ``FOR UPDATE SKIP LOCKED`` (of the rows' own table only): two workers never hold the same
+      row, and neither waits for the other; a batch that fails rolls back whole, for the next run.
+    - ``handle`` must move ``due_field`` on (or clear it); a row it leaves due would be read
+      again, so a batch of only rows already handled in this run ends the sweep rather than
+      looping on them.
+    - A short batch is the last: what falls due while the sweep runs is the next run's.
+    """
+    totals = Counter()
+    seen = set()
+    while True:
+        with transaction.atomic():
+            rows = list(
+                queryset.select_for_update(skip_locked=True, of=("self",))
+                .filter(**{f"{due_field}__lte": now})
+                .order_by(due_field, "id")[:batch_size]
+            )
+            if not rows or all(row.pk in seen for row in rows):
+                break
+            seen.update(row.pk for row in rows)
+            totals.update(handle(rows))
+        if len(rows) < batch_size:
+            break
+    return totals
