@@ -363,6 +363,24 @@ CASES = [
         37,
         "shorter than the longest notice (7d)",
     ),
+    (
+        "duplicate-routine-task",
+        plan_text(append="  - name: Backups\n    every: monthly\n"),
+        "routine_tasks[1].name",
+        47,
+        "duplicate routine task 'Backups' (also routine_tasks[0])",
+    ),
+    (
+        "duplicate-contract",
+        plan_text(
+            append="contracts:\n"
+            "  - name: Basic\n    hours_per_month: 5\n    monthly_cost: 100\n"
+            "  - name: Basic\n    hours_per_month: 10\n    monthly_cost: 200\n"
+        ),
+        "contracts[1].name",
+        51,
+        "duplicate contract 'Basic' (also contracts[0])",
+    ),
 ]
 
 

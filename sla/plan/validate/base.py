@@ -52,6 +52,29 @@ class CheckerBase:
             self.error(parts, line, "must list at least one item")
         return value
 
+    def entries(self, items, parts, allowed, required=()):
+        """The items of a list of mappings, each checked by ``mapping``: ``(place, mapping)`` for
+        every item shaped right (the others are reported and skipped)."""
+        for index, item in enumerate(items):
+            here = (*parts, index)
+            node = self.mapping(item, here, items.lines[index], allowed, required)
+            if node is not None:
+                yield here, node
+
+    def unique(self, seen, value, node, key, here, label):
+        """Item ``here`` of a list has ``value`` at ``key``, which must differ from every earlier
+        item's: a repeat is reported naming the first item that has it (``seen`` maps value to
+        index). An absent value (None or "", already reported) is not compared."""
+        if value is None or value == "":
+            return
+        if value in seen:
+            self.error(
+                (*here, key),
+                node.lines[key],
+                f"duplicate {label} (also {here[-2]}[{seen[value]}])",
+            )
+        seen.setdefault(value, here[-1])
+
     def field(self, mapping, key, parts, check, default=None):
         """Run ``check`` on ``mapping[key]``; on an error record it and return ``default``."""
         if key not in mapping:

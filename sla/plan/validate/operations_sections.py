@@ -69,21 +69,10 @@ class OperationsSections:
         allowed = ("name", "category", "rrule", "date", "start", "duration", "timezone", "impact")
         result = []
         seen = {}
-        for index, item in enumerate(items):
-            here = (*parts, index)
-            line = items.lines[index]
-            window = self.mapping(item, here, line, allowed, ("name", "start", "duration"))
-            if window is None:
-                continue
+        for here, window in self.entries(items, parts, allowed, ("name", "start", "duration")):
+            line = window.line
             name = self.field(window, "name", here, text(100), "")
-            if name:
-                if name in seen:
-                    self.error(
-                        (*here, "name"),
-                        window.lines["name"],
-                        f"duplicate window name {name!r} (also windows[{seen[name]}])",
-                    )
-                seen.setdefault(name, index)
+            self.unique(seen, name, window, "name", here, f"window name {name!r}")
             has_rule, has_date = window.get("rrule") is not None, window.get("date") is not None
             if has_rule == has_date:
                 self.error(
@@ -142,26 +131,10 @@ class OperationsSections:
 
         result = []
         seen = {}
-        for index, item in enumerate(items):
-            here = (*parts, index)
-            node = self.mapping(
-                item,
-                here,
-                items.lines[index],
-                ("name", "every", "category", "tier"),
-                ("name", "every"),
-            )
-            if node is None:
-                continue
+        allowed = ("name", "every", "category", "tier")
+        for here, node in self.entries(items, parts, allowed, ("name", "every")):
             name = self.field(node, "name", here, text(200), "")
-            if name:
-                if name in seen:
-                    self.error(
-                        (*here, "name"),
-                        node.lines["name"],
-                        f"duplicate routine task {name!r} (also routine_tasks[{seen[name]}])",
-                    )
-                seen.setdefault(name, index)
+            self.unique(seen, name, node, "name", here, f"routine task {name!r}")
             result.append(
                 RoutineTaskSpec(
                     name=name,
@@ -191,33 +164,19 @@ class OperationsSections:
         items = self.sequence(tree.get("contracts"), parts, tree.lines.get("contracts"))
         result = []
         seen = {}
-        for index, item in enumerate(items):
-            here = (*parts, index)
-            node = self.mapping(
-                item,
-                here,
-                items.lines[index],
-                ("name", "hours_per_month", "monthly_cost", "currency", "includes"),
-                ("name", "hours_per_month", "monthly_cost"),
-            )
-            if node is None:
-                continue
+        allowed = ("name", "hours_per_month", "monthly_cost", "currency", "includes")
+
+        def currency(value):
+            value = text(3)(value)
+            if not CURRENCY.match(value):
+                raise RuleError(f"{value!r} is not a currency code such as USD or EUR")
+            return value
+
+        for here, node in self.entries(
+            items, parts, allowed, ("name", "hours_per_month", "monthly_cost")
+        ):
             name = self.field(node, "name", here, text(100), "")
-            if name:
-                if name in seen:
-                    self.error(
-                        (*here, "name"),
-                        node.lines["name"],
-                        f"duplicate contract {name!r} (also contracts[{seen[name]}])",
-                    )
-                seen.setdefault(name, index)
-
-            def currency(value):
-                value = text(3)(value)
-                if not CURRENCY.match(value):
-                    raise RuleError(f"{value!r} is not a currency code such as USD or EUR")
-                return value
-
+            self.unique(seen, name, node, "name", here, f"contract {name!r}")
             result.append(
                 ContractSpec(
                     name=name,
@@ -256,11 +215,9 @@ class OperationsSections:
         items = self.sequence(
             node.get("recovery"), (*parts, "recovery"), node.lines.get("recovery")
         )
-        for index, item in enumerate(items):
-            here = (*parts, "recovery", index)
-            entry = self.mapping(item, here, items.lines[index], ("name", "rto", "rpo"), ("name",))
-            if entry is None:
-                continue
+        for here, entry in self.entries(
+            items, (*parts, "recovery"), ("name", "rto", "rpo"), ("name",)
+        ):
             recovery.append(
                 RecoveryClassSpec(
                     name=self.field(entry, "name", here, text(100), ""),

@@ -133,20 +133,9 @@ class SlaSections:
         allowed = ("level", "name", "scope", "contact", "calendar", "pickup", "on_call")
         result = []
         seen = {}
-        for index, item in enumerate(items):
-            here = (*parts, index)
-            node = self.mapping(item, here, items.lines[index], allowed, ("level", "name"))
-            if node is None:
-                continue
+        for here, node in self.entries(items, parts, allowed, ("level", "name")):
             level = self.field(node, "level", here, integer(1, 9))
-            if level is not None:
-                if level in seen:
-                    self.error(
-                        (*here, "level"),
-                        node.lines["level"],
-                        f"duplicate tier level {level} (also tiers[{seen[level]}])",
-                    )
-                seen.setdefault(level, index)
+            self.unique(seen, level, node, "level", here, f"tier level {level}")
             result.append(
                 TierSpec(
                     level=level or 0,
@@ -235,22 +224,9 @@ class SlaSections:
 
         result = []
         seen = {}
-        for index, item in enumerate(items):
-            here = (*parts, index)
-            node = self.mapping(
-                item, here, items.lines[index], allowed, ("code", "name", "response")
-            )
-            if node is None:
-                continue
+        for here, node in self.entries(items, parts, allowed, ("code", "name", "response")):
             code = self.field(node, "code", here, text(20), "")
-            if code:
-                if code in seen:
-                    self.error(
-                        (*here, "code"),
-                        node.lines["code"],
-                        f"duplicate priority code {code!r} (also priorities[{seen[code]}])",
-                    )
-                seen.setdefault(code, index)
+            self.unique(seen, code, node, "code", here, f"priority code {code!r}")
             notify = self.field(node, "notify_management", here, boolean, False)
             if notify and not escalation.management_chain:
                 self.error(
