@@ -51,6 +51,14 @@ def at(moment, fn, **kwargs):
         return fn(**kwargs)
 
 
+def set_status(moment, ticket, status, *, by):
+    return at(moment, services.ticket_set_status, ticket=ticket, status=status, by=by)
+
+
+def reply(moment, ticket, body, *, author, **kwargs):
+    return at(moment, services.ticket_reply, ticket=ticket, author=author, body=body, **kwargs)
+
+
 def test_friday_evening_ticket_is_due_monday_morning(make, business_hours):
     """1 h on Mon–Fri 09:00–18:00 New York, opened Friday 17:55 → due Monday 09:55 local."""
     ticket = make(ny(2026, 1, 9, 17, 55), calendar=business_hours)
@@ -109,13 +117,7 @@ def test_first_staff_reply_meets_the_response_timer(make, tier1_staff):
     """The first public staff reply stops the response timer and records it met."""
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, response="1h")
-    at(
-        opened + timedelta(minutes=20),
-        services.ticket_reply,
-        ticket=ticket,
-        author=tier1_staff,
-        body="On it",
-    )
+    reply(opened + timedelta(minutes=20), ticket, "On it", author=tier1_staff)
     ticket.refresh_from_db()
     assert ticket.first_response_at == opened + timedelta(minutes=20)
     assert ticket.response_met is True
@@ -128,13 +130,7 @@ def test_a_late_first_reply_is_recorded_as_missed(make, tier1_staff):
     """A reply after the deadline: missed, and by how much open time."""
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, response="1h")
-    at(
-        opened + timedelta(minutes=90),
-        services.ticket_reply,
-        ticket=ticket,
-        author=tier1_staff,
-        body="Sorry",
-    )
+    reply(opened + timedelta(minutes=90), ticket, "Sorry", author=tier1_staff)
     ticket.refresh_from_db()
     assert ticket.response_met is False
     outcome = TimerOutcome.objects.get(ticket=ticket, timer="response")
@@ -144,8 +140,8 @@ def test_a_late_first_reply_is_recorded_as_missed(make, tier1_staff):
 def test_internal_notes_and_customer_replies_are_not_a_first_response(make, tier1_staff):
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, response="1h")
-    at(opened, services.ticket_reply, ticket=ticket, author=tier1_staff, body="n", internal=True)
-    at(opened, services.ticket_reply, ticket=ticket, author=ticket.customer, body="more")
+    reply(opened, ticket, "n", author=tier1_staff, internal=True)
+    reply(opened, ticket, "more", author=ticket.customer)
     ticket.refresh_from_db()
     assert ticket.response_met is None and ticket.response_due_at is not None
 
@@ -157,23 +153,11 @@ def test_waiting_on_customer_pauses_and_the_reply_pushes_the_deadline(
     Mon 17:00 becomes Tue 17:00: 1 h used before the pause, 7 h left after it)."""
     ticket = make(ny(2026, 1, 12, 9, 0), resolution="8h", calendar=business_hours)
     assert ticket.resolution_due_at == ny(2026, 1, 12, 17, 0)
-    at(
-        ny(2026, 1, 12, 10, 0),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="waiting_on_customer",
-        by=tier1_staff,
-    )
+    set_status(ny(2026, 1, 12, 10, 0), ticket, "waiting_on_customer", by=tier1_staff)
     ticket.refresh_from_db()
     assert ticket.paused_at == ny(2026, 1, 12, 10, 0)
     assert ticket.next_sla_check_at is not None  # the response timer still runs
-    at(
-        ny(2026, 1, 13, 10, 0),
-        services.ticket_reply,
-        ticket=ticket,
-        author=ticket.customer,
-        body="Here you go",
-    )
+    reply(ny(2026, 1, 13, 10, 0), ticket, "Here you go", author=ticket.customer)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
     assert ticket.paused_at is None
@@ -183,20 +167,8 @@ def test_waiting_on_customer_pauses_and_the_reply_pushes_the_deadline(
 def test_staff_moving_it_on_also_resumes(make, tier1_staff):
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, resolution="4h")
-    at(
-        opened + timedelta(hours=1),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="waiting_on_customer",
-        by=tier1_staff,
-    )
-    at(
-        opened + timedelta(hours=3),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="open",
-        by=tier1_staff,
-    )
+    set_status(opened + timedelta(hours=1), ticket, "waiting_on_customer", by=tier1_staff)
+    set_status(opened + timedelta(hours=3), ticket, "open", by=tier1_staff)
     ticket.refresh_from_db()
     assert ticket.resolution_due_at == opened + timedelta(hours=6)
 
@@ -205,20 +177,8 @@ def test_no_resolution_steps_fall_due_while_paused(make, tier1_staff):
     """A paused ticket past its (frozen) resolution deadline is not escalated for it."""
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, response="1h", resolution="2h")
-    at(
-        opened + timedelta(minutes=10),
-        services.ticket_reply,
-        ticket=ticket,
-        author=tier1_staff,
-        body="Can you send logs?",
-    )
-    at(
-        opened + timedelta(minutes=11),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="waiting_on_customer",
-        by=tier1_staff,
-    )
+    reply(opened + timedelta(minutes=10), ticket, "Can you send logs?", author=tier1_staff)
+    set_status(opened + timedelta(minutes=11), ticket, "waiting_on_customer", by=tier1_staff)
     escalate_lapsed_tickets(now=opened + timedelta(days=2))
     ticket.refresh_from_db()
     assert ticket.tier == 1
@@ -229,25 +189,13 @@ def test_resolving_stops_and_reopening_resumes_with_the_time_used(make, tier1_st
     """4 h on 24/7, resolved after 1 h, reopened 2 h later: due 2 h after the old deadline."""
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, resolution="4h")
-    at(
-        opened + timedelta(hours=1),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="resolved",
-        by=tier1_staff,
-    )
+    set_status(opened + timedelta(hours=1), ticket, "resolved", by=tier1_staff)
     ticket.refresh_from_db()
     assert ticket.resolution_met is True
     assert ticket.resolution_due_at is None and ticket.next_sla_check_at is None
     outcome = TimerOutcome.objects.get(ticket=ticket, timer="resolution")
     assert outcome.met and outcome.delta == -timedelta(hours=3)
-    at(
-        opened + timedelta(hours=3),
-        services.ticket_reply,
-        ticket=ticket,
-        author=ticket.customer,
-        body="Still broken",
-    )
+    reply(opened + timedelta(hours=3), ticket, "Still broken", author=ticket.customer)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
     assert ticket.resolution_met is None
@@ -257,13 +205,7 @@ def test_resolving_stops_and_reopening_resumes_with_the_time_used(make, tier1_st
 def test_resolving_late_records_a_breach_by_how_much(make, tier1_staff):
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, resolution="4h")
-    at(
-        opened + timedelta(hours=5),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="closed",
-        by=tier1_staff,
-    )
+    set_status(opened + timedelta(hours=5), ticket, "closed", by=tier1_staff)
     outcome = TimerOutcome.objects.get(ticket=ticket, timer="resolution")
     assert not outcome.met and outcome.delta == timedelta(hours=1)
     assert outcome.ended_by == "closed"
@@ -291,20 +233,8 @@ def test_raising_p3_to_p0_after_30_minutes_is_due_at_creation_plus_15(
 def test_priority_change_subtracts_paused_time(make, service, tier1_staff):
     opened = datetime(2026, 1, 5, 9, tzinfo=UTC)
     ticket = make(opened, code="P3", resolution="8h")
-    at(
-        opened + timedelta(hours=1),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="waiting_on_customer",
-        by=tier1_staff,
-    )
-    at(
-        opened + timedelta(hours=3),
-        services.ticket_set_status,
-        ticket=ticket,
-        status="open",
-        by=tier1_staff,
-    )
+    set_status(opened + timedelta(hours=1), ticket, "waiting_on_customer", by=tier1_staff)
+    set_status(opened + timedelta(hours=3), ticket, "open", by=tier1_staff)
     p1 = factories.PriorityFactory(service=service, code="P1", response="1h", resolution="4h")
     at(
         opened + timedelta(hours=4),
