@@ -124,13 +124,14 @@ class Rosters:
             return {}
         tier = self.tier(service_id, level)
         zone = tier.service.timezone if tier is not None else "UTC"
+        # An empty handoff or layer list falls back to on_call's defaults.
         return on_call_for(
             members,
-            (policy.on_call_handoff if policy else "") or "mon 09:00",
+            policy.on_call_handoff if policy else "",
             zone,
             self.at,
             overrides,
-            (policy.on_call_layers if policy else None) or ("primary", "secondary"),
+            policy.on_call_layers if policy else (),
         )
 
     def recipients(self, service_id, level):
