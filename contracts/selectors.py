@@ -86,22 +86,10 @@ def contract_in_force(*, organization, month):
     return period.contract if period else None
 
 
-def organization_month_minutes(*, organization, month):
-    """Minutes of live entries worked in ``month``, in the organisation's service's zone."""
-    start, end = month_bounds(month, organization.service.timezone)
-    total = TimeEntry.objects.filter(
-        organization=organization, voided_at__isnull=True, worked_at__gte=start, worked_at__lt=end
-    ).aggregate(total=Sum("minutes"))["total"]
-    return total or 0
-
-
 def organization_month_usage(*, organization, month):
-    return MonthUsage(
-        organization=organization,
-        month=month,
-        contract=contract_in_force(organization=organization, month=month),
-        used_minutes=organization_month_minutes(organization=organization, month=month),
-    )
+    """One organisation's ``MonthUsage`` in ``month``: the list's reading of it, so a page and
+    the usage emails cannot disagree on a figure."""
+    return organizations_month_usage(organizations=[organization], month=month)[organization.pk]
 
 
 def organizations_month_usage(*, organizations, month=None, now=None):
