@@ -4,6 +4,7 @@ A service's state is the worst of what is going on: an open outage incident, the
 degraded (non-outage) incident, then maintenance in progress; otherwise operational.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
 from maintenance.selectors import occurrence_display, occurrences_for_services
@@ -31,32 +32,32 @@ def service_state(*, open_incidents, maintenance_now):
 
 
 def status_rows(*, now, incident_groups=()):
-    """One row per service: state, maintenance in progress and coming up (two queries).
+    """One row per service: state, open incidents, maintenance in progress and coming up (two
+    queries).
 
     ``incident_groups`` is the incidents part of the page (incidents.selectors.status_incidents
     ["services"]), so the incidents are read once for both.
     """
     services = list(Service.objects.order_by("name"))
-    occurrences = [
-        o
-        for o in occurrences_for_services(services=services, start=now, end=now + UPCOMING)
-        if not o.cancelled
-    ]
+    by_service = defaultdict(list)
+    for o in occurrences_for_services(services=services, start=now, end=now + UPCOMING):
+        if not o.cancelled:
+            by_service[o.window.service_id].append(o)
     open_by_service = {
         group["service"].pk: [i for i in group["incidents"] if i.resolved_at is None]
         for group in incident_groups
     }
     rows = []
     for service in services:
-        own = [o for o in occurrences if o.window.service_id == service.pk]
+        own = by_service[service.pk]
         current = [o for o in own if o.in_progress(now)]
         upcoming = [o for o in own if o.starts_at > now][:UPCOMING_SHOWN]
+        open_incidents = open_by_service.get(service.pk, [])
         rows.append(
             {
                 "service": service,
-                "state": service_state(
-                    open_incidents=open_by_service.get(service.pk, []), maintenance_now=current
-                ),
+                "state": service_state(open_incidents=open_incidents, maintenance_now=current),
+                "open_incidents": open_incidents,
                 "current": [occurrence_display(o, service.timezone, now) for o in current],
                 "upcoming": [occurrence_display(o, service.timezone, now) for o in upcoming],
             }

@@ -61,10 +61,6 @@ def status(request):
 def status_json(request):
     now = timezone.now()
     incidents = status_incidents(now=now)
-    open_incidents = {
-        group["service"].pk: [i for i in group["incidents"] if i.resolved_at is None]
-        for group in incidents["services"]
-    }
     return JsonResponse(
         {
             "updated_at": now.isoformat(),
@@ -80,7 +76,7 @@ def status_json(request):
                             "severity": incident.severity.code,
                             "started_at": incident.started_at.isoformat(),
                         }
-                        for incident in open_incidents.get(row["service"].pk, [])
+                        for incident in row["open_incidents"]
                     ],
                     "maintenance": [
                         {
