@@ -162,8 +162,9 @@ def banner_occurrences(*, service_ids, now):
     result = {sid: [] for sid in service_ids}
     if not policies:
         return result
+    # policy_leads is longest first; a policy with no lead times shows from the start.
     longest = {
-        sid: (policy_leads(p)[0][1] if policy_leads(p) else timedelta(0))
+        sid: next((lead for _, lead in policy_leads(p)), timedelta(0))
         for sid, p in policies.items()
     }
     horizon = max(longest.values()) + timedelta(minutes=10)
