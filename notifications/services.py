@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from .models import Notification, NotificationBody
 from .rendering import render_email
+from .sweeps import execute_bound
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +139,6 @@ def notifications_insert_many(*, emails):
         return notifications_create_many(emails=emails, batch_size=10_000)
     if not emails:
         return 0
-    import psycopg  # the PostgreSQL backend's driver
-
     now = timezone.now()
     columns = list(zip(*(_outbox_row(email) for email in emails), strict=True))
     table = db.ops.quote_name(Notification._meta.db_table)
@@ -152,13 +151,7 @@ def notifications_insert_many(*, emails):
         "%b::text[], %b::text[]) AS r(k, t, s, bt, bh, h, b, sub) ON CONFLICT DO NOTHING"
     )
     params = [Status.PENDING.value, now, now, *(list(column) for column in columns)]
-    with db.cursor() as wrapper, db.wrap_database_errors:
-        cursor = psycopg.Cursor(db.connection)
-        if hasattr(wrapper, "debug_sql"):  # DEBUG or a test capturing queries: log it
-            with wrapper.debug_sql(sql):
-                cursor.execute(sql, params)
-        else:
-            cursor.execute(sql, params)
+    execute_bound(sql, params, db=db)
     transaction.on_commit(_enqueue_sweep, robust=True)
     return len(emails)
 

@@ -11,7 +11,7 @@ Exactly once, by construction (STYLE.md rules 4 and 5):
    that an earlier sweep (or a racing one) recorded is skipped, whatever either one believed.
 3. The actions of a batch are bulk writes in the same transaction (one ``UPDATE`` of the
    tickets, one ``INSERT`` of the events, the emails via ``notifications_insert_many``;
-   on PostgreSQL with their values bound as arrays, ``_execute_bound``), so a worker that dies
+   on PostgreSQL with their values bound as arrays, ``execute_bound``), so a worker that dies
    half-way leaves nothing half-done: the transaction rolls back, steps and all, and the next
    sweep does the batch again. The number of queries per batch is fixed; it does not grow
    with the number of tickets in the batch or in the table.
@@ -31,7 +31,7 @@ from django.db import connection
 from django.utils import timezone
 
 from notifications.services import notifications_create_many, notifications_insert_many
-from notifications.sweeps import sweep_due_rows
+from notifications.sweeps import execute_bound, sweep_due_rows
 from sla.calendars import business_calendars
 from sla.selectors import Rosters
 
@@ -244,7 +244,7 @@ def _update_tickets(tickets):
     fields = ["id", *_UPDATED, "next_sla_check_at"]
     table = connection.ops.quote_name(Ticket._meta.db_table)
     if connection.vendor == "postgresql":
-        # The same UPDATE, its values as binary arrays (``_execute_bound``).
+        # The same UPDATE, its values as binary arrays (``notifications.sweeps.execute_bound``).
         casts = ["bigint", "smallint"] + ["timestamptz"] * (len(fields) - 2)
         arrays = ", ".join(f"%b::{cast}[]" for cast in casts)
         assignments = ", ".join(f"{name} = v.{name}" for name in fields[1:])
@@ -252,7 +252,7 @@ def _update_tickets(tickets):
             f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "  # noqa: S608
             f"AS v({', '.join(fields)}) WHERE {table}.id = v.id"
         )
-        _execute_bound(sql, [[getattr(t, name) for t in tickets] for name in ["pk", *fields[1:]]])
+        execute_bound(sql, [[getattr(t, name) for t in tickets] for name in ["pk", *fields[1:]]])
         return
     adapt = connection.ops.adapt_datetimefield_value
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -278,7 +278,7 @@ def _record_steps(rows, *, now, chunk=2000):
         return inserted
     table = connection.ops.quote_name(TicketSlaStep._meta.db_table)
     if connection.vendor == "postgresql":
-        # The same INSERT, its values as binary arrays (``_execute_bound``), in one statement.
+        # The same INSERT, its values as binary arrays (``execute_bound``), in one statement.
         sql = (
             f"INSERT INTO {table} (ticket_id, timer, due_at, step, at, detail, created_at) "  # noqa: S608
             "SELECT t, ti, d, s, a, '', %b FROM unnest(%b::bigint[], %b::text[], "
@@ -294,7 +294,7 @@ def _record_steps(rows, *, now, chunk=2000):
             [str(step.step) for _, step in rows],
             [step.at for _, step in rows],
         ]
-        for step_id, ticket_id, timer, step in _execute_bound(sql, params, fetch=True):
+        for step_id, ticket_id, timer, step in execute_bound(sql, params, fetch=True):
             inserted[(ticket_id, timer, step)] = step_id
         return inserted
     adapt = connection.ops.adapt_datetimefield_value
@@ -345,25 +345,4 @@ def _insert_events(events):
         [json.dumps(event.data) for event in events],
         [event.created_at for event in events],
     ]
-    _execute_bound(sql, params)
-
-
-def _execute_bound(sql, params, *, fetch=False):
-    """Run ``sql`` on PostgreSQL with its parameters bound server-side (``%b``: binary).
-
-    Django's psycopg cursor binds client-side: it quotes every value into the SQL text, which
-    for the sweep's arrays and VALUES lists of a few thousand values costs more Python time
-    than the statement takes to run. A plain psycopg cursor on the same connection (same
-    transaction) sends them as binary parameters instead; the statement is still logged where
-    Django logs queries (DEBUG, tests capturing queries).
-    """
-    import psycopg  # the PostgreSQL backend's driver
-
-    with connection.cursor() as wrapper, connection.wrap_database_errors:
-        cursor = psycopg.Cursor(connection.connection)
-        if hasattr(wrapper, "debug_sql"):
-            with wrapper.debug_sql(sql):
-                cursor.execute(sql, params)
-        else:
-            cursor.execute(sql, params)
-        return cursor.fetchall() if fetch else None
+    execute_bound(sql, params)
