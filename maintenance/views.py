@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sla.models import Service
+from sla.months import add_months, next_month
 
 from . import ics as ics_feed
 from . import services
@@ -37,9 +38,7 @@ def calendar(request):
     shown = [chosen] if chosen else all_services
     viewer_tz = viewer_timezone(request.user)
     first = timezone.localdate(now, zone(viewer_tz or "UTC")).replace(day=1)
-    last = first
-    for _ in range(CALENDAR_MONTHS):
-        last = (last + timedelta(days=32)).replace(day=1)
+    last = add_months(first, CALENDAR_MONTHS)
     occurrences = occurrences_for_services(
         services=shown, start=max(now - timedelta(days=1), _midnight(first)), end=_midnight(last)
     )
@@ -72,7 +71,7 @@ def calendar(request):
                 ],
             }
         )
-        month = (month + timedelta(days=32)).replace(day=1)
+        month = next_month(month)
     return render(
         request,
         "maintenance/calendar.html",
