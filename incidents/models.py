@@ -183,6 +183,13 @@ class Postmortem(models.Model):
     def __str__(self):
         return f"post-mortem of {self.incident.number}"
 
+    @property
+    def state(self):
+        """draft · completed · published: what the admin's lists and links call it."""
+        if self.published_at:
+            return "published"
+        return "completed" if self.completed_at else "draft"
+
 
 class PostmortemAction(models.Model):
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="actions")

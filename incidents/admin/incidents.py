@@ -163,10 +163,8 @@ class IncidentAdmin(ServiceWritesAdmin):
     @admin.display(description="post-mortem")
     def postmortem_state(self, obj):
         postmortem = getattr(obj, "postmortem", None)
-        if postmortem is not None and postmortem.published_at:
-            return "published"
-        if postmortem is not None and postmortem.completed_at:
-            return "completed"
+        if postmortem is not None and postmortem.state != "draft":
+            return postmortem.state
         if obj.postmortem_due_at:
             return f"due {obj.postmortem_due_at:%Y-%m-%d %H:%M} UTC"
         return "draft" if postmortem is not None else "—"
@@ -249,14 +247,7 @@ class IncidentAdmin(ServiceWritesAdmin):
             url = reverse("admin:incidents_postmortem_add") + f"?incident={obj.pk}"
             return format_html('<a href="{}">Write the post-mortem</a>', url)
         url = reverse("admin:incidents_postmortem_change", args=[postmortem.pk])
-        state = (
-            "published"
-            if postmortem.published_at
-            else "completed"
-            if postmortem.completed_at
-            else "draft"
-        )
-        return format_html('<a href="{}">Open the post-mortem</a> ({})', url, state)
+        return format_html('<a href="{}">Open the post-mortem</a> ({})', url, postmortem.state)
 
     @admin.display(description="other linked tickets")
     def tickets_out_of_scope(self, obj):

@@ -97,9 +97,7 @@ class PostmortemAdmin(ServiceWritesAdmin):
 
     @admin.display(description="state")
     def state(self, obj):
-        if obj.published_at:
-            return "published"
-        return "completed" if obj.completed_at else "draft"
+        return obj.state
 
     @admin.display(description="incident")
     def incident_link(self, obj):

@@ -558,3 +558,36 @@ def test_a_ticket_of_a_higher_tier_cannot_be_linked_from_the_add_page(
     assert response.status_code == 200
     assert "tickets" in response.context["adminform"].form.errors
     assert not Incident.objects.exists()
+
+
+def test_lists_name_each_postmortem_state(logged_in, service, severity, policy):
+    """Both lists say where each post-mortem stands: draft, completed or published; the
+    incident list shows the deadline of one not begun, and of a draft."""
+    due = NOW + timedelta(hours=48)
+    states = {}
+    for name, fields in (
+        ("none", None),
+        ("draft", {}),
+        ("completed", {"completed_at": NOW}),
+        ("published", {"completed_at": NOW, "published_at": NOW}),
+    ):
+        incident = IncidentFactory(
+            service=service, severity=severity, resolved_at=NOW, postmortem_due_at=due
+        )
+        if fields is not None:
+            Postmortem.objects.create(incident=incident, summary="S", **fields)
+        states[name] = incident
+
+    changelist = logged_in.get(CHANGELIST).context["cl"]
+    shown = changelist.model_admin.postmortem_state
+    rows = {incident.pk: incident for incident in changelist.result_list}
+    assert shown(rows[states["none"].pk]) == "due 2027-01-08 12:00 UTC"
+    assert shown(rows[states["draft"].pk]) == "due 2027-01-08 12:00 UTC"
+    assert shown(rows[states["completed"].pk]) == "completed"
+    assert shown(rows[states["published"].pk]) == "published"
+
+    page = logged_in.get(reverse("admin:incidents_postmortem_changelist")).content.decode()
+    for name in ("draft", "completed", "published"):
+        assert f'<td class="field-state">{name}</td>' in page
+    link = logged_in.get(change_url(states["completed"])).content.decode()
+    assert "Open the post-mortem</a> (completed)" in link
