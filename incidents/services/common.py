@@ -7,9 +7,7 @@ locked rows — from reminding about a post-mortem being completed.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from .. import selectors
 from ..models import Incident, Postmortem
-from ..steps import steps_of
 
 
 def lock_incident(incident):
@@ -18,10 +16,6 @@ def lock_incident(incident):
         .select_related("service", "severity__calendar")
         .get(pk=incident.pk)
     )
-
-
-def incident_steps_of(incident):
-    return steps_of(selectors.incident_policy(incident.service_id))
 
 
 def require_staff(user, *, field=None):

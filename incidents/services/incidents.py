@@ -12,7 +12,7 @@ from sla.selectors import management_interval
 from .. import deadlines, selectors
 from ..models import Incident, IncidentStepRecord, Postmortem
 from ..steps import StepError, StepForbidden, plan_move, resolve_step
-from .common import incident_steps_of, lock_incident, one_line, require_staff
+from .common import lock_incident, one_line, require_staff
 
 
 @transaction.atomic
@@ -124,8 +124,8 @@ def incident_advance(*, incident, step, by, note=""):
     recording who moved it and when; entering the resolving step resolves it."""
     require_staff(by)
     incident = lock_incident(incident)
-    now = timezone.now()
-    move_to_step(incident, step, by=by, note=note, now=now)
+    steps = selectors.incident_steps(incident.service_id)
+    move_to_step(incident, steps, step, by=by, note=note, now=timezone.now())
     return incident
 
 
@@ -148,7 +148,7 @@ def incident_resolve(*, incident, by, resolved_at=None, note=""):
             raise ValidationError(
                 {"resolved_at": "The incident cannot be resolved before it started."}
             )
-    steps = incident_steps_of(incident)
+    steps = selectors.incident_steps(incident.service_id)
     target = resolve_step(steps)
     if incident.step in steps and steps.index(incident.step) >= steps.index(target):
         # Already at (or past) the resolving step without being resolved: a plan edited
@@ -158,14 +158,14 @@ def incident_resolve(*, incident, by, resolved_at=None, note=""):
         )
         set_resolved(incident, resolved_at or now, now)
     else:
-        move_to_step(incident, target, by=by, note=note, now=now, resolved_at=resolved_at)
+        move_to_step(incident, steps, target, by=by, note=note, now=now, resolved_at=resolved_at)
     return incident
 
 
-def move_to_step(incident, target, *, by, note, now, resolved_at=None):
-    """Move the locked incident to ``target`` within the caller's transaction, recording who
-    and when; resolving or reopening it as the move does (``incidents.steps.plan_move``)."""
-    steps = incident_steps_of(incident)
+def move_to_step(incident, steps, target, *, by, note, now, resolved_at=None):
+    """Move the locked incident to ``target`` of its process ``steps`` (the caller has read
+    them) within the caller's transaction, recording who and when; resolving or reopening it
+    as the move does (``incidents.steps.plan_move``)."""
     try:
         move = plan_move(
             steps,

@@ -5,14 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Postmortem, PostmortemAction
+from ..selectors import incident_steps
 from ..steps import resolve_step
-from .common import (
-    incident_steps_of,
-    lock_incident,
-    lock_postmortem,
-    one_line,
-    require_staff,
-)
+from .common import lock_incident, lock_postmortem, one_line, require_staff
 from .incidents import move_to_step
 
 
@@ -64,11 +59,11 @@ def postmortem_complete(*, incident, by):
     incident.postmortem_reminder_at = None
     incident.updated_at = now
     incident.save(update_fields=["postmortem_reminder_at", "updated_at"])
-    steps = incident_steps_of(incident)
+    steps = incident_steps(incident.service_id)
     # The review is the step after resolving; a plan that ends at resolving has none.
     has_review = len(steps) - 1 > steps.index(resolve_step(steps))
     if has_review and incident.step in steps and steps.index(incident.step) < len(steps) - 1:
-        move_to_step(incident, steps[-1], by=by, note="post-mortem completed", now=now)
+        move_to_step(incident, steps, steps[-1], by=by, note="post-mortem completed", now=now)
     return postmortem
 
 
