@@ -1,14 +1,14 @@
 """Fixtures for the uptime tests: a UTC service like XSafe ERP with its Sunday window."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import time_machine
 
-from maintenance.models import MaintenanceWindow
 from sla.models import ServiceTargets
 from tests import factories
+from tests.maintenance.conftest import make_window
 
 # A Wednesday in December 2026: November is over, December under way.
 NOW = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
@@ -21,17 +21,8 @@ def clock():
 
 
 def sunday_window(service, **fields):
-    """Sunday 02:00–04:00 UTC, as XSafe ERP's plan has it."""
-    defaults = {
-        "name": "Scheduled downtime",
-        "rrule": "FREQ=WEEKLY;BYDAY=SU",
-        "start": time(2, 0),
-        "duration": "2h",
-        "timezone": "UTC",
-        "impact": "Full downtime",
-    }
-    defaults.update(fields)
-    return MaintenanceWindow.objects.create(service=service, **defaults)
+    """Sunday 02:00–04:00 UTC, as XSafe ERP's plan has it (the maintenance tests' window)."""
+    return make_window(service, **fields)
 
 
 def priorities(service, targets=("99.99", "99.9", "99.5", None)):
