@@ -133,13 +133,6 @@ class IncidentAdmin(ServiceWritesAdmin):
 
     # --- scope and permissions -----------------------------------------------------------
 
-    def has_module_permission(self, request):
-        return (
-            request.user.is_active
-            and request.user.is_staff
-            and super().has_module_permission(request)
-        )
-
     def has_delete_permission(self, request, obj=None):
         # An incident is a record of downtime (the uptime report counts it): not deleted lightly.
         return request.user.is_superuser and super().has_delete_permission(request, obj)
