@@ -8,7 +8,6 @@ Keys name the event and the recipient, so recording the same email again changes
   round of reminders, while the same deadline never reminds anyone twice.
 """
 
-import hashlib
 from datetime import UTC
 
 from django.urls import reverse
@@ -16,17 +15,9 @@ from django.urls import reverse
 from maintenance import emails as maintenance_emails
 from maintenance.occurrences import zone
 from notifications.rendering import absolute_url, render_email
-from notifications.services import OutboxEmail, notification_body_create
+from notifications.services import OutboxEmail, notification_body_create, notification_key
 
 from . import deadlines
-
-
-def outbox_key(prefix, address):
-    """``prefix:address``, the address hashed when the key would not fit the outbox column."""
-    key = f"{prefix}:{address.lower()}"
-    if len(key) <= 255:
-        return key
-    return f"{prefix}:{hashlib.sha256(address.lower().encode()).hexdigest()}"
 
 
 def local_time(moment, tz_name):
@@ -67,29 +58,23 @@ def update_body(update):
 def update_emails(update, body, recipients):
     """The outbox rows of one public update for ``recipients`` (``[(address, token)]``): the
     shared ``body`` (``update_body``), each row with its recipient and own unsubscribe link."""
-    placeholder = maintenance_emails.UNSUBSCRIBE_PLACEHOLDER
-    headers = {
-        # RFC 8058 one-click, as the maintenance notices: the link stops the service's notices.
-        "List-Unsubscribe": f"<{placeholder}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-    url_template = absolute_url(reverse("maintenance:unsubscribe", args=["TOKEN"]))
-    signer = maintenance_emails.unsubscribe_signer()
+    # One-click unsubscribe, as the maintenance notices: the link stops the service's notices.
+    link = maintenance_emails.unsubscribe_links()
     return [
         OutboxEmail(
             key=update_key(update.pk, address),
             to=address,
             subject=body.subject,
-            headers=headers,
+            headers=maintenance_emails.UNSUBSCRIBE_HEADERS,
             body=body,
-            substitutions={placeholder: url_template.replace("TOKEN", signer.sign(token))},
+            substitutions={maintenance_emails.UNSUBSCRIBE_PLACEHOLDER: link(token)},
         )
         for address, token in recipients
     ]
 
 
 def update_key(update_id, address):
-    return outbox_key(f"incident-update:{update_id}", address)
+    return notification_key(f"incident-update:{update_id}", address.lower())
 
 
 def admin_url(incident):
@@ -126,7 +111,7 @@ def reminder_emails(incident, reminder, addresses):
     )
     return [
         OutboxEmail(
-            key=outbox_key(prefix, address),
+            key=notification_key(prefix, address.lower()),
             to=address,
             subject=rendered.subject,
             body_text=rendered.text,

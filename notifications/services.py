@@ -28,6 +28,7 @@ transaction; one that cannot reach the mail server at all ends the sweep.
 
 import enum
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -60,6 +61,15 @@ class _Outcome(enum.Enum):
     FAILED = "failed"  # this message failed; the next one may well go through
     UNREACHABLE = "unreachable"  # no connection to the mail server: the rest would fail too
     SKIPPED = "skipped"  # sent already, not due, or being sent by someone else right now
+
+
+def notification_key(prefix, address):
+    """``prefix:address``, the address hashed when the key would not fit the outbox's column:
+    one recipient's notification of one event, recorded once."""
+    key = f"{prefix}:{address}"
+    if len(key) <= Notification._meta.get_field("key").max_length:
+        return key
+    return f"{prefix}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 @transaction.atomic

@@ -1,6 +1,5 @@
 """The emails a ticket's life causes, each recorded in the outbox under a unique key."""
 
-import hashlib
 import html as _html
 import re
 from types import SimpleNamespace
@@ -10,7 +9,7 @@ from django.utils.timesince import timeuntil
 
 from accounts.roles import tier_members
 from notifications.rendering import absolute_url, render_email
-from notifications.services import OutboxEmail, notification_create
+from notifications.services import OutboxEmail, notification_create, notification_key
 
 
 def ticket_received(ticket):
@@ -189,7 +188,7 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
     text, html = _fill(stamp[1], raw), _fill(stamp[2], escaped)
     return [
         OutboxEmail(
-            key=_key(key, address),
+            key=notification_key(key, address),
             to=address,
             subject=subject,
             body_text=text,
@@ -202,10 +201,3 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
 def _fill(pieces, values):
     """``pieces`` alternate literal text and placeholder names (``re.split`` with a group)."""
     return "".join(piece if i % 2 == 0 else values.get(piece, "") for i, piece in enumerate(pieces))
-
-
-def _key(prefix, address):
-    key = f"{prefix}:{address}"
-    if len(key) <= 255:
-        return key
-    return f"{prefix}:{hashlib.sha256(address.encode()).hexdigest()}"
