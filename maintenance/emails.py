@@ -29,6 +29,22 @@ def unsubscribe_token_read(signed):
     return unsubscribe_signer().unsign(signed)
 
 
+# RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the link. The link is
+# each recipient's own: ``UNSUBSCRIBE_PLACEHOLDER`` is replaced per outbox row.
+UNSUBSCRIBE_HEADERS = {
+    "List-Unsubscribe": f"<{UNSUBSCRIBE_PLACEHOLDER}>",
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+}
+
+
+def unsubscribe_links():
+    """``token -> that subscriber's unsubscribe URL``, for a batch of recipients: the URL is
+    reversed and the signer built once, not per recipient."""
+    url_template = absolute_url(reverse("maintenance:unsubscribe", args=["TOKEN"]))
+    signer = unsubscribe_signer()
+    return lambda token: url_template.replace("TOKEN", signer.sign(token))
+
+
 def unsubscribe_url(token):
     return absolute_url(reverse("maintenance:unsubscribe", args=[unsubscribe_token(token)]))
 

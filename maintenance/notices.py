@@ -28,10 +28,8 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
-from notifications.rendering import absolute_url
 from notifications.services import (
     OutboxEmail,
     notification_body_create,
@@ -261,22 +259,14 @@ def _recipients(rnd, batch_size):
 def _record(rnd, recipients, rendered, now):
     if not recipients:
         return 0
-    url_template = absolute_url(reverse("maintenance:unsubscribe", args=["TOKEN"]))
-    signer = emails.unsubscribe_signer()
-    placeholder = emails.UNSUBSCRIBE_PLACEHOLDER
+    link = emails.unsubscribe_links()
     # The content once per batch; each outbox row carries only its recipient and link.
     body = notification_body_create(
         subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
     )
-    headers = {
-        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the link.
-        "List-Unsubscribe": f"<{placeholder}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
     deliveries, outbox = [], []
     for pk, address, token in recipients:
         key = f"maint:{rnd.key}:{pk}"
-        url = url_template.replace("TOKEN", signer.sign(token))
         deliveries.append(
             NoticeDelivery(round=rnd, subscription_id=pk, notification_key=key, created_at=now)
         )
@@ -285,9 +275,9 @@ def _record(rnd, recipients, rendered, now):
                 key=key,
                 to=address,
                 subject=rendered.subject,
-                headers=headers,
+                headers=emails.UNSUBSCRIBE_HEADERS,
                 body=body,
-                substitutions={placeholder: url},
+                substitutions={emails.UNSUBSCRIBE_PLACEHOLDER: link(token)},
             )
         )
     NoticeDelivery.objects.bulk_create(deliveries, batch_size=5000, ignore_conflicts=True)
