@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sla import clock
 from sla.durations import Duration
+from sla.selectors import management_interval
 
 # The pace of the escalation when the plan has a one-role chain and so no interval.
 DEFAULT_ESCALATION_INTERVAL = Duration(minutes=60)
@@ -69,6 +70,18 @@ def reminder_schedule(
     for k, role in enumerate(chain[:MAX_MANAGEMENT_ROLES], start=1):
         schedule.append(Reminder(MANAGEMENT, _after(due_at, pace, k, calendar), role, k))
     return schedule
+
+
+def incident_schedule(incident, policy, calendar) -> list[Reminder]:
+    """The schedule of a resolved incident's post-mortem under its service's escalation
+    ``policy`` (None: no management chain) and its severity's business ``calendar``."""
+    return reminder_schedule(
+        resolved_at=incident.resolved_at,
+        due_at=incident.postmortem_due_at,
+        chain=list(policy.management_chain or ()) if policy else [],
+        interval=management_interval(policy),
+        calendar=calendar,
+    )
 
 
 def halfway(resolved_at: datetime, due_at: datetime) -> datetime:

@@ -29,7 +29,6 @@ from notifications.services import notifications_create_many
 from notifications.sweeps import sweep_due_rows
 from sla.calendars import business_calendars
 from sla.models import EscalationPolicy, ManagementContact
-from sla.selectors import management_interval
 
 from . import deadlines, emails
 from .models import Incident, Postmortem
@@ -81,13 +80,10 @@ def _remind(batch, now):
             incident.postmortem_reminder_at = None
             counts["stopped"] += 1
             continue
-        policy = policies.get(incident.service_id)
-        schedule = deadlines.reminder_schedule(
-            resolved_at=incident.resolved_at,
-            due_at=incident.postmortem_due_at,
-            chain=list(policy.management_chain or ()) if policy else [],
-            interval=management_interval(policy),
-            calendar=calendars[incident.severity.calendar_id],
+        schedule = deadlines.incident_schedule(
+            incident,
+            policies.get(incident.service_id),
+            calendars[incident.severity.calendar_id],
         )
         due = deadlines.reminders_due(schedule, done=incident.postmortem_reminders_done, now=now)
         for reminder in due.send:

@@ -7,7 +7,6 @@ from django.utils import timezone
 from sla.calendars import business_calendar
 from sla.durations import parse_duration
 from sla.models import EscalationPolicy, Priority, Service
-from sla.selectors import management_interval
 
 from .. import deadlines, selectors
 from ..models import Incident, IncidentStepRecord, Postmortem
@@ -255,13 +254,7 @@ def redate_postmortem(incident):
     incident.postmortem_reminder_at = None
     if due_at is not None:
         escalation = EscalationPolicy.objects.filter(service_id=incident.service_id).first()
-        schedule = deadlines.reminder_schedule(
-            resolved_at=incident.resolved_at,
-            due_at=due_at,
-            chain=list(escalation.management_chain or ()) if escalation else [],
-            interval=management_interval(escalation),
-            calendar=calendar,
-        )
+        schedule = deadlines.incident_schedule(incident, escalation, calendar)
         done = incident.postmortem_reminders_done
         if done < len(schedule):
             incident.postmortem_reminder_at = schedule[done].at
