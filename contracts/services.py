@@ -331,9 +331,8 @@ def _check_thresholds(organization, month, *, now):
     alert rows are created by one writer at a time (their unique key guards the rest).
     """
     usage = organization_month_usage(organization=organization, month=month)
-    created = []
     if usage.percent is None:  # no contract, or a contract of 0 hours: nothing to warn of
-        return created
+        return
     for threshold in THRESHOLDS:
         if usage.percent < threshold:
             break
@@ -350,5 +349,3 @@ def _check_thresholds(organization, month, *, now):
         )
         if is_new:
             emails.usage_threshold_reached(alert=alert, usage=usage)
-            created.append(alert)
-    return created

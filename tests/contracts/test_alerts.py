@@ -64,6 +64,19 @@ def test_80_percent_is_emailed_once_to_members_and_managers(log, org, member, ma
     assert "/admin/" not in customer.body
 
 
+def test_a_member_who_joins_after_the_80_percent_email_is_not_sent_it(log, org, member):
+    """The threshold's email went out with the time that crossed it; more time in the same
+    month records nothing, not even for a member added since."""
+    log(16)
+    late = OrganizationMemberFactory(
+        organization=org,
+        user=factories.CustomerFactory(email="bob@acme.example", services=[org.service]),
+    ).user
+    log(1)
+    assert [to for _, to in outbox()] == ["ann@acme.example"]
+    assert not Notification.objects.filter(to=late.email).exists()
+
+
 def test_100_percent_is_emailed_once_after_80(log, org, member):
     log(17)
     log(3)  # exactly 20 of 20 h
