@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.utils.text import Truncator
 
+from portal.admin_pages import ReadOnlyAdminMixin
+
 from .models import Notification
 from .services import notification_retry
 
@@ -12,7 +14,9 @@ CREDENTIAL_KEY_PREFIXES = ("accounts:",)
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Rows are written by the event that causes them, never by hand; a hand edit of a record
+    # of what was sent would make it lie (ReadOnlyAdminMixin).
     list_display = [
         "to",
         "subject",
@@ -64,17 +68,6 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="HTML (source)")
     def delivered_html(self, obj):
         return obj.content()[2]
-
-    def has_add_permission(self, request):
-        # Rows are written by the event that causes them, never by hand.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The row is a record of what was sent; a hand edit would make it lie.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         # Retrying is the one change staff make here; the change permission grants it.

@@ -1,4 +1,4 @@
-"""Admin building blocks shared by the apps: a read-only staff page, a read-only inline.
+"""Admin building blocks shared by the apps: read-only admins and inlines, a staff page.
 
 ``StaffPageAdmin``: the uptime report and the success-metrics dashboard are such pages:
 figures over a whole service, not any one customer's tickets, so every tier may read them, and
@@ -11,18 +11,12 @@ from django.contrib import admin
 from django.urls import path
 
 
-def is_active_staff(request):
-    return request.user.is_active and request.user.is_staff
+class ReadOnlyAdminMixin:
+    """Nothing added, changed or deleted by hand: rows written by services (records of what
+    happened, like events and sent emails) or pages of figures. Viewing follows the model's
+    view permission unless the admin says otherwise."""
 
-
-class StaffPageAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return is_active_staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return is_active_staff(request)
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -30,6 +24,18 @@ class StaffPageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def is_active_staff(request):
+    return request.user.is_active and request.user.is_staff
+
+
+class StaffPageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return is_active_staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_active_staff(request)
 
     def url_name(self, suffix):
         return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{suffix}"
@@ -46,18 +52,9 @@ class StaffPageAdmin(admin.ModelAdmin):
         ]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Rows shown on a page and never edited there: history (step records, contract periods,
     usage emails) or rows with their own way to change (a time entry is voided on its page)."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,11 +3,13 @@
 from django.contrib import admin
 from django.utils.text import Truncator
 
+from portal.admin_pages import ReadOnlyAdminMixin
+
 from ..models import Message, TicketEvent
 from ..selectors import tickets_for_staff
 
 
-class _TicketRowsAdmin(admin.ModelAdmin):
+class _TicketRowsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only view of rows the services write about tickets, scoped like the tickets.
 
     Nobody edits them by hand, and a staff member sees only the rows of tickets their tier may
@@ -28,15 +30,6 @@ class _TicketRowsAdmin(admin.ModelAdmin):
     @admin.display(description="ticket", ordering="ticket_id")
     def ticket_number(self, obj):
         return obj.ticket.number
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Message)
