@@ -51,3 +51,18 @@ def ensure_database(fresh=False):
             exists = None
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare_database(fresh=False):
+    """The benchmark database created (dropped first when ``fresh``), migrated, and Django set
+    up on it: how every benchmark starts."""
+    import subprocess
+
+    ensure_database(fresh=fresh)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **BENCH_ENV},
+        check=True,
+    )
+    setup_django()

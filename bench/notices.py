@@ -29,7 +29,7 @@ os.environ.setdefault(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_notices"
 )
 
-from common import BENCH_ENV, ROOT, ensure_database, setup_django  # noqa: E402
+from common import prepare_database  # noqa: E402
 from django.core.mail.backends.base import BaseEmailBackend  # noqa: E402
 
 
@@ -118,14 +118,7 @@ def main():
         "N outbox sweeps deliver (0: only the sequential single-worker run)",
     )
     args = parser.parse_args()
-    ensure_database(fresh=True)
-    import subprocess
-
-    env = {**os.environ, **BENCH_ENV}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    setup_django()
+    prepare_database(fresh=True)
     from django.conf import settings
 
     sink = None

@@ -8,11 +8,9 @@ Customers ``bench{i}@example.com`` (password ``bench-password-2026``) own ~50 ti
 """
 
 import argparse
-import subprocess
-import sys
 import time
 
-from common import BENCH_ENV, BENCH_PASSWORD, ROOT, ensure_database, setup_django
+from common import BENCH_PASSWORD, prepare_database
 
 TICKETS_PER_CUSTOMER = 50
 
@@ -22,12 +20,7 @@ def main():
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     args = parser.parse_args()
-    ensure_database(fresh=args.fresh)
-    env = {**__import__("os").environ, **BENCH_ENV}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    setup_django()
+    prepare_database(fresh=args.fresh)
     started = time.perf_counter()
     seed(args.tickets)
     print(f"seeded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s")

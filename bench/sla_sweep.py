@@ -18,13 +18,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_sla")
 
-from common import BENCH_ENV, OUT, ROOT, ensure_database, setup_django  # noqa: E402
+from common import OUT, prepare_database  # noqa: E402
 
 
 def main():
@@ -34,12 +33,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     args = parser.parse_args()
-    ensure_database(fresh=args.fresh)
-    env = {**os.environ, **BENCH_ENV}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    setup_django()
+    prepare_database(fresh=args.fresh)
     started = time.perf_counter()
     now = seed(args.tickets, args.lapsed)
     print(

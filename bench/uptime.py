@@ -18,7 +18,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,7 +29,7 @@ os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/
 # A cache of the process's own: this benchmark needs no Redis.
 os.environ.setdefault("BENCH_CACHE_URL", "locmemcache://")
 
-from common import BENCH_ENV, ROOT, ensure_database, setup_django  # noqa: E402
+from common import prepare_database  # noqa: E402
 
 RUNS = 5
 
@@ -105,12 +104,7 @@ def main():
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--incidents", type=int, default=40_000)
     args = parser.parse_args()
-    ensure_database(fresh=True)
-    env = {**os.environ, **BENCH_ENV}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    setup_django()
+    prepare_database(fresh=True)
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
