@@ -1,8 +1,9 @@
 """The incident list and page: steps and updates inline, and every change made through services.
 
-Incidents are every tier's business, so every staff member sees every incident; the tickets
-linked to one are tier-scoped like tickets everywhere (a member sees, links and unlinks only
-the tickets of their tiers, and is told how many others are linked).
+Incidents are every tier's business, so every staff member sees every incident of the services
+they work (all, unless limited to some); the tickets linked to one are scoped like tickets
+everywhere (a member sees, links and unlinks only the tickets of their tiers and services, and
+is told how many others are linked).
 """
 
 import re
@@ -14,6 +15,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from portal.admin_pages import ReadOnlyInline
+from sla.models import Service
+from sla.selectors import limit_to_staff_services
 from tickets.selectors import tickets_for_staff
 
 from .. import services
@@ -30,13 +33,18 @@ _NUMBER = re.compile(r"(?:INC-|#)?\s*([0-9]{1,18})", re.IGNORECASE)
 
 def incident_add_url(tickets):
     """The incident add page prefilled from tickets of one service (most urgent first): its
-    service, the first ticket's priority as severity and subject as title, all linked."""
+    service, the first ticket's priority as severity, all linked, and a neutral title.
+
+    The title is public (``/status/``, ``status.json``, every subscriber's email) while a
+    ticket's subject and description are the customer's private words: nothing public is
+    prefilled from them, so saving the page as it opens discloses nothing.
+    """
     first = tickets[0]
     query = urlencode(
         {
             "service": first.service_id,
             "severity": first.priority_id,
-            "title": first.subject[:200],
+            "title": f"{first.service.name}: degraded service"[:200],
             "tickets": ",".join(str(ticket.pk) for ticket in tickets),
         }
     )
@@ -136,6 +144,17 @@ class IncidentAdmin(ServiceWritesAdmin):
     def has_delete_permission(self, request, obj=None):
         # An incident is a record of downtime (the uptime report counts it): not deleted lightly.
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        # Staff limited to some services see those services' incidents only.
+        return limit_to_staff_services(super().get_queryset(request), user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "service":
+            kwargs["queryset"] = limit_to_staff_services(
+                Service.objects.all(), user=request.user, field="pk"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "tickets":

@@ -164,8 +164,8 @@ def test_a_severity_of_another_service_is_refused_on_the_add_page(
 def test_ticket_admin_opens_an_incident_prefilled_from_tickets(
     logged_in, staff, service, severity, clock
 ):
-    """The ticket list's action lands on the add page with service, severity, title and the
-    tickets filled in; the ticket page shows its incidents and the same link."""
+    """The ticket list's action lands on the add page with service, severity, a neutral title
+    and the tickets filled in; the ticket page shows its incidents and the same link."""
     first = factories.TicketFactory(service=service, priority=severity, subject="Checkout 500s")
     second = factories.TicketFactory(service=service, priority=severity)
     response = logged_in.post(
@@ -177,7 +177,7 @@ def test_ticket_admin_opens_an_incident_prefilled_from_tickets(
     form = page.context["adminform"].form
     assert form.initial["service"] == str(service.pk)
     assert form.initial["severity"] == str(severity.pk)
-    assert form.initial["title"] == "Checkout 500s"
+    assert form.initial["title"] == f"{service.name}: degraded service"
     assert sorted(map(int, form.initial["tickets"])) == sorted([first.pk, second.pk])
 
     incident = services.incident_open(
