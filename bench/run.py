@@ -1,4 +1,5 @@
-"""Run the page benchmarks end to end: seed 1,000,000 tickets, time pages, load-test gunicorn.
+"""Run the benchmarks end to end: time the pure SLA clock, seed 1,000,000 tickets, time pages,
+load-test gunicorn.
 
 python bench/run.py [--tickets 1000000] [--fresh]
 """
@@ -16,6 +17,7 @@ def main():
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--fresh", action="store_true")
     args = parser.parse_args()
+    subprocess.run([sys.executable, str(HERE / "clock.py")], check=True)
     seed = [sys.executable, str(HERE / "seed.py"), "--tickets", str(args.tickets)]
     subprocess.run(seed + (["--fresh"] if args.fresh else []), check=True)
     subprocess.run([sys.executable, str(HERE / "pages.py")], check=True)

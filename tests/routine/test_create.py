@@ -1,5 +1,6 @@
 """Beat creates each task's item of each period once: twice, concurrently, late or not."""
 
+import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
@@ -94,20 +95,38 @@ def test_a_new_period_gets_its_item_and_the_old_one_stays(clock, make_task):
 
 
 def test_a_run_reads_a_fixed_number_of_queries_and_its_item_read_joins_nothing(clock, make_task):
-    """1 task or 40: the same queries (tasks, existing items, one INSERT). The existing-items
-    read is the item table alone through its due-time index: no join, no sort."""
+    """1 task or 40: the same reads (tasks, existing items) and the INSERTs the backend needs
+    for the rows, never one per task: one INSERT on PostgreSQL; SQLite caps one statement at
+    999 parameters, so Django splits the rows into batches of 999 // columns. The
+    existing-items read is the item table alone through its due-time index: no join, no sort."""
 
     def run():
         with CaptureQueriesContext(connection) as queries:
-            routine_items_create()
-        return [q["sql"] for q in queries.captured_queries]
+            created = routine_items_create()
+        return created, [q["sql"] for q in queries.captured_queries]
+
+    def inserts(sqls):
+        return [sql for sql in sqls if sql.startswith("INSERT")]
+
+    def others(sqls):
+        return [sql.split(" ", 1)[0] for sql in sqls if not sql.startswith("INSERT")]
+
+    def batches(rows):
+        columns = [field for field in RoutineItem._meta.concrete_fields if not field.primary_key]
+        per_insert = min(1000, connection.ops.bulk_batch_size(columns, [None] * rows))
+        return math.ceil(rows / per_insert)
 
     make_task(every="weekly")
-    one = run()
+    _, one = run()
     for n in range(39):
         make_task(every=["daily", "weekly", "monthly"][n % 3], name=f"chore {n}")
-    forty = run()
-    assert len(forty) == len(one)
+    created, forty = run()
+    assert created == 39
+    assert others(forty) == others(one)
+    assert len(inserts(one)) == 1
+    assert len(inserts(forty)) == batches(created)
+    if connection.vendor == "postgresql":
+        assert len(inserts(forty)) == 1
     [read] = [sql for sql in forty if sql.startswith('SELECT "routine_routineitem"')]
     assert "JOIN" not in read and "ORDER BY" not in read
 
