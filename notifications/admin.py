@@ -1,16 +1,27 @@
-"""The outbox, for staff to see what was sent and to put a failed email back in the queue."""
+"""The outbox, for superusers to see what was sent and to put a failed email back in the queue.
+
+Superusers only: an email about a ticket carries its subject, description and customer address
+whatever the ticket's tier, so the outbox would show Tier 1 what the ticket admin hides from them
+(and account emails carry sign-in credentials). Tier staff do not see the app at all: no entry
+on the admin index, 403 on its pages. What staff need of sent email they see on the ticket.
+
+Nobody, a superuser neither, reads a credential here: the links of confirm, unsubscribe,
+email-verification and password-reset emails (text, HTML, headers, the row's key) are shown
+with their token masked (``notifications.masking``).
+"""
 
 from django.contrib import admin, messages
 from django.utils.text import Truncator
 
 from portal.admin_pages import ReadOnlyAdminMixin
 
+from .masking import mask_credentials
 from .models import Notification
 from .services import notification_retry
 
-# Outbox rows whose key or body carries a credential (email verification and password reset
-# links): a staff member who could read one could take over that account, a superuser's too.
-CREDENTIAL_KEY_PREFIXES = ("accounts:",)
+
+def _is_superuser(request):
+    return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(Notification)
@@ -33,7 +44,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     actions = ["retry_delivery"]
     fields = [
-        "key",
+        "shown_key",
         "to",
         "subject",
         "status",
@@ -48,30 +59,42 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        notifications = super().get_queryset(request)
-        if not request.user.is_superuser:
-            for prefix in CREDENTIAL_KEY_PREFIXES:
-                notifications = notifications.exclude(key__startswith=prefix)
-        return notifications
+    # Superusers only, whatever permissions a group grants (see the module docstring).
+    def has_module_permission(self, request):
+        return _is_superuser(request)
 
-    # Bulk rows keep their body in a shared NotificationBody plus this recipient's placeholders:
-    # show what the recipient gets, not the (empty) per-row columns.
+    def has_view_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+    def has_retry_permission(self, request):
+        # Retrying is the one change made here.
+        return _is_superuser(request)
+
+    def _masked(self, obj):
+        """(key, text, html, headers) as the recipient got them, credentials masked."""
+        if not hasattr(obj, "_masked_content"):
+            # Bulk rows keep their body in a shared NotificationBody plus this recipient's
+            # placeholders: show what the recipient got, not the (empty) per-row columns.
+            _subject, text, html, headers = obj.content()
+            key, text, html, *values = mask_credentials(obj.key, text, html, *headers.values())
+            obj._masked_content = (key, text, html, dict(zip(headers, values, strict=True)))
+        return obj._masked_content
+
+    @admin.display(description="Key")
+    def shown_key(self, obj):
+        return self._masked(obj)[0]
+
     @admin.display(description="Headers")
     def delivered_headers(self, obj):
-        return obj.content()[3]
+        return self._masked(obj)[3]
 
     @admin.display(description="Text")
     def delivered_text(self, obj):
-        return obj.content()[1]
+        return self._masked(obj)[1]
 
     @admin.display(description="HTML (source)")
     def delivered_html(self, obj):
-        return obj.content()[2]
-
-    def has_retry_permission(self, request):
-        # Retrying is the one change staff make here; the change permission grants it.
-        return request.user.has_perm("notifications.change_notification")
+        return self._masked(obj)[2]
 
     @admin.display(description="last error")
     def last_error_excerpt(self, obj):

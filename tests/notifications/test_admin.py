@@ -1,4 +1,7 @@
-"""Staff see the email outbox read-only and can put failed emails back in the queue."""
+"""Superusers see the email outbox read-only and can put failed emails back in the queue;
+tier staff do not see it at all, and nobody reads a credential in it."""
+
+import re
 
 import pytest
 from django.db import connection
@@ -30,7 +33,7 @@ def notification(n, **fields):
     )
 
 
-def test_retry_delivery_requeues_failed_rows_and_skips_sent_ones(client, tier1_staff):
+def test_retry_delivery_requeues_failed_rows_and_skips_sent_ones(client, superuser):
     """ "Retry delivery" makes a failed email pending and due now; a sent one is left alone."""
     failed = notification(
         1,
@@ -40,7 +43,7 @@ def test_retry_delivery_requeues_failed_rows_and_skips_sent_ones(client, tier1_s
         next_attempt_at=timezone.now() + timezone.timedelta(days=1),
     )
     sent = notification(2, status=Notification.Status.SENT, sent_at=timezone.now(), attempts=1)
-    client.force_login(tier1_staff)
+    client.force_login(superuser)
 
     response = client.post(
         CHANGELIST,
@@ -58,10 +61,10 @@ def test_retry_delivery_requeues_failed_rows_and_skips_sent_ones(client, tier1_s
     assert "1 already sent; not sent again." in notes
 
 
-def test_outbox_is_read_only_for_staff(client, tier1_staff):
-    """Nobody adds, edits or deletes outbox rows by hand; staff can read them."""
+def test_outbox_is_read_only_for_superusers(client, superuser):
+    """Nobody adds, edits or deletes outbox rows by hand, a superuser neither; they read them."""
     row = notification(1, last_error="boom")
-    client.force_login(tier1_staff)
+    client.force_login(superuser)
     response = client.get(reverse("admin:notifications_notification_change", args=[row.pk]))
     assert response.status_code == 200
     assert not response.context["has_change_permission"]
@@ -75,10 +78,10 @@ def test_outbox_is_read_only_for_staff(client, tier1_staff):
     assert row.to == "person1@example.com"
 
 
-def test_outbox_list_filters_searches_and_costs_constant_queries(client, tier1_staff):
+def test_outbox_list_filters_searches_and_costs_constant_queries(client, superuser):
     """The list filters by status, searches by address, subject or key, in fixed queries."""
     notification(1, status=Notification.Status.FAILED)
-    client.force_login(tier1_staff)
+    client.force_login(superuser)
     client.get(CHANGELIST)
     with CaptureQueriesContext(connection) as one:
         client.get(CHANGELIST)
@@ -98,28 +101,62 @@ def test_outbox_list_filters_searches_and_costs_constant_queries(client, tier1_s
     assert listed(q="test:3") == {"test:3"}
 
 
-def test_staff_never_see_emails_that_carry_account_credentials(client, tier1_staff, superuser):
-    """Verification and password-reset links stay out of tier staff's sight (and search)."""
+@pytest.mark.parametrize("tier", [1, 3])
+def test_tier_staff_have_no_outbox(client, tier):
+    """Outbox emails carry ticket content of every tier (and account credentials): tier staff,
+    Tier 3 included, get 403 on its list, a row and the retry action, and no entry on the
+    admin index."""
+    row = notification(1, status=Notification.Status.FAILED, last_error="boom")
+    client.force_login(factories.StaffFactory(tier=tier))
+
+    assert client.get(CHANGELIST).status_code == 403
+    change = reverse("admin:notifications_notification_change", args=[row.pk])
+    assert client.get(change).status_code == 403
+    response = client.post(CHANGELIST, {"action": "retry_delivery", "_selected_action": [row.pk]})
+    assert response.status_code == 403
+    row.refresh_from_db()
+    assert row.status == Notification.Status.FAILED
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    assert "notifications" not in {app["app_label"] for app in index.context["app_list"]}
+    assert CHANGELIST not in index.content.decode()
+
+
+def test_superusers_see_the_outbox_on_the_admin_index(client, superuser):
+    """The outbox is the superusers' own: on their admin index, its list and rows open."""
+    row = notification(1)
+    client.force_login(superuser)
+    index = client.get(reverse("admin:index"))
+    assert "notifications" in {app["app_label"] for app in index.context["app_list"]}
+    assert client.get(CHANGELIST).status_code == 200
+    change = reverse("admin:notifications_notification_change", args=[row.pk])
+    assert client.get(change).status_code == 200
+
+
+def test_a_superuser_never_reads_account_credentials_in_the_outbox(client, superuser):
+    """Verification and password-reset emails are listed for superusers, but their links (and
+    the row key made from the token) show the token masked."""
     from accounts import emails as account_emails
 
     target = factories.UserFactory(is_staff=True, is_superuser=True)
     account_emails.verify_email(target)
-    account_emails.password_reset(user=target, uidb64="MQ", token="abc-123", to=target.email)
-    ticket_mail = notification(1)
-    secret_keys = set(Notification.objects.exclude(pk=ticket_mail.pk).values_list("key", flat=True))
-    assert len(secret_keys) == 2
-    client.force_login(tier1_staff)
-
-    response = client.get(CHANGELIST)
-    assert {row.key for row in response.context["cl"].result_list} == {ticket_mail.key}
-    assert not client.get(CHANGELIST, {"q": "password_reset"}).context["cl"].result_list
-    for row in Notification.objects.filter(key__in=secret_keys):
-        url = reverse("admin:notifications_notification_change", args=[row.pk])
-        assert client.get(url).status_code == 302  # "doesn't exist", back to the index
-
+    account_emails.password_reset(
+        user=target, uidb64="MQ", token="c4x1y2-0123456789abcdef0123", to=target.email
+    )
+    rows = list(Notification.objects.filter(key__startswith="accounts:"))
+    assert len(rows) == 2
     client.force_login(superuser)
-    response = client.get(CHANGELIST)
-    assert {row.key for row in response.context["cl"].result_list} >= secret_keys
+
+    assert {row.key for row in client.get(CHANGELIST).context["cl"].result_list} >= {
+        row.key for row in rows
+    }
+    for row in rows:
+        token = re.search(r"/(?:verify|reset)/[^/]+/([^/\s]+)/", row.body_text).group(1)
+        assert token in row.key  # the key is made from it too
+        page = client.get(reverse("admin:notifications_notification_change", args=[row.pk]))
+        content = page.content.decode()
+        assert token not in content
+        assert "/&lt;masked&gt;/" in content
 
 
 @pytest.mark.django_db
