@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from .selectors import user_for_login
+
 
 class EmailBackend(ModelBackend):
     """Sign in with an email address (case-insensitive) or, for staff, a username."""
@@ -8,11 +10,7 @@ class EmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        users = get_user_model()._default_manager
-        user = (
-            users.filter(email__iexact=username).order_by("pk").first()
-            or users.filter(username=username).first()
-        )
+        user = user_for_login(identifier=username)
         if user is None:
             # Spend the same time as a real check so timing does not reveal who has an account.
             get_user_model()().set_password(password)
@@ -26,3 +24,27 @@ class EmailBackend(ModelBackend):
         users = get_user_model()._default_manager.select_related("profile")
         user = users.filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+def axes_username(request, credentials):
+    """The name django-axes counts log-in failures under (``AXES_USERNAME_CALLABLE``).
+
+    The backend above signs in ``Tier3@…``, `` tier3@… `` and ``TIER3@…`` (and a staff
+    member's username) as one account, so axes must count them as one too: otherwise every
+    spelling gets its own five tries. The identifier is resolved the way the backend resolves
+    it, to the account's username (lower-cased); one that names no account is counted as typed,
+    stripped and lower-cased. The same name comes back for the success axes records after a
+    log-in (its credentials carry ``user.get_username()``), so a success resets exactly the
+    failures of that account and nothing else. Used for every form that calls
+    ``authenticate()``: the portal's log-in and the admin's.
+    """
+    if credentials:
+        identifier = credentials.get("username")
+    else:
+        identifier = getattr(request, "data", request.POST).get("username")
+    if not isinstance(identifier, str):
+        return identifier
+    identifier = identifier.strip()
+    user = user_for_login(identifier=identifier) if identifier else None
+    name = user.get_username() if user is not None else identifier
+    return name.strip().lower()

@@ -19,6 +19,15 @@ def user_timezone(*, user):
     return user._timezone_cache
 
 
+def user_for_login(*, identifier):
+    """The account a log-in identifier names: its email in any case, else (staff) its username."""
+    users = get_user_model()._default_manager
+    return (
+        users.filter(email__iexact=identifier).order_by("pk").first()
+        or users.filter(username=identifier).first()
+    )
+
+
 def user_email_taken(*, email):
     """Whether an account already uses this email (or has it as its username), any case."""
     users = get_user_model()._default_manager

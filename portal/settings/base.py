@@ -134,6 +134,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"  # one count per account, any case
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -190,8 +191,12 @@ ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# A customer may submit this many tickets per rolling hour.
+# A customer may submit this many tickets, and add this many replies, per rolling hour (staff
+# replies are not limited).
 TICKET_SUBMIT_LIMIT_PER_HOUR = env.int("TICKET_SUBMIT_LIMIT_PER_HOUR", default=20)
+TICKET_REPLY_LIMIT_PER_HOUR = env.int("TICKET_REPLY_LIMIT_PER_HOUR", default=60)
+# The largest ticket description or reply, in UTF-8 bytes (it is copied into emails).
+TICKET_TEXT_MAX_BYTES = env.int("TICKET_TEXT_MAX_BYTES", default=64 * 1024)
 
 # Celery. The default broker needs no server: kombu's filesystem transport under var/, shared
 # by separate worker and beat processes.

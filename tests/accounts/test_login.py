@@ -77,3 +77,99 @@ def test_a_success_before_the_limit_resets_the_count(client, settings):
         reverse("login"), {"username": "slips@example.com", "password": PASSWORD}
     )
     assert response.status_code == 302
+
+
+def _locked_out(response):
+    return response.status_code in (403, 429) and "Too many failed log-in attempts" in response.text
+
+
+SPELLINGS = (
+    "Target@Example.com",
+    " target@example.com ",
+    "TARGET@EXAMPLE.COM",
+    "tArGeT@example.com",
+    "target@example.COM  ",
+)
+
+
+def test_every_spelling_of_an_address_counts_towards_one_lockout(client, settings):
+    """Five failures under five spellings (case, surrounding spaces) lock the one account: the
+    right password, under yet another spelling, is then refused."""
+    settings.AXES_ENABLED = True
+    factories.CustomerFactory(email="target@example.com")
+    responses = [
+        client.post(reverse("login"), {"username": spelling, "password": "wrong"})
+        for spelling in SPELLINGS
+    ]
+    assert [r.status_code for r in responses[:4]] == [200] * 4
+    assert _locked_out(responses[4])
+    response = client.post(
+        reverse("login"), {"username": "target@example.com", "password": PASSWORD}
+    )
+    assert _locked_out(response)
+    assert not client.get(reverse("home")).context["user"].is_authenticated
+
+
+def test_every_spelling_counts_towards_one_lockout_on_the_admin_login(client, settings):
+    """The admin's log-in form is throttled the same way, superuser included: five spellings
+    lock the account and its right password is then refused."""
+    settings.AXES_ENABLED = True
+    factories.UserFactory(
+        email="target@example.com", username="target@example.com", is_staff=True, is_superuser=True
+    )
+    url = reverse("admin:login")
+    responses = [
+        client.post(url, {"username": spelling, "password": "wrong", "next": "/admin/"})
+        for spelling in SPELLINGS
+    ]
+    assert [r.status_code for r in responses[:4]] == [200] * 4
+    assert _locked_out(responses[4])
+    response = client.post(
+        url, {"username": "Target@example.com", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert _locked_out(response)
+    assert client.get(reverse("admin:index")).status_code == 302  # still sent to log in
+
+
+def test_a_staff_members_username_and_email_share_one_count(client, settings):
+    """Staff may sign in by username or email: both name one account, with one set of tries."""
+    settings.AXES_ENABLED = True
+    factories.StaffFactory(username="tier3", email="tier3@example.com")
+    for identifier in ("tier3", "Tier3@example.com", "TIER3", "tier3@example.com", " tier3 "):
+        last = client.post(reverse("login"), {"username": identifier, "password": "wrong"})
+    assert _locked_out(last)
+    assert _locked_out(client.post(reverse("login"), {"username": "tier3", "password": PASSWORD}))
+
+
+def test_a_success_resets_only_its_own_accounts_count(client, settings):
+    """After four failures, the owner's log-in under another spelling clears that account's
+    count (the same identity), while failures against another account keep counting."""
+    settings.AXES_ENABLED = True
+    factories.CustomerFactory(email="owner@example.com")
+    factories.CustomerFactory(email="other@example.com")
+    for spelling in (
+        "OWNER@example.com",
+        " owner@example.com",
+        "Owner@Example.com",
+        "owner@EXAMPLE.com",
+    ):
+        client.post(reverse("login"), {"username": spelling, "password": "wrong"})
+    for _ in range(4):
+        client.post(reverse("login"), {"username": "other@example.com", "password": "wrong"})
+    assert (
+        client.post(
+            reverse("login"), {"username": "Owner@example.com", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    client.post(reverse("logout"))
+    for _ in range(4):
+        assert (
+            client.post(
+                reverse("login"), {"username": "OWNER@example.com", "password": "wrong"}
+            ).status_code
+            == 200
+        )
+    assert _locked_out(
+        client.post(reverse("login"), {"username": "OTHER@example.com", "password": "wrong"})
+    )
