@@ -1,9 +1,8 @@
 """The incident list and page: steps and updates inline, and every change made through services.
 
-Incidents are every tier's business, so every staff member sees every incident of the services
-they work (all, unless limited to some); the tickets linked to one are scoped like tickets
-everywhere (a member sees, links and unlinks only the tickets of their tiers and services, and
-is told how many others are linked).
+Incidents are every tier's business, so every staff member sees every incident; the tickets
+linked to one are tier-scoped like tickets everywhere (a member sees, links and unlinks only
+the tickets of their tiers, and is told how many others are linked).
 """
 
 import re
@@ -15,8 +14,6 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from portal.admin_pages import ReadOnlyInline
-from sla.models import Service
-from sla.selectors import limit_to_staff_services
 from tickets.selectors import tickets_for_staff
 
 from .. import services
@@ -144,17 +141,6 @@ class IncidentAdmin(ServiceWritesAdmin):
     def has_delete_permission(self, request, obj=None):
         # An incident is a record of downtime (the uptime report counts it): not deleted lightly.
         return request.user.is_superuser and super().has_delete_permission(request, obj)
-
-    def get_queryset(self, request):
-        # Staff limited to some services see those services' incidents only.
-        return limit_to_staff_services(super().get_queryset(request), user=request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "service":
-            kwargs["queryset"] = limit_to_staff_services(
-                Service.objects.all(), user=request.user, field="pk"
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "tickets":
