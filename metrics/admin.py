@@ -1,8 +1,9 @@
 """The success-metrics dashboard, a staff page of the admin (read-only), and its CSV export.
 
 The figures are aggregates over a whole service, not any one customer's tickets, so every
-active staff member may read them whatever their tier; nobody can add, change or delete through
-the page (it is a proxy of Service with only the list URL and the export).
+active staff member may read them whatever their tier — for the services they work (all, unless
+limited to some); nobody can add, change or delete through the page (it is a proxy of Service
+with only the list URL and the export).
 """
 
 from urllib.parse import urlencode
@@ -32,7 +33,7 @@ class SuccessMetricsAdmin(StaffPageAdmin):
         now = timezone.now()
         form = DashboardForm(
             request.GET,
-            services=selectors.services(),
+            services=selectors.services(user=request.user),
             today=lambda service: now.astimezone(ZoneInfo(service.timezone)).date(),
         )
         if not form.is_valid():

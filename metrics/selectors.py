@@ -14,6 +14,7 @@ from django.db.models.functions import TruncWeek
 
 from incidents.models import Incident
 from sla.models import Priority, Service, ServiceTargets
+from sla.selectors import limit_to_staff_services
 from tickets.models import Ticket
 
 
@@ -37,9 +38,13 @@ def _by_local_week(*, service, period, moment):
     )
 
 
-def services():
-    """Every service, for the picker (one query)."""
-    return list(Service.objects.order_by("name", "pk").only("slug", "name", "timezone"))
+def services(*, user):
+    """The services ``user`` works (every one unless limited), for the picker (one query)."""
+    return list(
+        limit_to_staff_services(Service.objects.all(), user=user, field="pk")
+        .order_by("name", "pk")
+        .only("slug", "name", "timezone")
+    )
 
 
 def targets_of(service):

@@ -12,8 +12,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import TOP_TIER, tier_members
+from accounts.roles import TOP_TIER
 from notifications.services import notifications_create_many
+from sla.selectors import service_tier_members
 
 from . import emails
 from .models import RoutineItem
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 def routine_items_remind_overdue(*, now=None, batch_size=100):
     """Record the reminder of every overdue item not yet reminded. Returns emails recorded."""
     now = now or timezone.now()
-    members = {}  # tier level → its staff, read once per sweep
+    members = {}  # (service, tier level) → its staff, read once per sweep
     recorded = 0
     while True:
         count, locked = _remind_batch(now=now, size=batch_size, members=members)
@@ -54,7 +55,7 @@ def _remind_batch(*, now, size, members):
     )
     outbox = []
     for item in batch:
-        recipients = _recipients(item.tier, members)
+        recipients = _recipients(item.service_id, item.tier, members)
         if not recipients:
             logger.warning("No staff to remind of overdue routine item %s (%s)", item.pk, item)
         outbox += emails.overdue_emails(item, recipients)
@@ -65,11 +66,13 @@ def _remind_batch(*, now, size, members):
     return len(outbox), len(batch)
 
 
-def _recipients(level, members):
-    """The owner tier's staff; when that tier has nobody, the next tier up that has."""
+def _recipients(service_id, level, members):
+    """The owner tier's staff who work the service; when that tier has nobody, the next tier
+    up that has."""
     for candidate in range(level, TOP_TIER + 1):
-        if candidate not in members:
-            members[candidate] = list(tier_members(candidate).order_by("pk"))
-        if members[candidate]:
-            return members[candidate]
+        key = (service_id, candidate)
+        if key not in members:
+            members[key] = list(service_tier_members(service_id, candidate).order_by("pk"))
+        if members[key]:
+            return members[key]
     return []

@@ -3,19 +3,20 @@
 from django.http import Http404
 
 from accounts.roles import staff_tier_level
+from sla.selectors import limit_to_staff_services
 
 from .models import RoutineItem
 
 
 def items_for_staff(*, user):
-    """Items a staff member may see and tick off: those owned by their tier or a lower one,
-    as with tickets; superusers see all; anyone else none."""
+    """Items a staff member may see and tick off: those owned by their tier or a lower one, of
+    the services they work, as with tickets; superusers see all; anyone else none."""
     level = staff_tier_level(user)
     if level is None:
         return RoutineItem.objects.none()
     items = RoutineItem.objects.all()
     if not user.is_superuser:
-        items = items.filter(tier__lte=level)
+        items = limit_to_staff_services(items.filter(tier__lte=level), user=user)
     return items
 
 

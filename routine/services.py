@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.roles import TOP_TIER, staff_tier_level
 from maintenance.models import RoutineTask
 from sla.models import ServiceTargets
+from sla.selectors import staff_service_ids
 from tickets.attachments import attachment_fields, validate_uploads
 
 from . import recovery
@@ -203,4 +204,7 @@ def _locked(item, by):
     item = locked.get(pk=item.pk)
     if not by.is_superuser and item.tier > level:
         raise PermissionDenied(f"{item} belongs to Tier {item.tier}.")
+    services = staff_service_ids(by)
+    if services is not None and item.service_id not in services:
+        raise PermissionDenied(f"{item} belongs to a service you do not work.")
     return item

@@ -6,12 +6,15 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from .admin_scoping import ServiceScopedAdminMixin
 from .models import (
     Calendar,
     EscalationPolicy,
@@ -24,6 +27,7 @@ from .models import (
     Service,
     ServiceCustomer,
     ServiceTargets,
+    StaffService,
     SupportContract,
     Tier,
 )
@@ -96,7 +100,8 @@ def export_plan(modeladmin, request, queryset):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
+    service_field = "pk"
     list_display = ["name", "slug", "timezone", "contact", "updated_at"]
     search_fields = ["name", "slug"]
     readonly_fields = ["created_at", "updated_at", "on_call_now"]
@@ -183,7 +188,7 @@ class CalendarForm(forms.ModelForm):
 
 
 @admin.register(Calendar)
-class CalendarAdmin(admin.ModelAdmin):
+class CalendarAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     form = CalendarForm
     list_display = ["name", "service", "timezone", "updated_at"]
     list_filter = ["service"]
@@ -193,7 +198,7 @@ class CalendarAdmin(admin.ModelAdmin):
 
 
 @admin.register(Priority)
-class PriorityAdmin(admin.ModelAdmin):
+class PriorityAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
@@ -212,7 +217,7 @@ class PriorityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = ["level", "name", "service", "calendar", "pickup", "on_call"]
     list_filter = ["service", "on_call"]
     list_select_related = ["service", "calendar__service"]
@@ -220,25 +225,48 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = ["service", "warn_at", "management_chain", "management_interval"]
     list_select_related = ["service"]
 
 
 @admin.register(IncidentPolicy)
-class IncidentPolicyAdmin(admin.ModelAdmin):
+class IncidentPolicyAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = ["service", "postmortem_due", "steps"]
     list_select_related = ["service"]
 
 
 @admin.register(SupportContract)
-class SupportContractAdmin(admin.ModelAdmin):
+class SupportContractAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "service", "hours_per_month", "monthly_cost", "currency"]
     list_filter = ["service"]
     list_select_related = ["service"]
 
 
 @admin.register(ServiceTargets)
-class ServiceTargetsAdmin(admin.ModelAdmin):
+class ServiceTargetsAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = ["service", "uptime", "mttr", "mtbf", "resolution_rate", "csat", "rto", "rpo"]
     list_select_related = ["service"]
+
+
+class StaffServiceInline(admin.TabularInline):
+    """The services a staff member works; none means every service."""
+
+    model = StaffService
+    extra = 0
+    fields = ["service"]
+    verbose_name = "service worked"
+    verbose_name_plural = (
+        "services worked (staff only: none means every service; with any, the member sees "
+        "those services' tickets, incidents, reports and emails only)"
+    )
+
+
+# The user page (django.contrib.auth's) gains the services a staff member works, next to their
+# tier groups.
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, StaffServiceInline]

@@ -64,6 +64,29 @@ class ServiceCustomer(models.Model):
         return f"{self.customer} → {self.service}"
 
 
+class StaffService(models.Model):
+    """A staff member limited to some services: one row per service they work.
+
+    A member with no row works every service (as before scoping existed); a member with rows
+    sees tickets, incidents, routine items, reports and emails of those services only. Managed
+    service providers use it to keep one customer's team out of another customer's data.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_services"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="staff_scopes")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "service"], name="uniq_staff_service")
+        ]
+        verbose_name = "service this staff member works"
+
+    def __str__(self):
+        return f"{self.user} works {self.service}"
+
+
 class Calendar(models.Model):
     """Weekly open hours in a time zone, minus holidays. ``24/7`` is always open."""
 

@@ -11,9 +11,9 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
-from accounts.roles import TIER_LEVELS, TOP_TIER, tier_group_name
+from accounts.roles import TIER_LEVELS, TOP_TIER, tier_group_name, tier_members
 
 from .durations import parse_duration
 from .models import (
@@ -22,6 +22,7 @@ from .models import (
     OnCallMember,
     OnCallOverride,
     Service,
+    StaffService,
     Tier,
 )
 from .on_call import on_call_for
@@ -42,6 +43,41 @@ def customer_services(user):
         services = list(Service.objects.filter(memberships__customer=user).order_by("name"))
         user._customer_services = services
     return services
+
+
+def staff_service_ids(user):
+    """The services a staff member is limited to, as a set of ids; None when they work all.
+
+    Superusers and members without a ``StaffService`` row work every service. Kept on the
+    user object (a fresh one each request), so a page asks once however many lists it scopes.
+    """
+    if user.is_superuser:
+        return None
+    cached = getattr(user, "_staff_service_ids", False)
+    if cached is not False:
+        return cached
+    ids = set(StaffService.objects.filter(user=user).values_list("service_id", flat=True))
+    user._staff_service_ids = ids or None
+    return user._staff_service_ids
+
+
+def limit_to_staff_services(queryset, *, user, field="service"):
+    """``queryset`` narrowed to the services ``user`` works (``field`` names the service)."""
+    ids = staff_service_ids(user)
+    if ids is None:
+        return queryset
+    return queryset.filter(**{f"{field}__in": ids})
+
+
+def works_service(service_id):
+    """A filter of users: those who work the service (no limit, or limited to it among others)."""
+    scopes = StaffService.objects.filter(user=OuterRef("pk"))
+    return ~Exists(scopes) | Exists(scopes.filter(service_id=service_id))
+
+
+def service_tier_members(service_id, level):
+    """Active staff of tier ``level`` who work the service: those hear of its tickets."""
+    return tier_members(level).filter(works_service(service_id))
 
 
 def pause_statuses(policy):
@@ -96,6 +132,13 @@ class Rosters:
             .order_by("pk")
         ):
             self._members[names[user.group_name]].append(user)
+        # Each member's services (none: every service), so a tier's email reaches only the
+        # members who may open the ticket it is about.
+        self._scopes = defaultdict(set)
+        for user_id, service_id in StaffService.objects.filter(
+            user__is_active=True, user__is_staff=True
+        ).values_list("user_id", "service_id"):
+            self._scopes[user_id].add(service_id)
         self._contacts = defaultdict(list)
         if management:
             for contact in ManagementContact.objects.filter(service_id__in=ids).select_related(
@@ -143,7 +186,11 @@ class Rosters:
             if people:
                 unique = {user.pk: user for user in people}
                 return list(unique.values())
-        return list(self._members.get(level, []))
+        return [
+            user
+            for user in self._members.get(level, [])
+            if not self._scopes.get(user.pk) or service_id in self._scopes[user.pk]
+        ]
 
     def management(self, service_id, role):
         """Email addresses of the people holding ``role`` in the service's management chain."""

@@ -16,6 +16,7 @@ from sla.models import (
     Priority,
     Service,
     ServiceCustomer,
+    StaffService,
     Tier,
 )
 from tickets.models import Message, Ticket
@@ -59,6 +60,12 @@ class StaffFactory(UserFactory):
     def tier(obj, create, extracted, **kwargs):
         if extracted:
             obj.groups.add(tier_group(extracted))
+
+    @factory.post_generation
+    def services(obj, create, extracted, **kwargs):
+        """``services=[a, b]``: the member works those services only (none: every service)."""
+        for service in extracted or ():
+            StaffService.objects.get_or_create(user=obj, service=service)
 
 
 # The data migrations that create the tier groups and grant them each app's permissions, in

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 from django.urls import reverse
 from django.utils.timesince import timeuntil
 
-from accounts.roles import tier_members
 from notifications.rendering import absolute_url, render_email
 from notifications.services import OutboxEmail, notification_create, notification_key
+from sla.selectors import service_tier_members
 
 
 def ticket_received(ticket):
@@ -22,10 +22,11 @@ def ticket_received(ticket):
 
 
 def ticket_new_in_tier(ticket, escalation=None):
-    """Tell the staff of the ticket's tier that it has landed there (opened or escalated)."""
+    """Tell the staff of the ticket's tier who work its service that it has landed there
+    (opened or escalated)."""
     cause = f"escalated:{escalation.pk}" if escalation else "new"
     url = absolute_url(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
-    for member in tier_members(ticket.tier):
+    for member in service_tier_members(ticket.service_id, ticket.tier):
         notification_create(
             key=f"ticket:{ticket.pk}:{cause}:staff:{member.pk}",
             to=member.email,

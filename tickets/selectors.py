@@ -5,7 +5,7 @@ from django.http import Http404
 
 from accounts.roles import staff_tier_level
 from sla.models import Priority
-from sla.selectors import customer_services
+from sla.selectors import customer_services, limit_to_staff_services
 
 from .models import Attachment, Message, Ticket
 
@@ -80,13 +80,14 @@ def ticket_opening_attachments(*, ticket):
 
 
 def tickets_for_staff(*, user):
-    """Tickets a staff member may work: those whose current tier is at most their own."""
+    """Tickets a staff member may work: those whose current tier is at most their own, of the
+    services they work (all, unless limited)."""
     level = staff_tier_level(user)
     if level is None:
         return Ticket.objects.none()
     tickets = Ticket.objects.all()
     if not user.is_superuser:
-        tickets = tickets.filter(tier__lte=level)
+        tickets = limit_to_staff_services(tickets.filter(tier__lte=level), user=user)
     return tickets
 
 
@@ -130,3 +131,8 @@ def ticket_count_created_since(*, user, since):
     Served by the (customer, created_at) index, whatever the customer's history.
     """
     return Ticket.objects.filter(customer=user, created_at__gte=since).count()
+
+
+def customer_reply_count_since(*, user, since):
+    """How many replies the user wrote since ``since`` (the reply throttle's count)."""
+    return Message.objects.filter(author=user, created_at__gte=since).count()

@@ -11,6 +11,7 @@ from . import emails, timers
 from .attachments import attachment_fields, validate_uploads
 from .escalation import escalate_manually
 from .models import Attachment, Message, Ticket, TicketEvent
+from .selectors import tickets_for_staff
 
 Status = Ticket.Status
 
@@ -195,6 +196,10 @@ def ticket_assign(*, ticket, assignee, by):
     _require_staff(by)
     if assignee is not None and staff_tier_level(assignee) is None:
         raise ValidationError({"assignee": "Only staff can be assigned a ticket."})
+    if assignee is not None and not tickets_for_staff(user=assignee).filter(pk=ticket.pk).exists():
+        raise ValidationError(
+            {"assignee": f"{assignee.get_username()} cannot see this ticket (tier or service)."}
+        )
     if (assignee.pk if assignee else None) == ticket.assignee_id:
         return ticket
     ticket.assignee = assignee

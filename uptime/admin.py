@@ -1,7 +1,8 @@
 """The monthly uptime report, a staff page of the admin (read-only, every staff member).
 
-Availability is not tier-scoped data: any active staff member may read the report, and nobody
-can add, change or delete through it (it is a proxy of Service with only the list URL).
+Availability is not tier-scoped data: any active staff member may read the report of the
+services they work (all, unless limited to some), and nobody can add, change or delete through
+it (it is a proxy of Service with only the list URL).
 """
 
 from django.contrib import admin
@@ -11,6 +12,7 @@ from django.utils import timezone
 from portal.admin_pages import StaffPageAdmin
 from sla.models import Service
 from sla.months import next_month, parse_month, previous_month
+from sla.selectors import limit_to_staff_services
 
 from .models import UptimeReport
 from .reports import monthly_report
@@ -31,7 +33,13 @@ class UptimeReportAdmin(StaffPageAdmin):
         report = (
             []
             if error
-            else monthly_report(services=Service.objects.order_by("name"), first=first, now=now)
+            else monthly_report(
+                services=limit_to_staff_services(
+                    Service.objects.order_by("name"), user=request.user, field="pk"
+                ),
+                first=first,
+                now=now,
+            )
         )
         context = {
             **self.admin_site.each_context(request),

@@ -17,6 +17,7 @@ from contracts.months import month_of
 from contracts.selectors import contract_in_force, format_hours, organizations_month_usage
 from portal.admin_pages import ReadOnlyInline
 from sla import months
+from sla.admin_scoping import ServiceScopedAdminMixin
 from sla.models import SupportContract
 from sla.months import add_months
 
@@ -242,7 +243,7 @@ class OrganizationForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     form = OrganizationForm
     change_list_template = "contracts/admin/organization_change_list.html"
     list_display = ["name", "service", "member_count", "contract_now", "usage_now"]

@@ -1,8 +1,9 @@
 """The incident list and page: steps and updates inline, and every change made through services.
 
-Incidents are every tier's business, so every staff member sees every incident; the tickets
-linked to one are tier-scoped like tickets everywhere (a member sees, links and unlinks only
-the tickets of their tiers, and is told how many others are linked).
+Incidents are every tier's business, so every staff member sees every incident of the services
+they work (all, unless limited to some); the tickets linked to one are scoped like tickets
+everywhere (a member sees, links and unlinks only the tickets of their tiers and services, and
+is told how many others are linked).
 """
 
 import re
@@ -14,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from portal.admin_pages import ReadOnlyInline
+from sla.admin_scoping import ServiceScopedAdminMixin
 from tickets.selectors import tickets_for_staff
 
 from .. import services
@@ -98,7 +100,7 @@ class UpdateInline(ReadOnlyInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(ServiceWritesAdmin):
+class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
     form = IncidentAdminForm
     list_display = [
         "number_display",

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
+from sla.admin_scoping import ServiceScopedAdminMixin
+
 from .. import services
 from ..models import Postmortem, PostmortemAction
 from .base import REFUSALS, ServiceWritesAdmin
@@ -31,7 +33,8 @@ class PostmortemActionInline(admin.TabularInline):
 
 
 @admin.register(Postmortem)
-class PostmortemAdmin(ServiceWritesAdmin):
+class PostmortemAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
+    service_field = "incident__service"
     form = PostmortemForm
     inlines = [PostmortemActionInline]
     list_display = [

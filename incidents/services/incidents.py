@@ -7,6 +7,7 @@ from django.utils import timezone
 from sla.calendars import business_calendar
 from sla.durations import parse_duration
 from sla.models import EscalationPolicy, Priority, Service
+from sla.selectors import staff_service_ids
 
 from .. import deadlines, selectors
 from ..models import Incident, IncidentStepRecord, Postmortem
@@ -30,6 +31,9 @@ def incident_open(
     ``owner`` is given. ``service``/``severity`` may be objects or their slug/code."""
     require_staff(by)
     service = _service(service)
+    works = staff_service_ids(by)
+    if works is not None and service.pk not in works:
+        raise ValidationError({"service": f"You do not work {service.name}."})
     severity = _severity(service, severity)
     now = timezone.now()
     title = _title(title)

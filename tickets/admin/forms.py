@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from accounts.roles import TIER_LEVELS, TOP_TIER, tier_group_name
 from sla.models import Priority
+from sla.selectors import works_service
 
 from ..models import Ticket
 from .common import staff_users
@@ -48,11 +49,15 @@ class TicketAdminForm(forms.ModelForm):
                 Q(retired_at__isnull=True) | Q(pk=ticket.priority_id), service=ticket.service_id
             ).order_by("position")
         if "assignee" in self.fields:
-            # Staff who can see the ticket: members of its tier or above, and superusers.
+            # Staff who can see the ticket: members of its tier or above who work its service,
+            # and superusers.
             groups = [tier_group_name(level) for level in TIER_LEVELS if level >= ticket.tier]
             eligible = staff_users().filter(
                 Q(is_superuser=True)
-                | Q(pk__in=get_user_model().objects.filter(groups__name__in=groups).values("pk"))
+                | Q(
+                    works_service(ticket.service_id),
+                    pk__in=get_user_model().objects.filter(groups__name__in=groups).values("pk"),
+                )
             )
             self.fields["assignee"].queryset = (
                 get_user_model()
