@@ -1,18 +1,16 @@
 """The customer's ticket forms. They validate input; writes go through ``tickets.services``."""
 
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 
 from sla.models import Priority, Service
 
 from .attachments import validate_uploads
+from .limits import validate_text_size
 from .models import Ticket
-from .selectors import customer_services_with_priorities, ticket_count_created_since
+from .selectors import customer_services_with_priorities
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -57,6 +55,7 @@ class TicketForm(forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="What happened, what you expected, and how to reproduce it.",
+        validators=[validate_text_size],
     )
     attachments = MultipleFileField()
 
@@ -91,19 +90,16 @@ class TicketForm(forms.Form):
         service, priority = cleaned.get("service"), cleaned.get("priority")
         if service and priority and priority.service_id != service.pk:
             self.add_error("priority", f"Choose one of the priorities of {service.name}.")
-        limit = settings.TICKET_SUBMIT_LIMIT_PER_HOUR
-        since = timezone.now() - timedelta(hours=1)
-        if ticket_count_created_since(user=self.user, since=since) >= limit:
-            raise ValidationError(
-                f"You have submitted {limit} tickets in the last hour, the most we accept. "
-                "Please wait a while, or add to one of your open tickets.",
-                code="throttled",
-            )
+        # The hourly limit is the service's: counted under a lock, where it cannot race.
         return cleaned
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 5}))
+    body = forms.CharField(
+        label="Your reply",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        validators=[validate_text_size],
+    )
     attachments = MultipleFileField()
 
     def __init__(self, *args, **kwargs):

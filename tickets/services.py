@@ -10,6 +10,7 @@ from sla.models import Priority, Service, ServiceCustomer
 from . import emails, timers
 from .attachments import attachment_fields, validate_uploads
 from .escalation import escalate_manually
+from .limits import check_reply_limit, check_ticket_limit, hold_customer, validate_text_size
 from .models import Attachment, Message, Ticket, TicketEvent
 from .selectors import tickets_for_staff
 
@@ -46,8 +47,13 @@ def ticket_create(*, customer, service, priority, subject, description, attachme
         raise ValidationError({"subject": "A subject is required."})
     if not description:
         raise ValidationError({"description": "Describe the problem."})
+    _check_text_size(description, field="description")
     uploads = validate_uploads(attachments)
+    # Counted and inserted under the customer's row lock: concurrent submissions cannot all
+    # read the same count and all pass the limit.
+    hold_customer(customer)
     now = timezone.now()
+    check_ticket_limit(customer, now=now)
     ticket = Ticket(
         service=service,
         customer=customer,
@@ -69,9 +75,15 @@ def ticket_create(*, customer, service, priority, subject, description, attachme
 
 @transaction.atomic
 def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
-    """Add to the conversation. A staff member's first public reply is the first response."""
-    ticket = _locked(ticket)
+    """Add to the conversation. A staff member's first public reply is the first response.
+
+    A customer's replies are limited per hour (``TICKET_REPLY_LIMIT_PER_HOUR``); staff's are not.
+    """
     is_staff = staff_tier_level(author) is not None
+    if not is_staff:
+        # Before the ticket's lock, in ticket_create's order (customer row, then tickets).
+        hold_customer(author)
+    ticket = _locked(ticket)
     if not is_staff and author.pk != ticket.customer_id:
         raise PermissionDenied("Only the ticket's customer or staff may reply.")
     if internal and not is_staff:
@@ -80,8 +92,11 @@ def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
         raise ValidationError({"body": "Write a message."})
     if not is_staff and ticket.status == Status.CLOSED:
         raise ValidationError("This ticket is closed; open a new ticket instead.")
+    _check_text_size(body.strip(), field="body")
     uploads = validate_uploads(attachments)
     now = timezone.now()
+    if not is_staff:
+        check_reply_limit(author, now=now)
     message = Message.objects.create(
         ticket=ticket, author=author, body=body.strip(), internal=internal, created_at=now
     )
@@ -264,6 +279,13 @@ def _leave_status(ticket, changed, *, to):
     if ticket.status == Status.CLOSED and ticket.closed_at is not None:
         ticket.closed_at = None
         changed.append("closed_at")
+
+
+def _check_text_size(text, *, field):
+    try:
+        validate_text_size(text)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
 
 
 def _locked(ticket):

@@ -32,4 +32,5 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 if CELERY_BROKER_URL.startswith("memory://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {}  # the base's filesystem folders; Redis keeps its timeouts
 TICKET_SUBMIT_LIMIT_PER_HOUR = 1000
+TICKET_REPLY_LIMIT_PER_HOUR = 1000
 LOGGING = {"version": 1, "disable_existing_loggers": False}
