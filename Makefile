@@ -25,9 +25,17 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_contracts
 
+# The web server's port (`make run PORT=8001`, or PORT in the environment); honcho hands it to
+# the Procfile's web line.
+PORT ?= 8000
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+
+# One honcho, exec'd: a signal to the process group (Ctrl-C, SIGTERM) reaches it, it stops web,
+# worker and beat, and make exits. No fallback after it: a `|| honcho …` would see the stopped
+# honcho's non-zero status and start the whole stack again, detached from the terminal.
 run: demo
-	@echo "Starting web (http://127.0.0.1:8000), Celery worker and beat; Ctrl-C stops all."
-	$(BIN)/honcho --no-prefix -f Procfile start 2>/dev/null || $(BIN)/honcho -f Procfile start
+	@echo "Starting web (http://127.0.0.1:$(PORT)), Celery worker and beat; Ctrl-C stops all."
+	exec $(BIN)/honcho start --no-prefix -f Procfile --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest
