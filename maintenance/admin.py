@@ -322,12 +322,22 @@ class NoticeRoundAdmin(admin.ModelAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    # The token is never shown, listed or searchable: it is the credential of the subscriber's
+    # confirm and unsubscribe links, and whoever held it could act for them.
     list_display = ["service", "user", "email", "confirmed_at", "unsubscribed_at"]
     list_select_related = ["service", "user"]
     list_filter = ["service", ("unsubscribed_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "user__email"]
     raw_id_fields = ["user"]
-    readonly_fields = ["token", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        was_on = form.initial.get("unsubscribed_at") is None
+        if change and was_on and obj.unsubscribed_at is not None:
+            # Turned off by hand: the confirm links sent before stop working, as after an
+            # unsubscribe by link.
+            obj.confirm_version += 1
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(RoutineTask)

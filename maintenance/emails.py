@@ -50,11 +50,22 @@ def unsubscribe_url(token):
 
 
 def confirm_token(subscription):
-    return signing.TimestampSigner(salt=_CONFIRM_SALT).sign(subscription.token)
+    """A confirm link's token: the subscription and the ``confirm_version`` it is issued for
+    (an unsubscribe raises the version, so the link then no longer confirms), signed and
+    timed."""
+    return signing.TimestampSigner(salt=_CONFIRM_SALT).sign(
+        f"{subscription.token}:{subscription.confirm_version}"
+    )
 
 
 def confirm_token_read(signed):
-    return signing.TimestampSigner(salt=_CONFIRM_SALT).unsign(signed, max_age=CONFIRM_MAX_AGE)
+    """``(subscription token, confirm version)``; raises ``signing.BadSignature`` when forged
+    or expired."""
+    value = signing.TimestampSigner(salt=_CONFIRM_SALT).unsign(signed, max_age=CONFIRM_MAX_AGE)
+    token, _, version = value.partition(":")
+    # Links sent before versions existed carry none: version 0 (the migration starts every
+    # subscription that was off at 1, so they cannot turn one back on).
+    return token, int(version) if version.isdigit() else 0
 
 
 def render_round(template, context):

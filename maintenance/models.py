@@ -280,7 +280,11 @@ class Subscription(models.Model):
     )
     # For an email subscription; a customer's notices go to the user's current address.
     email = models.EmailField(blank=True)
+    # The credential of its links (unsubscribe, confirm): never shown, not even in the admin.
     token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    # Goes up each time the subscription is turned off. A confirm link carries the version it
+    # was issued for, so an unsubscribe voids every confirm link sent before it.
+    confirm_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)

@@ -410,12 +410,23 @@ def subscriptions_sync_members(*, service_id, batch_size=5000):
             return created
 
 
+class StaleConfirmation(Exception):
+    """A confirm link issued before the subscription was last turned off."""
+
+
+def _turn_off(subscription, *, at):
+    """Stop the notices; the confirm links sent so far stop working (``confirm_version``)."""
+    subscription.unsubscribed_at = at
+    subscription.confirm_version += 1
+
+
 @transaction.atomic
 def subscription_request(*, service, email):
     """Start a double opt-in: record the address and email it a signed confirmation link.
 
     Says nothing about whether the address was subscribed already (no address probing); an
-    active subscription is left as it is and gets no mail.
+    active subscription is left as it is and gets no mail. The link confirms only the state it
+    was sent for: an unsubscribe after it voids it, and asking again sends a new one.
     """
     email = email.strip().lower()
     subscription, _ = Subscription.objects.select_for_update().get_or_create(
@@ -426,9 +437,12 @@ def subscription_request(*, service, email):
     confirm_url = absolute_url(
         reverse("maintenance:subscription_confirm", args=[emails.confirm_token(subscription)])
     )
-    # One confirmation a day per address, however often the form is sent.
+    # One confirmation a day per address and version, however often the form is sent.
     notification_create(
-        key=f"maint:confirm:{subscription.pk}:{timezone.now():%Y%m%d}",
+        key=(
+            f"maint:confirm:{subscription.pk}:v{subscription.confirm_version}"
+            f":{timezone.now():%Y%m%d}"
+        ),
         to=email,
         template="maintenance/confirm",
         context={"service": service, "confirm_url": confirm_url},
@@ -438,13 +452,22 @@ def subscription_request(*, service, email):
 
 @transaction.atomic
 def subscription_confirm(*, token):
-    """Confirm a subscription from its emailed link; raises ``signing.BadSignature`` if forged."""
-    subscription = Subscription.objects.select_for_update().get(
-        token=emails.confirm_token_read(token)
+    """Confirm a subscription from its emailed link.
+
+    Raises ``signing.BadSignature`` if forged or expired, ``Subscription.DoesNotExist`` if
+    gone, ``StaleConfirmation`` if the subscription was turned off after the link was sent
+    (whoever unsubscribed meant it; an old link must not undo that).
+    """
+    subscription_token, version = emails.confirm_token_read(token)
+    subscription = (
+        Subscription.objects.select_for_update()
+        .select_related("service")
+        .get(token=subscription_token)
     )
-    now = timezone.now()
-    if subscription.confirmed_at is None or subscription.unsubscribed_at is not None:
-        subscription.confirmed_at = now
+    if version != subscription.confirm_version:
+        raise StaleConfirmation
+    if not subscription.active:
+        subscription.confirmed_at = timezone.now()
         subscription.unsubscribed_at = None
         subscription.save(update_fields=["confirmed_at", "unsubscribed_at"])
     return subscription
@@ -457,8 +480,8 @@ def subscription_unsubscribe(*, token):
         token=emails.unsubscribe_token_read(token)
     )
     if subscription.unsubscribed_at is None:
-        subscription.unsubscribed_at = timezone.now()
-        subscription.save(update_fields=["unsubscribed_at"])
+        _turn_off(subscription, at=timezone.now())
+        subscription.save(update_fields=["unsubscribed_at", "confirm_version"])
     return subscription
 
 
@@ -466,7 +489,11 @@ def subscription_unsubscribe(*, token):
 def subscription_set(*, service, user, subscribed):
     """A customer turns a service's notices on or off from the portal."""
     subscription = subscription_ensure_for_customer(service=service, customer=user)
-    subscription.unsubscribed_at = None if subscribed else timezone.now()
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscribed:
+        subscription.unsubscribed_at = None
+    elif subscription.unsubscribed_at is None:
+        _turn_off(subscription, at=timezone.now())
     subscription.confirmed_at = subscription.confirmed_at or timezone.now()
-    subscription.save(update_fields=["unsubscribed_at", "confirmed_at"])
+    subscription.save(update_fields=["unsubscribed_at", "confirmed_at", "confirm_version"])
     return subscription

@@ -141,6 +141,14 @@ def subscription_confirm(request, token):
         return render(
             request, "maintenance/subscription_invalid.html", {"what": "confirmation"}, status=400
         )
+    except services.StaleConfirmation:
+        # Unsubscribed since the link was sent: the link is spent, whatever its age.
+        return render(
+            request,
+            "maintenance/subscription_invalid.html",
+            {"what": "confirmation", "stale": True},
+            status=400,
+        )
     return render(
         request, "maintenance/subscription_confirmed.html", {"subscription": subscription}
     )
