@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -44,5 +45,27 @@ def password_reset(*, user, uidb64, token, to):
             "user": user,
             "url": absolute_url(reverse("password_reset_confirm", args=[uidb64, token])),
             "valid_days": _valid_days(),
+        },
+    )
+
+
+def signup_attempted(user, *, now=None):
+    """Tell an account's owner that someone tried to sign up with its address (the sign-up
+    page answers as for a new address, so only the owner learns the address is taken)."""
+    if not user.email:
+        return
+    now = now or timezone.now()
+    notification_create(
+        # At most one warning per account per clock hour, however often the form is sent.
+        key=f"accounts:user:{user.pk}:signup_attempted:{now:%Y-%m-%dT%H}",
+        to=user.email,
+        template="accounts/signup_attempted",
+        context={
+            "user": user,
+            # Signed up but never verified: a new verification link is what helps.
+            "pending": not user.is_active and user.last_login is None,
+            "login_url": absolute_url(reverse("login")),
+            "reset_url": absolute_url(reverse("password_reset")),
+            "resend_url": absolute_url(reverse("verify_resend")),
         },
     )

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from . import emails
+from . import services
 
 
 def apply_service_errors(form, error):
@@ -66,20 +66,15 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
-    """Django's reset form, whose email goes through the outbox like every other email."""
+    """Django's reset form, whose email is made in the background and sent through the outbox.
 
-    def send_mail(
-        self,
-        subject_template_name,
-        email_template_name,
-        context,
-        from_email,
-        to_email,
-        html_email_template_name=None,
-    ):
-        emails.password_reset(
-            user=context["user"], uidb64=context["uid"], token=context["token"], to=to_email
-        )
+    ``save`` only hands the address on (``services.user_password_reset_request``): looking it
+    up and recording the email happen after the response, so the page takes the same time for
+    an address with an account as for one without.
+    """
+
+    def save(self, **kwargs):
+        services.user_password_reset_request(email=self.cleaned_data["email"])
 
 
 def timezone_choices():

@@ -28,9 +28,10 @@ def user_for_login(*, identifier):
     )
 
 
-def user_email_taken(*, email):
-    """Whether an account already uses this email (or has it as its username), any case."""
+def user_by_email(*, email):
+    """The account that uses this email (or has it as its username), any case; or None."""
     users = get_user_model()._default_manager
     return (
-        users.filter(email__iexact=email).exists() or users.filter(username__iexact=email).exists()
+        users.filter(email__iexact=email).order_by("pk").first()
+        or users.filter(username__iexact=email).order_by("pk").first()
     )

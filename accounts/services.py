@@ -1,22 +1,25 @@
-"""Every write to accounts: sign-up, verification, profile. Each is one transaction."""
+"""Every write to accounts: sign-up, verification, password reset, profile. Each is one
+transaction."""
 
+import logging
 import zoneinfo
+from functools import partial
 
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from . import emails
 from .models import Profile
-from .selectors import user_email_taken
+from .selectors import user_by_email
 from .tokens import email_verification_token
 
-DUPLICATE_EMAIL = (
-    "An account with this email already exists. Log in, or reset your password if you "
-    "have forgotten it."
-)
+logger = logging.getLogger(__name__)
+
 INVALID_LINK = (
     "This verification link is invalid, has expired or has already been used. If your account "
     "is verified, log in; otherwise ask for a new link."
@@ -30,24 +33,73 @@ def normalize_email(email):
 
 @transaction.atomic
 def user_signup(*, email, password):
-    """Create an inactive account named by its email and send the verification link."""
+    """Create an inactive account named by its email and send the verification link.
+
+    An address that already has an account gets no second one: its owner is emailed instead
+    ("someone tried to sign up with your address", at most hourly) and None is returned. The
+    caller answers exactly as for a new address, so sign-up does not tell anyone which
+    addresses have accounts. The password is checked first, so a weak one is refused the same
+    way for either, and hashed either way, so the time taken does not tell them apart.
+    """
     email = normalize_email(email)
-    if user_email_taken(email=email):
-        raise ValidationError({"email": DUPLICATE_EMAIL}, code="duplicate")
     user = get_user_model()(username=email, email=email, is_active=False)
     try:
         password_validation.validate_password(password, user)
     except ValidationError as error:
         raise ValidationError({"password": error.error_list}) from None
     user.set_password(password)
+    existing = user_by_email(email=email)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Two sign-ups raced for one address and the other won (the unique username
+            # decides): from here on, the same as an address already taken.
+            existing = user_by_email(email=email)
+        else:
+            emails.verify_email(user)
+            return user
+    if existing is not None:
+        emails.signup_attempted(existing)
+    return None
+
+
+def user_password_reset_request(*, email):
+    """Someone asked for a password-reset email to ``email``: send it in the background.
+
+    Nothing here looks the address up, so the request does the same work, in the same time,
+    whether or not the address has an account. After commit a task
+    (``accounts.tasks.send_password_reset``) runs ``user_password_reset``.
+    """
+    transaction.on_commit(partial(_enqueue_password_reset, email), robust=True)
+
+
+@transaction.atomic
+def user_password_reset(*, email):
+    """Record a reset email for every account ``email`` may reset (Django's rules: active,
+    with a usable password), with Django's reset token. Returns how many were recorded."""
+    users = list(PasswordResetForm().get_users(email))
+    for user in users:
+        emails.password_reset(
+            user=user,
+            uidb64=urlsafe_base64_encode(force_bytes(user.pk)),
+            token=default_token_generator.make_token(user),
+            to=getattr(user, user.get_email_field_name()),
+        )
+    return len(users)
+
+
+def _enqueue_password_reset(email):
+    from .tasks import send_password_reset  # the task module imports this one
+
     try:
-        # Two sign-ups racing for one address: the unique username decides, cleanly.
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        raise ValidationError({"email": DUPLICATE_EMAIL}, code="duplicate") from None
-    emails.verify_email(user)
-    return user
+        send_password_reset.delay(email)
+    except Exception:
+        # The broker is down: record the email now rather than lose it (the outbox sweep
+        # delivers it); only in this degraded case does the request do the lookup itself.
+        logger.warning("Could not enqueue a password reset; recording it now", exc_info=True)
+        user_password_reset(email=email)
 
 
 @transaction.atomic

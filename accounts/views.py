@@ -20,13 +20,17 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_signup(
+            services.user_signup(
                 email=form.cleaned_data["email"], password=form.cleaned_data["password"]
             )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            request.session[SIGNUP_EMAIL_SESSION_KEY] = user.email
+            # The same answer whether or not the address had an account (its owner is emailed
+            # instead of a second account being made): nothing to enumerate.
+            request.session[SIGNUP_EMAIL_SESSION_KEY] = services.normalize_email(
+                form.cleaned_data["email"]
+            )
             return redirect("signup_done")
     return render(request, "accounts/signup.html", {"form": form})
 

@@ -16,3 +16,14 @@ def link_in_outbox():
         return notification, match.group(1)
 
     return find
+
+
+@pytest.fixture
+def eager_tasks():
+    """``.delay()`` runs the task in place, as a worker would after commit."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

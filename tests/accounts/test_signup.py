@@ -111,13 +111,59 @@ def test_a_password_reset_token_does_not_verify_an_account(client):
     assert not user.is_active
 
 
-def test_duplicate_email_is_refused_whatever_its_case(client):
-    """An address already in use, in any case, gives a clear error and creates nothing."""
-    factories.CustomerFactory(email="taken@example.com", username="taken@example.com")
-    response = _signup(client, email="TAKEN@Example.COM")
-    assert response.status_code == 200
-    assert "already exists" in response.context["form"].errors["email"][0]
+def test_signup_answers_alike_whether_or_not_the_address_has_an_account(client):
+    """An address already in use, in any case, gets the same redirect and page as a new one;
+    no second account is made and no verification link sent, its owner is told instead."""
+    owner = factories.CustomerFactory(email="taken@example.com", username="taken@example.com")
+    new = _signup(client, email="Fresh@Example.COM")
+    new_page = client.get(new["Location"])
+    taken = _signup(client, email="TAKEN@Example.COM")
+    taken_page = client.get(taken["Location"])
+
+    assert (taken.status_code, taken["Location"], taken.content) == (
+        new.status_code,
+        new["Location"],
+        new.content,
+    )
+    assert taken_page.status_code == new_page.status_code == 200
+    assert taken_page.text.replace("taken@", "fresh@") == new_page.text
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+    assert not Notification.objects.filter(key__startswith=f"accounts:user:{owner.pk}:verify:")
+    warning = Notification.objects.get(key__contains=":signup_attempted:")
+    assert warning.to == "taken@example.com"
+    assert "Someone tried to sign up" in warning.subject
+    assert "http://testserver/accounts/login/" in warning.body_text
+    assert "http://testserver/accounts/password_reset/" in warning.body_text
+
+
+def test_the_owner_is_warned_at_most_once_an_hour(client):
+    """Repeated sign-ups with a taken address email its owner once per hour, not per attempt."""
+    factories.CustomerFactory(email="taken@example.com")
+    with time_machine.travel("2026-03-02 10:05Z"):
+        for _ in range(3):
+            assert _signup(client, email="taken@example.com").status_code == 302
+    assert Notification.objects.filter(key__contains=":signup_attempted:").count() == 1
+    with time_machine.travel("2026-03-02 11:05Z"):
+        _signup(client, email="Taken@example.com")
+    assert Notification.objects.filter(key__contains=":signup_attempted:").count() == 2
+
+
+def test_an_unverified_owner_is_offered_a_new_activation_link(client):
+    """Signing up again for an account never activated tells its owner how to get a new link."""
+    _signup(client, email="slow@example.com")
+    _signup(client, email="slow@example.com")
+    warning = Notification.objects.get(key__contains=":signup_attempted:")
+    assert "http://testserver/accounts/verify/resend/" in warning.body_text
     assert User.objects.count() == 1
+
+
+def test_a_weak_password_is_refused_alike_for_a_taken_address(client):
+    """Password rules are checked before the address, so their errors reveal nothing either."""
+    factories.CustomerFactory(email="taken@example.com")
+    taken = _signup(client, email="taken@example.com", password="password")
+    fresh = _signup(client, email="fresh@example.com", password="password")
+    assert taken.status_code == fresh.status_code == 200
+    assert taken.context["form"].errors == fresh.context["form"].errors
     assert not Notification.objects.exists()
 
 
@@ -145,8 +191,34 @@ def test_resend_sends_a_new_link_only_to_unverified_accounts(client):
     assert Notification.objects.count() == count
 
 
-def test_signup_service_refuses_a_racing_duplicate(db):
-    """The service checks too, so a second account for one address is never made."""
-    services.user_signup(email="race@example.com", password=PASSWORD)
-    with pytest.raises(Exception, match="already exists"):
-        services.user_signup(email="Race@example.com", password=PASSWORD)
+def test_signup_service_never_makes_a_second_account(db):
+    """The service checks too: a second sign-up for one address, in any case, makes no account
+    and warns the owner instead."""
+    first = services.user_signup(email="race@example.com", password=PASSWORD)
+    assert services.user_signup(email="Race@example.com", password=PASSWORD) is None
+    assert list(User.objects.all()) == [first]
+    assert Notification.objects.get(key__contains=":signup_attempted:").to == "race@example.com"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_sign_ups_for_one_address_make_one_account_and_no_error():
+    """Four sign-ups for one address at the same moment: one account, and the others answer
+    as any sign-up for a taken address does (no error; the owner is warned, once)."""
+    from tests.concurrency import run_together
+
+    results = run_together(
+        *(
+            lambda email=email: services.user_signup(email=email, password=PASSWORD)
+            for email in (
+                "race@example.com",
+                "Race@example.com",
+                "RACE@example.com",
+                "race@Example.com",
+            )
+        )
+    )
+    assert User.objects.filter(email="race@example.com").count() == 1
+    assert sum(result is not None for result in results) == 1
+    warnings = Notification.objects.filter(key__contains=":signup_attempted:")
+    assert [warning.to for warning in warnings] == ["race@example.com"]
