@@ -47,6 +47,8 @@ def update_body(update):
             "posted_utc": utc_naive(update.created_at),
             "timezone": tz_name,
             "status_url": absolute_url(reverse("status")),
+            "incident_url": absolute_url(reverse("status_incident", args=[incident.pk])),
+            "why_sent": WHY_PLACEHOLDER,
             "unsubscribe_url": maintenance_emails.UNSUBSCRIBE_PLACEHOLDER,
         },
     )
@@ -55,9 +57,17 @@ def update_body(update):
     )
 
 
+# Why the recipient gets the email, filled in per row: a customer's subscription came with
+# their membership (they may never have subscribed), an address's was asked for and confirmed.
+WHY_PLACEHOLDER = "@@why-sent@@"
+WHY_CUSTOMER = "you are a customer of"
+WHY_SUBSCRIBER = "you subscribed to the incident and maintenance notices of"
+
+
 def update_emails(update, body, recipients):
-    """The outbox rows of one public update for ``recipients`` (``[(address, token)]``): the
-    shared ``body`` (``update_body``), each row with its recipient and own unsubscribe link."""
+    """The outbox rows of one public update for ``recipients`` (``[(address, token,
+    customer)]``): the shared ``body`` (``update_body``), each row with its recipient, why it
+    is sent to them and their own unsubscribe link."""
     # One-click unsubscribe, as the maintenance notices: the link stops the service's notices.
     link = maintenance_emails.unsubscribe_links()
     return [
@@ -67,9 +77,12 @@ def update_emails(update, body, recipients):
             subject=body.subject,
             headers=maintenance_emails.UNSUBSCRIBE_HEADERS,
             body=body,
-            substitutions={maintenance_emails.UNSUBSCRIBE_PLACEHOLDER: link(token)},
+            substitutions={
+                maintenance_emails.UNSUBSCRIBE_PLACEHOLDER: link(token),
+                WHY_PLACEHOLDER: WHY_CUSTOMER if customer else WHY_SUBSCRIBER,
+            },
         )
-        for address, token in recipients
+        for address, token, customer in recipients
     ]
 
 

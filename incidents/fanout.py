@@ -23,6 +23,9 @@ held by two subscriptions (a customer who also subscribed by email) gets one ema
 subscription's unsubscribe link. Subscribers who join while an update is being sent get it if
 the cursor has not passed them; once it is done, it is done. A late run still sends: each
 update is news of its own and already on /status/. Delivery is the outbox's job.
+
+A draft incident's public updates are held (``emails_pending`` false) and never read here;
+publishing the incident marks them pending, once (``services.updates.release_held_updates``).
 """
 
 import logging
@@ -31,6 +34,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from maintenance.models import Subscription
 from maintenance.selectors import subscribers_for_notice
 from maintenance.services import subscriptions_sync_members
 from notifications.models import Notification
@@ -49,7 +53,9 @@ def update_emails_send_pending(*, batch_size=BATCH_SIZE):
 
     Returns how many emails this run recorded.
     """
-    pending = IncidentUpdate.objects.filter(emails_pending=True).order_by("pk")
+    pending = IncidentUpdate.objects.filter(
+        emails_pending=True, incident__published_at__isnull=False
+    ).order_by("pk")
     recorded = 0
     for update_id in list(pending.values_list("pk", flat=True)):
         recorded += update_emails_record(update_id=update_id, batch_size=batch_size)
@@ -70,7 +76,9 @@ def update_emails_record(*, update_id, batch_size=BATCH_SIZE):
             update = (
                 IncidentUpdate.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("incident__service", "incident__severity", "emails_body")
-                .filter(pk=update_id, emails_pending=True)
+                # A draft's updates are held (never pending); the check keeps it so even if
+                # one were marked: nothing of a draft reaches a subscriber.
+                .filter(pk=update_id, emails_pending=True, incident__published_at__isnull=False)
                 .first()
             )
             if update is None:
@@ -82,8 +90,9 @@ def update_emails_record(*, update_id, batch_size=BATCH_SIZE):
 
 
 def _record_batch(update, batch_size):
-    """One batch in a fixed number of queries: subscribers, keys already taken, one INSERT,
-    one UPDATE of the cursor (and, the first time, the members' sync and the content)."""
+    """One batch in a fixed number of queries: subscribers, keys already taken, which are
+    customers, one INSERT, one UPDATE of the cursor (and, the first time, the members' sync
+    and the content)."""
     service_id = update.incident.service_id
     if update.emails_cursor == 0:
         # Customers made members some other way than customer_add_service are subscribed
@@ -112,15 +121,26 @@ def _record_batch(update, batch_size):
 
 
 def _not_yet_recorded(update, page):
-    """``[(address, token)]`` of the page's addresses with no email of this update yet: each
-    address once, whichever batch (or earlier subscription) it was first seen in."""
+    """``[(address, token, customer)]`` of the page's addresses with no email of this update
+    yet: each address once, whichever batch (or earlier subscription) it was first seen in.
+    ``customer`` says the subscription is a customer's (made with their membership, which
+    they may never have asked for) rather than one an address signed up for: the email says
+    which (one query for the page)."""
     by_key = {}
-    for _pk, address, token in page:
+    for pk, address, token in page:
         address = (address or "").strip()
         if address:
-            by_key.setdefault(emails.update_key(update.pk, address), (address, token))
+            by_key.setdefault(emails.update_key(update.pk, address), (address, token, pk))
     if not by_key:
         return []
+    customers = set(
+        Subscription.objects.filter(
+            pk__in=[pk for _address, _token, pk in by_key.values()], user__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    by_key = {
+        key: (address, token, pk in customers) for key, (address, token, pk) in by_key.items()
+    }
     # Only this worker writes this update's keys (it holds the row lock), so the count it
     # stores is exact; ON CONFLICT DO NOTHING in the INSERT stays the guarantee regardless.
     taken = set(Notification.objects.filter(key__in=list(by_key)).values_list("key", flat=True))

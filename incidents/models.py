@@ -1,7 +1,13 @@
 """Incidents, the steps of the plan's incident process, their updates and post-mortems.
 
-An incident marked as an outage counts as downtime from ``started_at`` to ``resolved_at`` (or
-now while it lasts) in the uptime report; planned maintenance inside that span does not.
+An incident is a **draft** until a member with ``incidents.publish_incident`` publishes it
+(``published_at``): until then nothing of it is public — not /status/, the JSON, the feeds or
+the history — and its public updates are held, not emailed. Staff work drafts as any incident.
+
+Its ``impact`` on the service uses Statuspage's component statuses. A published incident whose
+impact is a partial or major outage (``outage``, kept in step with the impact by the services)
+counts as downtime from ``started_at`` to ``resolved_at`` (or now while it lasts) in the uptime
+report; planned maintenance inside that span does not; degraded performance does not count.
 """
 
 from django.conf import settings
@@ -12,12 +18,39 @@ from django.utils import timezone
 DEFAULT_STEPS = ["detect", "triage", "communicate", "resolve", "review"]
 
 
+class Impact(models.TextChoices):
+    """What an incident does to its service, in Statuspage's component status words."""
+
+    OPERATIONAL = "operational", "Operational"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
+    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+    MAJOR_OUTAGE = "major_outage", "Major outage"
+    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
+
+
+# The impacts that are downtime in the uptime report (``Incident.outage``): the service, or a
+# part of it customers pay for, does not work. Degraded performance is slow but up.
+OUTAGE_IMPACTS = frozenset({Impact.PARTIAL_OUTAGE, Impact.MAJOR_OUTAGE})
+
+
+class UpdateStatus(models.TextChoices):
+    """Where a public update says the incident stands, in Statuspage's incident status words."""
+
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
 class Incident(models.Model):
     service = models.ForeignKey("sla.Service", on_delete=models.PROTECT, related_name="incidents")
     # Severity uses the plan's priorities (P0 critical, …).
     severity = models.ForeignKey("sla.Priority", on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
-    # Counts as downtime in the uptime report (a degraded-only incident does not).
+    # What it does to the service, as /status/ and the Statuspage JSON say it.
+    impact = models.CharField(max_length=24, choices=Impact.choices, default=Impact.MAJOR_OUTAGE)
+    # Counts as downtime in the uptime report: the impact is a partial or major outage
+    # (OUTAGE_IMPACTS); set with the impact by the services, stored for the uptime queries.
     outage = models.BooleanField(default=True)
     # The current step of the plan's process (IncidentPolicy.steps, DEFAULT_STEPS without one).
     step = models.CharField(max_length=40, default="detect")
@@ -43,11 +76,22 @@ class Incident(models.Model):
     # schedule (``incidents.deadlines.reminder_schedule``) already handled, sent or skipped.
     postmortem_reminder_at = models.DateTimeField(null=True, blank=True)
     postmortem_reminders_done = models.PositiveSmallIntegerField(default=0)
+    # Null while a draft: nothing public. Set once, by a member with publish_incident.
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        permissions = [
+            (
+                "publish_incident",
+                "Can publish an incident (status page, feeds and subscribers' email)",
+            )
+        ]
         indexes = [
             # Uptime and MTBF: a service's outages overlapping a period.
             models.Index(fields=["service", "started_at"], name="incident_service_started"),
@@ -89,6 +133,22 @@ class Incident(models.Model):
     def is_resolved(self):
         return self.resolved_at is not None
 
+    @property
+    def is_published(self):
+        return self.published_at is not None
+
+    @property
+    def current_status(self):
+        """Where the incident stands publicly (``UpdateStatus``): resolved once resolved, else
+        what its latest public update says (read from ``public_updates``, newest first, when
+        a selector prefetched them), investigating before any."""
+        if self.resolved_at is not None:
+            return UpdateStatus.RESOLVED
+        updates = getattr(self, "public_updates", None)
+        if updates is None:
+            updates = list(self.updates.filter(public=True).order_by("-created_at", "-id")[:1])
+        return UpdateStatus(updates[0].status) if updates else UpdateStatus.INVESTIGATING
+
 
 class IncidentStepRecord(models.Model):
     """The incident entered ``step`` at ``at``, moved there by ``by``."""
@@ -111,6 +171,8 @@ class IncidentStepRecord(models.Model):
 class IncidentUpdate(models.Model):
     """A note on the incident: public ones show on /status/ and go to subscribers, once.
 
+    A public update posted while the incident is a draft is held: not emailed (``emails_pending``
+    stays false) until the incident is published, which marks every held one pending once.
     A public update's emails are recorded in the background (``incidents.fanout``), a batch of
     subscribers per transaction: ``emails_pending`` marks an update whose emails are not all
     recorded yet, ``emails_cursor`` is the last subscription id done (committed with that
@@ -120,6 +182,10 @@ class IncidentUpdate(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     body = models.TextField()
     public = models.BooleanField(default=False)
+    # Where the incident stands as this update says it (shown with public updates).
+    status = models.CharField(
+        max_length=16, choices=UpdateStatus.choices, default=UpdateStatus.INVESTIGATING
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

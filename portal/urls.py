@@ -10,6 +10,8 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("maintenance/", include("maintenance.urls")),
     path("status/", include("status.urls")),
+    path("inbound/", include("inbound.urls")),
+    path("api/v2/", include("status.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,12 +1,17 @@
 """What the public status page says about every service, now.
 
-A service's state is the worst of what is going on: an open outage incident, then an open
-degraded (non-outage) incident, then maintenance in progress; otherwise operational.
+Only published incidents count (``incidents.selectors`` reads no draft for the public). A
+service's state is the worst of what is going on: an open outage incident, then an open
+degraded (non-outage) incident, then maintenance in progress; otherwise operational. Its
+``status`` says the same in Statuspage's component words: the worst impact of its open
+incidents (major outage, partial outage, degraded performance), else under maintenance while
+a window is in progress, else operational.
 """
 
 from collections import defaultdict
 from datetime import timedelta
 
+from incidents.models import Impact
 from maintenance.selectors import occurrence_display, occurrences_for_services
 from sla.models import Service
 
@@ -29,6 +34,25 @@ def service_state(*, open_incidents, maintenance_now):
     if maintenance_now:
         return State.MAINTENANCE
     return State.OPERATIONAL
+
+
+# Statuspage's component statuses, least to most severe: the worst one wins.
+SEVERITY = [
+    Impact.OPERATIONAL,
+    Impact.UNDER_MAINTENANCE,
+    Impact.DEGRADED_PERFORMANCE,
+    Impact.PARTIAL_OUTAGE,
+    Impact.MAJOR_OUTAGE,
+]
+
+
+def component_status(*, open_incidents, maintenance_now):
+    """The service's status in Statuspage's words (an ``Impact``)."""
+    worst = Impact.UNDER_MAINTENANCE if maintenance_now else Impact.OPERATIONAL
+    for incident in open_incidents:
+        if SEVERITY.index(incident.impact) > SEVERITY.index(worst):
+            worst = Impact(incident.impact)
+    return worst
 
 
 def status_rows(*, now, incident_groups=()):
@@ -57,6 +81,7 @@ def status_rows(*, now, incident_groups=()):
             {
                 "service": service,
                 "state": service_state(open_incidents=open_incidents, maintenance_now=current),
+                "status": component_status(open_incidents=open_incidents, maintenance_now=current),
                 "open_incidents": open_incidents,
                 "current": [occurrence_display(o, service.timezone, now) for o in current],
                 "upcoming": [occurrence_display(o, service.timezone, now) for o in upcoming],

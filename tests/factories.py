@@ -74,6 +74,7 @@ TIER_MIGRATIONS = (
     "tickets.migrations.0002_tier_groups",
     "tickets.migrations.0003_tier_notification_retry",
     "incidents.migrations.0003_tier_permissions",
+    "incidents.migrations.0007_publish_permission",
     "routine.migrations.0002_tier_permissions",
     "contracts.migrations.0002_tier_permissions",
 )

@@ -1,6 +1,7 @@
 """The reads uptime needs, a fixed number of queries for any number of services and days.
 
-One query reads every outage incident overlapping the range for all the services; the planned
+One query reads every published outage incident overlapping the range for all the services
+(a draft is unconfirmed and not public: it counts once it is published, from its start); the planned
 maintenance comes from ``maintenance.selectors.occurrences_for_services`` (two queries); the
 targets are one query each for the overall and the per-priority ones.
 """
@@ -24,9 +25,15 @@ class Outage:
 
 
 def outages_by_service(*, service_ids, start, end):
-    """Per service id: the outage incidents whose span overlaps ``[start, end)`` (one query)."""
+    """Per service id: the published outage incidents whose span overlaps ``[start, end)``
+    (one query)."""
     rows = (
-        Incident.objects.filter(service_id__in=service_ids, outage=True, started_at__lt=end)
+        Incident.objects.filter(
+            service_id__in=service_ids,
+            outage=True,
+            published_at__isnull=False,
+            started_at__lt=end,
+        )
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
         .order_by()
         .values_list("service_id", "started_at", "resolved_at", "severity__position")

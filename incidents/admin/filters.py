@@ -1,14 +1,14 @@
 """The changelists' filters: incidents by severity, step and state; post-mortems by state."""
 
-from django.contrib import admin
 from django.db.models import Q
 
+from portal.admin_filters import ChoiceListFilter
 from sla.models import IncidentPolicy, Priority
 
 from ..models import DEFAULT_STEPS
 
 
-class SeverityFilter(admin.SimpleListFilter):
+class SeverityFilter(ChoiceListFilter):
     """Severities by code ("P1") across every service, not one entry per service."""
 
     title = "severity"
@@ -24,7 +24,7 @@ class SeverityFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StepFilter(admin.SimpleListFilter):
+class StepFilter(ChoiceListFilter):
     """The steps of every plan's process (read from the small policy table, not incidents)."""
 
     title = "step"
@@ -42,7 +42,7 @@ class StepFilter(admin.SimpleListFilter):
         return queryset
 
 
-class IncidentStateFilter(admin.SimpleListFilter):
+class IncidentStateFilter(ChoiceListFilter):
     title = "state"
     parameter_name = "state"
 
@@ -65,7 +65,7 @@ class IncidentStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PostmortemStateFilter(admin.SimpleListFilter):
+class PostmortemStateFilter(ChoiceListFilter):
     title = "state"
     parameter_name = "state"
 
@@ -77,6 +77,23 @@ class PostmortemStateFilter(admin.SimpleListFilter):
             return queryset.filter(completed_at__isnull=True)
         if self.value() == "completed":
             return queryset.filter(completed_at__isnull=False, published_at__isnull=True)
+        if self.value() == "published":
+            return queryset.filter(published_at__isnull=False)
+        return queryset
+
+
+class PublishedFilter(ChoiceListFilter):
+    """Drafts (nothing public yet) apart from published incidents."""
+
+    title = "public"
+    parameter_name = "public"
+
+    def lookups(self, request, model_admin):
+        return [("draft", "draft (not public)"), ("published", "published")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "draft":
+            return queryset.filter(published_at__isnull=True)
         if self.value() == "published":
             return queryset.filter(published_at__isnull=False)
         return queryset

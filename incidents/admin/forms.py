@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from sla.models import Priority
 
-from ..models import Incident, Postmortem, PostmortemAction
+from ..models import Impact, Incident, Postmortem, PostmortemAction, UpdateStatus
 from ..selectors import incident_steps
 from .base import staff_users
 
@@ -39,7 +39,20 @@ class IncidentAdminForm(forms.ModelForm):
     public_update = forms.CharField(
         required=False,
         widget=forms.Textarea({"rows": 4, "cols": 80}),
-        help_text="Shown on /status/ and emailed to the service's subscribers and customers.",
+        help_text="Shown on /status/ and emailed to the service's subscribers and customers "
+        "— for a draft, once the incident is published.",
+    )
+    update_status = forms.ChoiceField(
+        required=False,
+        choices=UpdateStatus.choices,
+        label="The update says we are",
+        help_text="Statuspage's incident states, shown with the update.",
+    )
+    publish = forms.BooleanField(
+        required=False,
+        label="Publish this incident",
+        help_text="Check the preview above: that is what goes on /status/, the JSON and the "
+        "feeds, and its public updates are emailed to subscribers (once each).",
     )
     internal_note = forms.CharField(
         required=False,
@@ -49,11 +62,32 @@ class IncidentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = ["service", "severity", "title", "outage", "started_at", "owner", "tickets"]
+        fields = ["service", "severity", "title", "impact", "started_at", "owner", "tickets"]
+
+    # Set by the admin per request (``IncidentAdmin.get_form``): may this member publish?
+    can_publish = False
 
     def __init__(self, *args, **kwargs):
+        asked = (kwargs.get("initial") or {}).get("impact")
         super().__init__(*args, **kwargs)
         incident = self.instance
+        if "impact" in self.fields:
+            # No impact is chosen for staff: a new incident says nothing until they say what
+            # it does (it used to open as a red "Outage" by default).
+            self.fields["impact"] = forms.ChoiceField(
+                choices=[("", "— choose —"), *Impact.choices],
+                label="Impact on the service",
+                help_text="Partial and major outages count as downtime in the uptime report.",
+            )
+            if not incident.pk:
+                self.initial["impact"] = asked  # not the model's default
+        if "update_status" in self.fields and incident.pk:
+            latest = incident.updates.filter(public=True).order_by("-created_at", "-id").first()
+            self.fields["update_status"].initial = (
+                latest.status if latest else UpdateStatus.INVESTIGATING
+            )
+        if not incident.pk or incident.published_at is not None or not self.can_publish:
+            self.fields.pop("publish", None)
         if "severity" in self.fields:
             severities = Priority.objects.filter(retired_at__isnull=True).select_related("service")
             if incident.pk:
@@ -77,7 +111,7 @@ class IncidentAdminForm(forms.ModelForm):
                 (name, name) for name in steps if name != incident.step
             ]
         else:
-            for name in ("move_to", "step_note", "resolved_at_input"):
+            for name in ("move_to", "step_note", "resolved_at_input", "update_status"):
                 self.fields.pop(name, None)
 
     def clean(self):

@@ -10,6 +10,7 @@ import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -20,10 +21,10 @@ from tickets.selectors import tickets_for_staff
 
 from .. import services
 from ..models import Incident, IncidentStepRecord, IncidentUpdate
-from ..selectors import incident_steps
+from ..selectors import incident_steps, public_updates_prefetch
 from ..steps import next_step
 from .base import ServiceWritesAdmin
-from .filters import IncidentStateFilter, SeverityFilter, StepFilter
+from .filters import IncidentStateFilter, PublishedFilter, SeverityFilter, StepFilter
 from .forms import IncidentAdminForm
 
 # "INC-12", "#12" and "12" all name incident 12.
@@ -108,14 +109,22 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
         "service",
         "severity_display",
         "step",
-        "outage",
+        "public_state",
+        "impact",
         "started_at",
         "resolved_at",
         "owner",
         "postmortem_state",
     ]
     list_display_links = ["number_display", "title"]
-    list_filter = ["service", SeverityFilter, StepFilter, "outage", IncidentStateFilter]
+    list_filter = [
+        "service",
+        PublishedFilter,
+        SeverityFilter,
+        StepFilter,
+        "impact",
+        IncidentStateFilter,
+    ]
     list_select_related = ["service", "severity", "owner", "postmortem"]
     search_fields = ["title"]
     search_help_text = "Incident number (INC-12, #12 or 12) or words of the title."
@@ -124,7 +133,7 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
     show_full_result_count = False
     autocomplete_fields = ["tickets"]
     inlines = [StepRecordInline, UpdateInline]
-    actions = ["advance_to_next_step", "resolve_now"]
+    actions = ["publish_incidents", "advance_to_next_step", "resolve_now"]
     readonly_fields = [
         "number_display",
         "step",
@@ -136,9 +145,20 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
         "updated_at",
         "postmortem_link",
         "tickets_out_of_scope",
+        "published_at",
+        "published_by",
+        "public_preview",
     ]
 
     # --- scope and permissions -----------------------------------------------------------
+
+    def has_publish_permission(self, request, obj=None):
+        return request.user.has_perm("incidents.publish_incident")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The form shows "Publish" only to members who may (the service checks again).
+        return type(form.__name__, (form,), {"can_publish": self.has_publish_permission(request)})
 
     def has_delete_permission(self, request, obj=None):
         # An incident is a record of downtime (the uptime report counts it): not deleted lightly.
@@ -155,6 +175,12 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
     @admin.display(description="number", ordering="id")
     def number_display(self, obj):
         return obj.number
+
+    @admin.display(description="public", ordering="published_at")
+    def public_state(self, obj):
+        if obj.published_at is None:
+            return format_html('<strong class="incident-draft">{}</strong>', "draft")
+        return "published"
 
     @admin.display(description="severity", ordering="severity__code")
     def severity_display(self, obj):
@@ -183,8 +209,20 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            fields = ["service", "severity", "title", "outage", "started_at", "owner", "tickets"]
-            return [(None, {"fields": fields})]
+            fields = ["service", "severity", "title", "impact", "started_at", "owner", "tickets"]
+            return [
+                (
+                    None,
+                    {
+                        "fields": fields,
+                        "description": "A new incident is a draft: nothing is public until a "
+                        "member allowed to publish (Tier 2 and 3) publishes it.",
+                    },
+                )
+            ]
+        publishing = ["public_preview", ("published_at", "published_by")]
+        if obj.published_at is None and self.has_publish_permission(request):
+            publishing.append("publish")
         return [
             (
                 None,
@@ -192,7 +230,7 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
                     "fields": [
                         ("number_display", "service"),
                         "title",
-                        ("severity", "outage"),
+                        ("severity", "impact"),
                         ("started_at", "owner"),
                         ("step", "resolved_at"),
                         "tickets",
@@ -200,8 +238,17 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
                     ]
                 },
             ),
+            (
+                "Public: draft until published"
+                if obj.published_at is None
+                else "Public: published",
+                {"fields": publishing},
+            ),
             ("Move it on", {"fields": ["move_to", "step_note", "resolved_at_input"]}),
-            ("Post an update", {"fields": ["public_update", "internal_note"]}),
+            (
+                "Post an update",
+                {"fields": ["public_update", "update_status", "internal_note"]},
+            ),
             (
                 "Post-mortem",
                 {
@@ -278,7 +325,7 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
             severity=data["severity"],
             title=data["title"],
             by=request.user,
-            outage=data.get("outage", True),
+            impact=data["impact"],
             started_at=data.get("started_at"),
             tickets=list(data.get("tickets") or ()),
             owner=data.get("owner"),
@@ -293,20 +340,28 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
         current = Incident.objects.get(pk=obj.pk)
         edits = {
             name: data[name]
-            for name in ("title", "severity", "outage", "started_at", "owner")
+            for name in ("title", "severity", "impact", "started_at", "owner")
             if name in changed and data.get(name) is not None
         }
         if edits:
             services.incident_edit(incident=current, by=user, **edits)
         if "tickets" in changed:
             self._relink(request, current, data.get("tickets") or ())
+        if data.get("publish"):
+            # Before the update: an update posted with the publishing goes out as published.
+            services.incident_publish(incident=current, by=user)
+            request._incidents_published = True
         if (data.get("public_update") or "").strip():
-            services.incident_post_update(
-                incident=current, body=data["public_update"], public=True, by=user
+            update = services.incident_post_update(
+                incident=current,
+                body=data["public_update"],
+                public=True,
+                by=user,
+                status=data.get("update_status") or None,
             )
             # Said after the save commits (``response_change``): a refusal later in this save
             # rolls the update back, and then nothing is being sent.
-            request._incidents_public_update_posted = True
+            request._incidents_public_update_posted = "sent" if update.emails_pending else "held"
         if (data.get("internal_note") or "").strip():
             services.incident_post_update(
                 incident=current, body=data["internal_note"], public=False, by=user
@@ -337,17 +392,54 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
             services.incident_unlink_ticket(incident=incident, ticket=ticket, by=request.user)
 
     def response_change(self, request, obj):
-        if getattr(request, "_incidents_public_update_posted", False) and not self.refused(request):
+        posted = getattr(request, "_incidents_public_update_posted", None)
+        if posted and not self.refused(request):
+            if posted == "held":
+                text = (
+                    "The incident is a draft: the public update is held. It goes on /status/ "
+                    "and to the subscribers when the incident is published."
+                )
+            else:
+                text = (
+                    "The public update is on /status/. Its emails to the service's subscribers "
+                    "are being recorded in the background, a batch at a time, and delivered "
+                    "from the outbox; the updates list below shows how many are recorded so far."
+                )
+            self.message_user(request, text, messages.INFO)
+        if getattr(request, "_incidents_published", False) and not self.refused(request):
             self.message_user(
                 request,
-                "The public update is on /status/. Its emails to the service's subscribers are "
-                "being recorded in the background, a batch at a time, and delivered from the "
-                "outbox; the updates list below shows how many are recorded so far.",
-                messages.INFO,
+                "Published: the incident is on /status/, in the JSON and the feeds; its public "
+                "updates are being emailed to the service's subscribers, once each.",
+                messages.SUCCESS,
             )
         return super().response_change(request, obj)
 
+    @admin.display(description="what the public will see")
+    def public_preview(self, obj):
+        """Exactly what /status/ shows of this incident once published (the same template),
+        with its public updates — never the internal notes."""
+        if obj.pk is None:
+            return "—"
+        incident = (
+            Incident.objects.select_related("service", "severity")
+            .prefetch_related(public_updates_prefetch())
+            .get(pk=obj.pk)
+        )
+        return render_to_string(
+            "incidents/_public_incident.html", {"incident": incident, "preview": True}
+        )
+
     # --- actions -------------------------------------------------------------------------
+
+    @admin.action(description="Publish (status page, feeds, subscribers)", permissions=["publish"])
+    def publish_incidents(self, request, queryset):
+        self.act_on_each(
+            request,
+            queryset.order_by("id"),
+            lambda incident: services.incident_publish(incident=incident, by=request.user),
+            done="published",
+        )
 
     @admin.action(description="Move to the next step", permissions=["change"])
     def advance_to_next_step(self, request, queryset):

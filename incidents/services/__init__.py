@@ -7,7 +7,7 @@ update's, one per subscriber, which are recorded in the background (``incidents.
 input raises ``ValidationError`` (or ``PermissionDenied``) and changes nothing. The step rules
 are in ``incidents.steps``, the post-mortem deadline in ``incidents.deadlines``.
 
-- ``incidents``: open, edit, link tickets, move through the steps, resolve;
+- ``incidents``: open (a draft), publish, edit, link tickets, move through the steps, resolve;
 - ``updates``: public updates (status page and subscribers' emails) and internal notes;
 - ``postmortems``: write, complete, publish; actions with owners.
 """
@@ -17,6 +17,7 @@ from .incidents import (
     incident_edit,
     incident_link_ticket,
     incident_open,
+    incident_publish,
     incident_resolve,
     incident_unlink_ticket,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "incident_link_ticket",
     "incident_open",
     "incident_post_update",
+    "incident_publish",
     "incident_resolve",
     "incident_unlink_ticket",
     "postmortem_action_add",

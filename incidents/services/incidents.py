@@ -10,9 +10,10 @@ from sla.models import EscalationPolicy, Priority, Service
 from sla.selectors import staff_service_ids
 
 from .. import deadlines, selectors
-from ..models import Incident, IncidentStepRecord, Postmortem
+from ..models import OUTAGE_IMPACTS, Impact, Incident, IncidentStepRecord, Postmortem
 from ..steps import StepError, StepForbidden, plan_move, resolve_step
 from .common import lock_incident, one_line, require_staff
+from .updates import release_held_updates
 
 
 @transaction.atomic
@@ -22,13 +23,18 @@ def incident_open(
     severity,
     title,
     by,
-    outage=True,
+    impact=None,
+    outage=None,
     started_at=None,
     tickets=(),
     owner=None,
 ):
-    """Open an incident at the first step of the service's process; ``by`` owns it unless
-    ``owner`` is given. ``service``/``severity`` may be objects or their slug/code."""
+    """Open an incident, as a draft, at the first step of the service's process; ``by`` owns
+    it unless ``owner`` is given. ``service``/``severity`` may be objects or their slug/code.
+
+    ``impact`` is one of ``Impact``; callers from before impacts may give ``outage`` instead
+    (true: a major outage, false: degraded performance); neither: a major outage. Nothing is
+    public until ``incident_publish``."""
     require_staff(by)
     service = _service(service)
     works = staff_service_ids(by)
@@ -43,11 +49,13 @@ def incident_open(
     tickets = list(tickets)
     _check_tickets(service, tickets)
     steps = selectors.incident_steps(service.pk)
+    impact = _impact(impact, outage)
     incident = Incident.objects.create(
         service=service,
         severity=severity,
         title=title,
-        outage=bool(outage),
+        impact=impact,
+        outage=impact in OUTAGE_IMPACTS,
         step=steps[0],
         started_at=started_at,
         owner=owner,
@@ -63,9 +71,18 @@ def incident_open(
 
 @transaction.atomic
 def incident_edit(
-    *, incident, by, title=None, severity=None, outage=None, started_at=None, owner=None
+    *,
+    incident,
+    by,
+    title=None,
+    severity=None,
+    impact=None,
+    outage=None,
+    started_at=None,
+    owner=None,
 ):
     """Change what the incident says about itself; ``None`` leaves a field as it is.
+    ``outage`` (true/false) is the older word for a major outage / degraded performance.
 
     A new severity on a resolved incident re-dates its post-mortem (``redate_postmortem``):
     a business-day deadline counts on the severity's calendar."""
@@ -82,9 +99,10 @@ def incident_edit(
         fields.append("severity")
         if changed:
             fields += redate_postmortem(incident)
-    if outage is not None:
-        incident.outage = bool(outage)
-        fields.append("outage")
+    if impact is not None or outage is not None:
+        incident.impact = _impact(impact, outage)
+        incident.outage = incident.impact in OUTAGE_IMPACTS
+        fields += ["impact", "outage"]
     if owner is not None:
         require_staff(owner, field="owner")
         incident.owner = owner
@@ -100,6 +118,29 @@ def incident_edit(
     if fields:
         incident.updated_at = timezone.now()
         incident.save(update_fields=[*fields, "updated_at"])
+    return incident
+
+
+@transaction.atomic
+def incident_publish(*, incident, by):
+    """Publish a draft: from now on it is on /status/, in the JSON and the feeds, and its
+    public updates are emailed — those held while it was a draft now, once each (their emails
+    go out through the same background fan-out as any update: ``incidents.fanout``).
+
+    Only a member with ``incidents.publish_incident`` (Tier 2 and 3, superusers) publishes;
+    publishing a published incident is refused and sends nothing again."""
+    require_staff(by)
+    if not by.has_perm("incidents.publish_incident"):
+        raise PermissionDenied("Only a member allowed to publish incidents publishes them.")
+    incident = lock_incident(incident)
+    if incident.published_at is not None:
+        raise ValidationError(f"{incident.number} is already published.")
+    now = timezone.now()
+    incident.published_at = now
+    incident.published_by = by
+    incident.updated_at = now
+    incident.save(update_fields=["published_at", "published_by", "updated_at"])
+    release_held_updates(incident)
     return incident
 
 
@@ -279,6 +320,16 @@ def _postmortem_due_at(incident, calendar):
 
 def _postmortem_completed(incident):
     return Postmortem.objects.filter(incident=incident, completed_at__isnull=False).exists()
+
+
+def _impact(impact, outage):
+    if impact is None:
+        if outage is None:
+            return Impact.MAJOR_OUTAGE
+        return Impact.MAJOR_OUTAGE if outage else Impact.DEGRADED_PERFORMANCE
+    if impact not in Impact.values:
+        raise ValidationError({"impact": "Choose the impact on the service."})
+    return Impact(impact)
 
 
 def _service(service):

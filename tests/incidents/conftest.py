@@ -45,15 +45,25 @@ def superuser(db):
 
 
 @pytest.fixture
-def open_incident(service, severity, policy, staff):
-    """Open an incident through the service, as staff do."""
+def publisher(db):
+    """A Tier 2 member: Tier 2 and 3 may publish incidents (``incidents.publish_incident``)."""
+    return factories.StaffFactory(tier=2, email="publisher@example.com")
+
+
+@pytest.fixture
+def open_incident(service, severity, policy, staff, publisher):
+    """Open an incident through the service, as staff do, and publish it (``publish=False``
+    leaves it a draft): the tests written before drafts pin what a public incident does."""
     from incidents import services
 
-    def make(**kwargs):
+    def make(*, publish=True, **kwargs):
         kwargs.setdefault("service", service)
         kwargs.setdefault("severity", severity)
         kwargs.setdefault("title", "Database unreachable")
         kwargs.setdefault("by", staff)
-        return services.incident_open(**kwargs)
+        incident = services.incident_open(**kwargs)
+        if publish:
+            incident = services.incident_publish(incident=incident, by=publisher)
+        return incident
 
     return make

@@ -19,8 +19,8 @@ class IncidentPolicyFactory(factory.django.DjangoModelFactory):
 
 
 class IncidentFactory(factory.django.DjangoModelFactory):
-    """A row as the services would leave it; tests that pin behaviour open incidents through
-    ``incidents.services`` instead."""
+    """A row as the services would leave a published incident (``published_at=None`` for a
+    draft); tests that pin behaviour open incidents through ``incidents.services`` instead."""
 
     class Meta:
         model = Incident
@@ -31,6 +31,7 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     )
     title = factory.Sequence(lambda n: f"Outage number {n}")
     started_at = factory.LazyFunction(timezone.now)
+    published_at = factory.SelfAttribute("started_at")
     owner = factory.SubFactory(factories.StaffFactory)
     opened_by = factory.SelfAttribute("owner")
 

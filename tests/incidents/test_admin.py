@@ -77,6 +77,7 @@ def test_filters_and_search(logged_in, service, severity, policy):
         service=service,
         severity=factories.PriorityFactory(service=service, code="P2"),
         title="Slow pages",
+        impact="degraded_performance",
         outage=False,
         step="triage",
         resolved_at=NOW,
@@ -84,7 +85,7 @@ def test_filters_and_search(logged_in, service, severity, policy):
     )
     assert listed(logged_in.get(CHANGELIST, {"severity": "P2"})) == {slow.pk}
     assert listed(logged_in.get(CHANGELIST, {"step": "triage"})) == {slow.pk}
-    assert listed(logged_in.get(CHANGELIST, {"outage__exact": "0"})) == {slow.pk}
+    assert listed(logged_in.get(CHANGELIST, {"impact__exact": "degraded_performance"})) == {slow.pk}
     assert listed(logged_in.get(CHANGELIST, {"state": "open"})) == {down.pk}
     assert listed(logged_in.get(CHANGELIST, {"state": "postmortem_due"})) == {slow.pk}
     assert listed(logged_in.get(CHANGELIST, {"service__id__exact": service.pk})) == {
@@ -125,7 +126,7 @@ def test_opening_from_the_add_page_goes_through_the_service(
             "service": service.pk,
             "severity": severity.pk,
             "title": "Login broken",
-            "outage": "on",
+            "impact": "major_outage",
             "started_at_0": "2027-01-06",
             "started_at_1": "11:30:00",
             "owner": staff.pk,
@@ -135,6 +136,8 @@ def test_opening_from_the_add_page_goes_through_the_service(
     assert response.status_code == 302, response.context["adminform"].form.errors
     incident = Incident.objects.get()
     assert incident.title == "Login broken" and incident.step == "detect"
+    assert incident.impact == "major_outage" and incident.outage is True
+    assert incident.published_at is None  # a draft until published
     assert incident.opened_by == staff
     assert incident.started_at == NOW - timedelta(minutes=30)
     assert list(incident.tickets.all()) == [ticket]

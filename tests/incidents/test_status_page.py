@@ -47,7 +47,7 @@ def test_public_updates_show_newest_first_and_internal_notes_never(
     assert "<b>rolled back</b>" not in html
     assert second < html.index("First: looking")
     assert f'data-incident="{incident.pk}"' in html
-    assert "Outage" in html
+    assert "Major outage" in html and "Investigating" in html
 
 
 def test_no_incident_says_so(clock, client, service):
