@@ -11,9 +11,23 @@ from notifications.rendering import absolute_url, render_email
 from notifications.services import OutboxEmail, notification_create, notification_key
 from sla.selectors import service_tier_members
 
+from .mail_thread import thread_headers
+
+
+def _about(ticket, *, key, to, template, context):
+    """One outbox row about ``ticket``, with its threading headers (``mail_thread``)."""
+    notification_create(
+        key=key,
+        to=to,
+        template=template,
+        context=context,
+        headers=thread_headers(ticket.pk, key),
+    )
+
 
 def ticket_received(ticket):
-    notification_create(
+    _about(
+        ticket,
         key=f"ticket:{ticket.pk}:received",
         to=ticket.customer.email,
         template="tickets/ticket_received",
@@ -27,7 +41,8 @@ def ticket_new_in_tier(ticket, escalation=None):
     cause = f"escalated:{escalation.pk}" if escalation else "new"
     url = absolute_url(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
     for member in service_tier_members(ticket.service_id, ticket.tier):
-        notification_create(
+        _about(
+            ticket,
             key=f"ticket:{ticket.pk}:{cause}:staff:{member.pk}",
             to=member.email,
             template="tickets/staff_new_in_tier",
@@ -37,7 +52,8 @@ def ticket_new_in_tier(ticket, escalation=None):
 
 def staff_replied(message):
     ticket = message.ticket
-    notification_create(
+    _about(
+        ticket,
         key=f"message:{message.pk}:customer",
         to=ticket.customer.email,
         template="tickets/staff_replied",
@@ -53,7 +69,8 @@ def customer_replied(message):
     ticket = message.ticket
     if ticket.assignee is None or not ticket.assignee.email:
         return
-    notification_create(
+    _about(
+        ticket,
         key=f"message:{message.pk}:assignee:{ticket.assignee_id}",
         to=ticket.assignee.email,
         template="tickets/customer_replied",
@@ -67,7 +84,8 @@ def customer_replied(message):
 
 def ticket_resolved(ticket):
     # Keyed on the resolution time: a ticket reopened and resolved again is news again.
-    notification_create(
+    _about(
+        ticket,
         key=f"ticket:{ticket.pk}:resolved:{ticket.resolved_at.isoformat()}",
         to=ticket.customer.email,
         template="tickets/ticket_resolved",
@@ -187,16 +205,20 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
     escaped = {name: _html.escape(value) for name, value in raw.items()}
     subject = " ".join(_fill(stamp[0], raw).split())[:255]
     text, html = _fill(stamp[1], raw), _fill(stamp[2], escaped)
-    return [
-        OutboxEmail(
-            key=notification_key(key, address),
-            to=address,
-            subject=subject,
-            body_text=text,
-            body_html=html,
+    emails = []
+    for address in addresses:
+        row_key = notification_key(key, address)
+        emails.append(
+            OutboxEmail(
+                key=row_key,
+                to=address,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                headers=thread_headers(ticket.pk, row_key),
+            )
         )
-        for address in addresses
-    ]
+    return emails
 
 
 def _fill(pieces, values):

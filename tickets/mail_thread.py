@@ -1,0 +1,92 @@
+"""Threading headers of the emails about a ticket, and how a reply to one finds its ticket.
+
+Every email about a ticket carries:
+
+- ``Message-ID: <ticket-<pk>-<part>-<sig>@<domain>>``: ``part`` is a hash of the outbox key
+  (stable: a resend of the same row has the same id), ``sig`` an HMAC of ``pk`` and ``part``
+  under ``SECRET_KEY``, so an id a reply quotes back is known to be one we made;
+- ``In-Reply-To`` and ``References``: the ticket's thread root (``part`` = ``root``), so mail
+  clients show every email of a ticket as one conversation;
+- ``Reply-To: <local>+<pk>-<sig>@<domain>``: the sender's address plus a signed token naming the
+  ticket, so an answer comes back to the support mailbox and says which ticket it is about.
+
+``<local>@<domain>`` is ``DEFAULT_FROM_EMAIL``'s address. The signatures are lowercase hex
+rather than ``django.core.signing``'s base64: mail systems may change the case of a local part,
+and base64 does not survive that. Verifying ignores the domain, so a changed
+``DEFAULT_FROM_EMAIL`` does not orphan older threads.
+"""
+
+import hashlib
+import re
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+_SIG_LENGTH = 20
+_TOKEN = re.compile(rf"(\d{{1,18}})-([0-9a-f]{{{_SIG_LENGTH}}})")
+_MESSAGE_ID = re.compile(
+    rf"<?ticket-(\d{{1,18}})-([0-9a-z]{{1,32}})-([0-9a-f]{{{_SIG_LENGTH}}})@[^>]*>?"
+)
+
+
+def _sign(value, purpose):
+    digest = salted_hmac(f"tickets.mail_thread.{purpose}", value, algorithm="sha256")
+    return digest.hexdigest()[:_SIG_LENGTH]
+
+
+def sender_parts():
+    """(display name, local part, domain) of ``DEFAULT_FROM_EMAIL``."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    local, _, domain = address.rpartition("@")
+    return name, local or "support", domain or "localhost"
+
+
+def reply_token(ticket_pk):
+    return f"{ticket_pk}-{_sign(str(ticket_pk), 'reply')}"
+
+
+def ticket_pk_from_reply_token(token):
+    """The ticket a ``Reply-To`` token names, or None when it is not one of ours."""
+    match = _TOKEN.fullmatch(token.strip().lower())
+    if match and constant_time_compare(_sign(match[1], "reply"), match[2]):
+        return int(match[1])
+    return None
+
+
+def reply_to_address(ticket_pk):
+    name, local, domain = sender_parts()
+    address = f"{local}+{reply_token(ticket_pk)}@{domain}"
+    return formataddr((name, address)) if name else address
+
+
+def message_id(ticket_pk, part):
+    _name, _local, domain = sender_parts()
+    return f"<ticket-{ticket_pk}-{part}-{_sign(f'{ticket_pk}-{part}', 'message-id')}@{domain}>"
+
+
+def thread_root_id(ticket_pk):
+    return message_id(ticket_pk, "root")
+
+
+def ticket_pk_from_message_id(value):
+    """The ticket of a Message-ID we made (any of a thread), or None."""
+    match = _MESSAGE_ID.fullmatch(value.strip().lower())
+    if match is None:
+        return None
+    pk, part, sig = match[1], match[2], match[3]
+    if constant_time_compare(_sign(f"{pk}-{part}", "message-id"), sig):
+        return int(pk)
+    return None
+
+
+def thread_headers(ticket_pk, key):
+    """The headers of one outbox row (``key``: its unique outbox key) about a ticket."""
+    part = hashlib.sha256(key.encode()).hexdigest()[:16]
+    root = thread_root_id(ticket_pk)
+    return {
+        "Message-ID": message_id(ticket_pk, part),
+        "In-Reply-To": root,
+        "References": root,
+        "Reply-To": reply_to_address(ticket_pk),
+    }
