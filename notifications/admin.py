@@ -3,7 +3,7 @@
 Superusers only: an email about a ticket carries its subject, description and customer address
 whatever the ticket's tier, so the outbox would show Tier 1 what the ticket admin hides from them
 (and account emails carry sign-in credentials). Tier staff do not see the app at all: no entry
-on the admin index, 403 on its pages. What staff need of sent email they see on the ticket.
+on the admin index, 403 on its pages.
 
 Nobody, a superuser neither, reads a credential here: the links of confirm, unsubscribe,
 email-verification and password-reset emails (text, HTML, headers, the row's key) are shown
