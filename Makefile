@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install migrate demo run test lint format check-deploy bench
+.PHONY: install migrate demo run test lint format check-deploy bench lock audit
 
-$(BIN)/.installed: requirements.txt
+# requirements.txt: what production installs (run-time only); requirements-dev.txt: that plus the
+# test and development tools. Both are pip-tools locks with hashes, made by `make lock` from
+# requirements*.in; pip checks every file it installs against them.
+$(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(BIN)/.installed
@@ -50,3 +52,17 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Re-resolve both locks after editing requirements.in or requirements-dev.in (needs the package
+# index). Versions already locked are kept unless a .in file asks for another.
+LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: install
+	$(LOCK) --output-file requirements.txt requirements.in
+	$(LOCK) --output-file requirements-dev.txt requirements-dev.in
+
+# Known vulnerabilities in the locked pins: offline against AUDIT_DB (an OSV snapshot: OSV's
+# PyPI all.zip, or a PyPA advisory-database checkout) when set, else online via pip-audit.
+# Exit 0 clean, 1 vulnerable (listed), 2 could not check.
+audit: install
+	$(BIN)/python scripts/audit.py requirements.txt requirements-dev.txt
