@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from notifications.models import Notification
 from notifications.services import notifications_retry_failed
+from sla.admin_scoping import ServiceScopedAdminMixin
 
 from . import services
 from .models import (
@@ -65,13 +66,13 @@ def _next_occurrences(window, now, count=NEXT_SHOWN):
 
 
 @admin.register(MaintenancePolicy)
-class MaintenancePolicyAdmin(admin.ModelAdmin):
+class MaintenancePolicyAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = ["service", "notices", "channels", "quarterly_digest", "allowed"]
     list_select_related = ["service"]
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "service",
@@ -158,8 +159,9 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         ]
 
     def _occurrence(self, request, window_id, stamp):
+        # Through get_queryset: a member limited to other services gets 404 here too.
         window = get_object_or_404(
-            MaintenanceWindow.objects.select_related("service"), pk=window_id
+            self.get_queryset(request).select_related("service"), pk=window_id
         )
         if not self.has_change_permission(request, window):
             raise PermissionDenied
@@ -244,7 +246,8 @@ class MoveForm(forms.Form):
 
 
 @admin.register(OccurrenceException)
-class OccurrenceExceptionAdmin(admin.ModelAdmin):
+class OccurrenceExceptionAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
+    service_field = "window__service"
     list_display = ["window", "original_start", "cancelled", "new_start", "new_end", "by", "at"]
     list_select_related = ["window__service", "by"]
     list_filter = ["cancelled", "window__service"]
@@ -267,7 +270,7 @@ def _outbox_count(status):
 
 
 @admin.register(NoticeRound)
-class NoticeRoundAdmin(admin.ModelAdmin):
+class NoticeRoundAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "key",
         "service",
@@ -321,7 +324,7 @@ class NoticeRoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     # The token is never shown, listed or searchable: it is the credential of the subscriber's
     # confirm and unsubscribe links, and whoever held it could act for them.
     list_display = ["service", "user", "email", "confirmed_at", "unsubscribed_at"]
@@ -341,7 +344,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutineTask)
-class RoutineTaskAdmin(admin.ModelAdmin):
+class RoutineTaskAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "service", "every", "category", "tier", "retired_at"]
     list_filter = ["every", "service", "category", ("retired_at", admin.EmptyFieldListFilter)]
     list_select_related = ["service"]

@@ -238,3 +238,28 @@ def test_staff_limits_are_edited_on_the_user_page(client, erp):
     inlines = [formset.opts.model for formset in page.context["inline_admin_formsets"]]
     assert StaffService in inlines
     assert "services worked" in page.content.decode().lower()
+
+
+def test_maintenance_pages_are_scoped(client, erp, web, erp_agent):
+    """Windows, their occurrence actions and subscriptions of other services stay hidden."""
+    from maintenance.models import Subscription
+    from tests.maintenance.conftest import make_window
+
+    from django.contrib.auth.models import Permission
+
+    # Tier groups hold no maintenance permissions; a company may grant them to a member.
+    erp_agent.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="maintenance",
+            codename__in=["view_maintenancewindow", "change_maintenancewindow", "view_subscription"],
+        )
+    )
+    mine, theirs = make_window(erp, name="ERP patching"), make_window(web, name="Shop patching")
+    Subscription.objects.create(service=web, email="shopper@example.com")
+    client.force_login(erp_agent)
+    windows = client.get(reverse("admin:maintenance_maintenancewindow_changelist"))
+    assert {window.pk for window in windows.context["cl"].result_list} == {mine.pk}
+    cancel = reverse("admin:maintenance_occurrence_cancel", args=[theirs.pk, "20270110T020000Z"])
+    assert client.get(cancel).status_code == 404
+    subscriptions = client.get(reverse("admin:maintenance_subscription_changelist"))
+    assert "shopper@example.com" not in subscriptions.content.decode()
