@@ -68,19 +68,16 @@ class IncidentAdminForm(forms.ModelForm):
     can_publish = False
 
     def __init__(self, *args, **kwargs):
-        asked = (kwargs.get("initial") or {}).get("impact")
         super().__init__(*args, **kwargs)
         incident = self.instance
         if "impact" in self.fields:
-            # No impact is chosen for staff: a new incident says nothing until they say what
-            # it does (it used to open as a red "Outage" by default).
+            # No impact is chosen for staff (not the model's default): a new incident says
+            # nothing until they say what it does (it used to open as a red "Outage").
             self.fields["impact"] = forms.ChoiceField(
                 choices=[("", "— choose —"), *Impact.choices],
                 label="Impact on the service",
                 help_text="Partial and major outages count as downtime in the uptime report.",
             )
-            if not incident.pk:
-                self.initial["impact"] = asked  # not the model's default
         if "update_status" in self.fields and incident.pk:
             latest = incident.updates.filter(public=True).order_by("-created_at", "-id").first()
             self.fields["update_status"].initial = (
