@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sla",
     "maintenance",
     "tickets",
+    "inbound",
     "incidents",
     "routine",
     "uptime",
@@ -215,6 +216,11 @@ TICKET_REPLY_LIMIT_PER_HOUR = env.int("TICKET_REPLY_LIMIT_PER_HOUR", default=60)
 # The largest ticket description or reply, in UTF-8 bytes (it is copied into emails).
 TICKET_TEXT_MAX_BYTES = env.int("TICKET_TEXT_MAX_BYTES", default=64 * 1024)
 
+# Inbound email (docs/email.md): the bearer token of POST /inbound/email/ (unset: the endpoint
+# answers 404), and the largest message kept whole (a larger one is refused, its headers kept).
+INBOUND_EMAIL_TOKEN = env("INBOUND_EMAIL_TOKEN", default="")
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+
 # Celery. The default broker needs no server: kombu's filesystem transport under var/, shared
 # by separate worker and beat processes.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -282,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-routine-items": {
         "task": "routine.tasks.remind_overdue_routine_items",
         "schedule": 300.0,
+    },
+    # Inbound mail stored but not acted on (a crash between the two steps, a failed attempt).
+    "process-pending-mail": {
+        "task": "inbound.tasks.process_pending_mail",
+        "schedule": 60.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,0 +1,84 @@
+"""Which ticket a reply belongs to, which service a new email is for, and who sent it."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from sla.models import Service
+from tickets.mail_thread import sender_parts, ticket_pk_from_message_id, ticket_pk_from_reply_token
+from tickets.models import Ticket
+
+from .parsing import ticket_number_in_subject
+
+
+def sender_user(address):
+    """The active account using ``address``; None when there is none (or, oddly, several)."""
+    users = list(
+        get_user_model().objects.filter(email__iexact=address, is_active=True).order_by("pk")[:2]
+    )
+    return users[0] if len(users) == 1 else None
+
+
+def reply_target(mail, user):
+    """(ticket, how it was matched) for a reply to one of our emails, or (None, "").
+
+    In this order: (a) the signed token of our Reply-To plus-address among the recipients,
+    (b) a Message-ID we made in In-Reply-To or References, (c) ``[#N]`` in the subject, but
+    only when the sender owns ticket N (the number alone proves nothing).
+    """
+    for address in mail.recipients:
+        local = address.rpartition("@")[0]
+        if "+" in local:
+            pk = ticket_pk_from_reply_token(local.split("+", 1)[1])
+            ticket = _ticket(pk)
+            if ticket is not None:
+                return ticket, "reply address token"
+    for message_id in mail.references:
+        ticket = _ticket(ticket_pk_from_message_id(message_id))
+        if ticket is not None:
+            return ticket, "In-Reply-To/References"
+    number = ticket_number_in_subject(mail.subject)
+    if number is not None and user is not None:
+        ticket = Ticket.objects.filter(pk=number, customer=user).first()
+        if ticket is not None:
+            return ticket, f"subject [#{number}]"
+    return None, ""
+
+
+def _ticket(pk):
+    if pk is None:
+        return None
+    return Ticket.objects.select_related("service", "customer").filter(pk=pk).first()
+
+
+def _without_tag(address):
+    """``support+anything@x`` → ``support@x`` (sub-addresses of a service address are its)."""
+    local, _, domain = address.rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def service_for(recipients):
+    """The service whose address (the plan's ``contact``) is among the recipients, or None."""
+    candidates = []
+    for address in recipients:
+        for candidate in (address, _without_tag(address)):
+            if candidate not in candidates:
+                candidates.append(candidate)
+    if not candidates:
+        return None
+    query = Q()
+    for candidate in candidates:
+        query |= Q(contact__iexact=candidate)
+    services = {s.contact.lower(): s for s in Service.objects.exclude(contact="").filter(query)}
+    for candidate in candidates:
+        if candidate in services:
+            return services[candidate]
+    return None
+
+
+def is_our_address(address):
+    """Mail from the portal's own sender or a service address: answering it would loop."""
+    _name, local, domain = sender_parts()
+    ours = f"{local}@{domain}".lower()
+    if address == ours or _without_tag(address) == ours:
+        return True
+    return Service.objects.filter(contact__iexact=_without_tag(address)).exists()

@@ -1,0 +1,357 @@
+"""Inbound email: store every message first, then act on it exactly once.
+
+``inbound_receive`` is the one path behind every way in (``receive_email`` on an MTA pipe,
+``POST /inbound/email/``, later IMAP). It works in two transactions:
+
+1. ``inbound_store`` commits the raw message under its unique ``message_id`` (the Message-ID,
+   or a hash of the message when it has none). A second delivery of the same message finds the
+   row and stores nothing.
+2. ``inbound_process`` locks the row (``SELECT … FOR UPDATE``) and acts only while it is
+   ``pending``, recording the outcome in the same transaction as the ticket or reply it made.
+
+So a message delivered twice, by two paths, or by two workers at the same moment has one
+effect; a process that dies between the two steps leaves a pending row, which the next delivery
+or the beat sweep (``inbound_process_pending``, for rows pending over a minute) acts on.
+"""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from accounts.roles import staff_tier_level
+from notifications.sweeps import sweep_due_rows
+from sla.models import ServiceCustomer
+from tickets.attachments import validate_uploads
+from tickets.models import Ticket
+from tickets.selectors import tickets_for_staff
+from tickets.services import ticket_create, ticket_reply
+
+from . import emails, matching
+from .models import InboundMessage
+from .parsing import (
+    Envelope,
+    Unreadable,
+    dedupe_key,
+    header_block,
+    parse,
+    read_envelope,
+    subject_tags,
+)
+
+logger = logging.getLogger(__name__)
+
+Outcome = InboundMessage.Outcome
+
+# A stored message is the sweep's once it has been pending this long (its own delivery acts on
+# it at once; this is for a process that died between storing and acting).
+SWEEP_AFTER = timedelta(minutes=1)
+MAX_ATTEMPTS = 5
+_CUT_NOTE = "\n\n[The rest of this email was cut: it is longer than a ticket message may be.]"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    message: InboundMessage
+    duplicate: bool  # the message had been stored before (by this path or another)
+
+
+def inbound_receive(*, raw, via, size=None):
+    """Store ``raw`` (one RFC 5322 message) and act on it; returns a ``Receipt``.
+
+    Raises only when the message could not be stored (the database is down): the caller must
+    then report a temporary failure so the sender delivers it again. Once stored, a failure to
+    act leaves the row pending for the sweep; it is never raised to the caller.
+    """
+    message, created = inbound_store(raw=raw, via=via, size=size)
+    if message.outcome == Outcome.PENDING:
+        try:
+            message = inbound_process(inbound_id=message.pk)
+        except Exception:
+            logger.exception("Inbound message %s stored; acting on it failed", message.pk)
+    return Receipt(message=message, duplicate=not created)
+
+
+@transaction.atomic
+def inbound_store(*, raw, via, size=None):
+    """Record the message (``size``: its full size when ``raw`` is only its start); returns
+    (row, created). Over ``INBOUND_EMAIL_MAX_BYTES`` only the header block is kept, and the
+    row is refused at once."""
+    size = len(raw) if size is None else max(size, len(raw))
+    limit = settings.INBOUND_EMAIL_MAX_BYTES
+    try:
+        envelope = read_envelope(raw)
+    except Exception:  # the header parser is lenient; this is odd input meeting a bug in it
+        envelope = Envelope(message_id="", sender="", recipients=[], subject="")
+    now = timezone.now()
+    fields = {
+        "sender": envelope.sender[:320],
+        "recipients": ", ".join(envelope.recipients),
+        "subject": envelope.subject[:255],
+        "via": via,
+        "size": size,
+        "received_at": now,
+    }
+    if size > limit:
+        fields |= {
+            "raw": header_block(raw),
+            "raw_complete": False,
+            "outcome": Outcome.REFUSED,
+            "reason": (
+                f"The message is {filesizeformat(size)}; the limit is {filesizeformat(limit)} "
+                "(INBOUND_EMAIL_MAX_BYTES). Only its headers were kept."
+            ),
+            "processed_at": now,
+        }
+    else:
+        fields |= {"raw": raw, "retry_at": now + SWEEP_AFTER}
+    return InboundMessage.objects.get_or_create(
+        message_id=dedupe_key(envelope.message_id, raw), defaults=fields
+    )
+
+
+def inbound_process(*, inbound_id, now=None):
+    """Act on a stored message, once: under its row lock, and only while it is pending.
+
+    What it did (or why not) is saved on the row with the ticket or reply it made. A refusal
+    by the ticket rules (not a customer, over a limit, …) is an outcome; an unexpected error
+    rolls the action back, counts an attempt and leaves the row pending for the sweep, until
+    ``MAX_ATTEMPTS`` make it a refusal.
+    """
+    with transaction.atomic():
+        message = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
+        if message is None or message.outcome != Outcome.PENDING:
+            return message
+        now = now or timezone.now()
+        message.attempts += 1
+        try:
+            with transaction.atomic():
+                outcome, reason, ticket = _act(message, now=now)
+        except (ValidationError, PermissionDenied) as exc:
+            outcome, reason, ticket = Outcome.REFUSED, _messages(exc), None
+        except Exception as exc:
+            logger.exception("Acting on inbound message %s failed", message.pk)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if message.attempts < MAX_ATTEMPTS:
+                message.retry_at = now + SWEEP_AFTER * 2**message.attempts
+                message.reason = f"Attempt {message.attempts} failed ({error}); will retry."
+                message.save(update_fields=["attempts", "retry_at", "reason"])
+                return message
+            outcome, reason, ticket = (
+                Outcome.REFUSED,
+                f"Could not be processed after {message.attempts} attempts: {error}",
+                None,
+            )
+        message.outcome = outcome
+        message.reason = reason[:4000]
+        message.ticket = ticket
+        message.processed_at = now
+        message.retry_at = None
+        message.save(
+            update_fields=["attempts", "outcome", "reason", "ticket", "processed_at", "retry_at"]
+        )
+        return message
+
+
+def inbound_process_pending(*, now=None, batch_size=50):
+    """Beat sweep: act on every message left pending past its ``retry_at`` (its process died
+    between storing and acting, or acting failed). Safe concurrently: rows are locked with
+    ``SKIP LOCKED`` and acted on only while pending. Returns counts per outcome."""
+    now = now or timezone.now()
+
+    def handle(rows):
+        counts = Counter()
+        for row in rows:
+            counts[inbound_process(inbound_id=row.pk, now=now).outcome] += 1
+        return counts
+
+    return sweep_due_rows(
+        InboundMessage.objects.filter(outcome=Outcome.PENDING),
+        due_field="retry_at",
+        now=now,
+        batch_size=batch_size,
+        handle=handle,
+    )
+
+
+@transaction.atomic
+def inbound_reprocess(*, message):
+    """Staff's "process again": a refused (or stuck pending) message is acted on anew.
+
+    Returns the row, or None when it cannot be: it already had an effect, was deliberately
+    ignored, or only its headers were kept.
+    """
+    message = InboundMessage.objects.select_for_update().filter(pk=message.pk).first()
+    if message is None or message.outcome not in (Outcome.PENDING, Outcome.REFUSED):
+        return None
+    if not message.raw_complete:
+        return None
+    message.outcome = Outcome.PENDING
+    message.attempts = 0
+    message.reason = ""
+    message.retry_at = timezone.now() + SWEEP_AFTER
+    message.save(update_fields=["outcome", "attempts", "reason", "retry_at"])
+    return inbound_process(inbound_id=message.pk)
+
+
+# --- deciding and acting ---------------------------------------------------------------------
+
+
+def _act(message, *, now):
+    """(outcome, reason, ticket) for one pending message; writes the ticket or reply."""
+    if not message.raw_complete:
+        return Outcome.REFUSED, "Only the headers of this message were kept.", None
+    try:
+        mail = parse(bytes(message.raw))
+    except Unreadable as exc:
+        return Outcome.REFUSED, f"Unreadable: {exc}.", None
+    if mail.noise:
+        return Outcome.IGNORED, f"Not acted on: {mail.noise}.", None
+    if not mail.sender:
+        return Outcome.REFUSED, "The message has no sender address (From).", None
+    if matching.is_our_address(mail.sender):
+        return Outcome.IGNORED, f"Mail from our own address {mail.sender} (a loop).", None
+    user = matching.sender_user(mail.sender)
+    ticket, how = matching.reply_target(mail, user)
+    if ticket is not None:
+        return _reply(mail, user, ticket, how, now=now)
+    service = matching.service_for(mail.recipients)
+    if service is None:
+        return (
+            Outcome.IGNORED,
+            "Not addressed to a service's address, and not a reply to a ticket email.",
+            None,
+        )
+    if user is None or not ServiceCustomer.objects.filter(service=service, customer=user).exists():
+        return _unknown_sender(mail, service, now=now)
+    ticket, notes = _open_ticket(mail, user, service)
+    return Outcome.TICKET_OPENED, f"Opened {ticket.number} for {service}.{notes}", ticket
+
+
+def _reply(mail, user, ticket, how, *, now):
+    is_staff = user is not None and staff_tier_level(user) is not None
+    if user is None or not (is_staff or user.pk == ticket.customer_id):
+        return _unknown_sender(mail, ticket.service, now=now, ticket=ticket)
+    if is_staff and not tickets_for_staff(user=user).filter(pk=ticket.pk).exists():
+        return (
+            Outcome.REFUSED,
+            f"{mail.sender} is staff but cannot see {ticket.number} (tier or service).",
+            None,
+        )
+    if not is_staff and ticket.status == Ticket.Status.CLOSED:
+        follow_up, notes = _open_ticket(mail, user, ticket.service, follows=ticket)
+        return (
+            Outcome.TICKET_OPENED,
+            f"Reply to closed {ticket.number} (matched by {how}): opened {follow_up.number} "
+            f"as its follow-up.{notes}",
+            follow_up,
+        )
+    uploads, notes = _uploads(mail.attachments)
+    body = mail.text or ("(The email had no text; see its attachments.)" if uploads else "")
+    if not body:
+        return Outcome.IGNORED, f"Reply to {ticket.number} with no text.", ticket
+    ticket_reply(ticket=ticket, author=user, body=_fit(body + _note(notes)), attachments=uploads)
+    who = "staff" if is_staff else "customer"
+    return (
+        Outcome.REPLY_ADDED,
+        f"Added to {ticket.number} as a public {who} reply (matched by {how}).{_note(notes)}",
+        ticket,
+    )
+
+
+def _open_ticket(mail, user, service, follows=None):
+    priority, subject = _priority_and_subject(service, mail.subject)
+    uploads, notes = _uploads(mail.attachments)
+    text = mail.text or ("(The email had no text; see its attachments.)" if uploads else "")
+    if follows is not None:
+        text = f"Follow-up of {follows.number} ({follows.subject}).\n\n{text}".strip()
+    if not text:
+        text = "(The email had no text.)"
+    ticket = ticket_create(
+        customer=user,
+        service=service,
+        priority=priority,
+        subject=subject or "(no subject)",
+        description=_fit(text + _note(notes)),
+        attachments=uploads,
+    )
+    return ticket, _note(notes)
+
+
+def _unknown_sender(mail, service, *, now, ticket=None):
+    sent = emails.unknown_sender_answer(
+        to=mail.sender,
+        service=service,
+        subject=mail.subject,
+        message_id=mail.message_id,
+        today=now.date(),
+        ticket=ticket,
+    )
+    what = f"a reply to {ticket.number}" if ticket is not None else f"mail to {service}"
+    answer = "an auto-answer was sent" if sent else "already auto-answered today"
+    return (
+        Outcome.IGNORED,
+        f"{mail.sender} may not send {what} (no customer account of it); {answer}.",
+        None,
+    )
+
+
+def _priority_and_subject(service, subject):
+    """A ``[P1]``-style tag naming one of the service's priorities, or its least urgent one;
+    the tag is taken out of the subject."""
+    priorities = list(service.priorities.filter(retired_at__isnull=True).order_by("position"))
+    if not priorities:
+        raise ValidationError(f"{service} has no priority to file a ticket with.")
+    by_code = {priority.code.lower(): priority for priority in priorities}
+    for tag in subject_tags(subject):
+        if tag.lower() in by_code:
+            subject = " ".join(subject.replace(f"[{tag}]", " ", 1).split())
+            return by_code[tag.lower()], subject
+    return priorities[-1], subject
+
+
+def _uploads(attachments):
+    """The attachments the upload rules accept, and a note for each one they refuse (the
+    others still go on the ticket: a bad file must not cost the customer their message)."""
+    accepted, notes = [], []
+    for name, data in attachments:
+        if len(accepted) >= settings.ATTACHMENT_MAX_FILES:
+            notes.append(f"{name}: at most {settings.ATTACHMENT_MAX_FILES} files are attached.")
+            continue
+        upload = ContentFile(data, name=name)
+        try:
+            validate_uploads([upload])
+        except ValidationError as exc:
+            notes.append(" ".join(exc.messages))
+            continue
+        accepted.append(upload)
+    return accepted, notes
+
+
+def _note(notes):
+    if not notes:
+        return ""
+    return "\n\n[Not attached: " + " ".join(notes) + "]"
+
+
+def _fit(text):
+    """Cut ``text`` to the ticket text limit (``TICKET_TEXT_MAX_BYTES``), saying so."""
+    limit = settings.TICKET_TEXT_MAX_BYTES
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    room = limit - len(_CUT_NOTE.encode("utf-8"))
+    cut = text.encode("utf-8")[: max(room, 0)].decode("utf-8", "ignore")
+    return cut + _CUT_NOTE
+
+
+def _messages(exc):
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc) or type(exc).__name__
