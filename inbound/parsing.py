@@ -117,7 +117,7 @@ def parse(raw):
         recipients=recipient_addresses(message),
         subject=header(message, "Subject"),
         references=references,
-        text=trim_reply(text[:MAX_TEXT_CHARS]),
+        text=trim_reply(_clean(text[:MAX_TEXT_CHARS])),
         attachments=attachments,
         noise=noise(message, parts),
     )
@@ -157,8 +157,16 @@ def _decode(value):
             out.append(piece.decode(charset or "ascii", "replace"))
         except LookupError:  # a charset Python does not know
             out.append(piece.decode("utf-8", "replace"))
-    text = "".join(out)
-    return " ".join(text.split())
+    return " ".join(_clean("".join(out)).split())
+
+
+# C0 control characters but tab, line feed and carriage return: PostgreSQL text cannot hold
+# NUL, and none of them belongs in a subject, an address or a ticket's text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text):
+    return _CONTROLS.sub("", text)
 
 
 def _addresses(values):

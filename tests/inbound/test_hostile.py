@@ -134,3 +134,22 @@ def test_trimming_keeps_long_lines_whole():
     text = f"{long_line}\n\nOn Mon, 30 Nov 2026 at 10:00, Bob <bob@x.example> wrote:\n> old\n"
     assert trim_reply(text) == long_line.strip()
     assert trim_reply("Thanks!\n\n-- \nAnn Smith\nACME Corp\n") == "Thanks!"
+
+
+def test_nul_bytes_never_reach_a_text_column(client_user, support_service):
+    """NUL (raw or encoded) in headers and body: PostgreSQL text cannot hold it, so it is
+    dropped from what is stored as text; the raw message keeps it. (On PostgreSQL a NUL
+    reaching a column would fail the store step itself.)"""
+    raw = (
+        ANN + b"Subject: Null\x00 here =?utf-8?B?AA==?= and\x01 there\n"
+        b"Message-ID: <nul\x00@client.example>\nMIME-Version: 1.0\n"
+        b"Content-Type: text/plain; charset=utf-8\n\nText with a NUL\x00 inside.\n"
+    )
+    message = receive(raw)
+    assert message.outcome == Outcome.TICKET_OPENED
+    ticket = message.ticket
+    assert "\x00" not in message.subject + ticket.subject + ticket.description
+    assert "\x01" not in ticket.subject
+    assert ticket.subject == "Null here and there"
+    assert "Text with a NUL inside." in ticket.description
+    assert b"\x00" in bytes(message.raw)
