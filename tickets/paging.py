@@ -7,6 +7,7 @@ estimate is shown; below it, and on databases without a cheap estimate, the exac
 
 import json
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -19,7 +20,12 @@ def planner_row_estimate(queryset):
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = queryset.order_by().query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:
+        # Django knows without asking that nothing matches (e.g. an id beyond the column's
+        # range, typed into the changelist's URL): there is no SQL to explain.
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

@@ -17,6 +17,7 @@ from contracts import services
 from contracts.models import TimeEntry
 from contracts.months import month_bounds, month_of
 from contracts.selectors import format_hours
+from portal.admin_filters import ChoiceListFilter
 from sla.models import Service
 from sla.months import add_months, parse_month
 from tickets.selectors import tickets_for_staff
@@ -24,7 +25,7 @@ from tickets.selectors import tickets_for_staff
 from ._common import error_text
 
 
-class StaffFilter(admin.SimpleListFilter):
+class StaffFilter(ChoiceListFilter):
     """Mine, or a staff member's (never a list of every customer account)."""
 
     title = "staff"
@@ -73,7 +74,7 @@ class MonthFilter(admin.SimpleListFilter):
         return queryset.filter(condition)
 
 
-class VoidedFilter(admin.SimpleListFilter):
+class VoidedFilter(ChoiceListFilter):
     title = "state"
     parameter_name = "voided"
 

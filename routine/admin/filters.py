@@ -1,8 +1,8 @@
 """The checklist's list filters: owner tier, state (overdue, open, done), drill results."""
 
-from django.contrib import admin
 from django.utils import timezone
 
+from portal.admin_filters import ChoiceListFilter
 from tickets.admin import TierFilter
 
 
@@ -12,7 +12,7 @@ class OwnerTierFilter(TierFilter):
     title = "owner tier"
 
 
-class OverdueFilter(admin.SimpleListFilter):
+class OverdueFilter(ChoiceListFilter):
     title = "state"
     parameter_name = "state"
 
@@ -38,7 +38,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ResultsFilter(admin.SimpleListFilter):
+class ResultsFilter(ChoiceListFilter):
     title = "DR drills and restore tests"
     parameter_name = "drill"
 

@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from accounts.roles import TIER_LEVELS, staff_tier_level
+from portal.admin_filters import ChoiceListFilter
 from sla.models import Priority
 
 from ..models import Ticket
@@ -16,7 +16,7 @@ from .common import staff_users
 Status = Ticket.Status
 
 
-class PriorityCodeFilter(admin.SimpleListFilter):
+class PriorityCodeFilter(ChoiceListFilter):
     """Priorities by code: "P1" across every service rather than one entry per service."""
 
     title = "priority"
@@ -32,7 +32,7 @@ class PriorityCodeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TierFilter(admin.SimpleListFilter):
+class TierFilter(ChoiceListFilter):
     # The tiers are fixed, so no SELECT DISTINCT over the whole ticket table.
     title = "tier"
     parameter_name = "tier"
@@ -47,7 +47,7 @@ class TierFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AssigneeFilter(admin.SimpleListFilter):
+class AssigneeFilter(ChoiceListFilter):
     """Mine, unassigned, or a staff member's (never a list of every customer account)."""
 
     title = "assignee"
@@ -103,7 +103,7 @@ def sla_state(ticket, now):
     return "none", "—"
 
 
-class SlaFilter(admin.SimpleListFilter):
+class SlaFilter(ChoiceListFilter):
     """Breached, at risk, due within the hour: read from the indexed deadline columns."""
 
     title = "service level"
