@@ -209,7 +209,7 @@ def _act(message, *, now):
     if not message.raw_complete:
         return Outcome.REFUSED, "Only the headers of this message were kept.", None
     try:
-        mail = parse(bytes(message.raw))
+        mail = parse(bytes(message.raw), max_text_chars=settings.TICKET_TEXT_MAX_BYTES)
     except Unreadable as exc:
         return Outcome.REFUSED, f"Unreadable: {exc}.", None
     if mail.noise:

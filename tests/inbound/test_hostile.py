@@ -153,3 +153,17 @@ def test_nul_bytes_never_reach_a_text_column(client_user, support_service):
     assert ticket.subject == "Null here and there"
     assert "Text with a NUL inside." in ticket.description
     assert b"\x00" in bytes(message.raw)
+
+
+def test_a_text_longer_than_a_ticket_may_be_is_cut_and_says_so(
+    settings, client_user, support_service
+):
+    """Over TICKET_TEXT_MAX_BYTES the ticket still opens: the text cut to the limit, with a note
+    (the whole message stays in the stored raw email)."""
+    settings.TICKET_TEXT_MAX_BYTES = 1000
+    message = receive(make_mail(sender="ann@client.example", body="long line\n" * 500))
+    assert message.outcome == Outcome.TICKET_OPENED
+    description = message.ticket.description
+    assert len(description.encode()) <= 1000
+    assert description.startswith("long line\nlong line")
+    assert "cut" in description
