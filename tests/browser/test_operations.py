@@ -1,8 +1,10 @@
 """The operations features in a real browser, against the live server.
 
-1. A Tier 2 staff member opens an incident in the admin, posts a public update and an internal
-   note; an anonymous visitor sees the outage and the public update on /status/, never the
-   note; once staff resolve it, /status/ no longer says "Outage".
+1. A Tier 2 staff member opens an incident in the admin (a draft: no impact preselected),
+   posts a public update and an internal note; while it is a draft an anonymous visitor sees
+   nothing of it and nobody is emailed; the member checks the preview and publishes it; then
+   the visitor sees the major outage and the public update on /status/, never the note, and
+   the customer gets the update once; once staff resolve it, /status/ says "Operational".
 2. A staff member logs 90 minutes on a customer's ticket from the ticket's admin page; the
    customer, a member of an organisation with a 20-hour contract, reads "1.5 of 20 h" on their
    dashboard, and staff read the same in the organisations list.
@@ -105,7 +107,8 @@ def test_incident_public_update_on_status_page_and_resolved(open_browser, live_s
     admin.locator("#id_service").select_option(label=service.name)
     admin.locator("#id_severity").select_option(label="Billing platform: P0 — Critical")
     admin.locator("#id_title").fill("Card payments failing")
-    expect(admin.locator("#id_outage")).to_be_checked()  # an outage unless told otherwise
+    expect(admin.locator("#id_impact")).to_have_value("")  # staff choose: no red default
+    admin.locator("#id_impact").select_option("major_outage")
     staff.screenshot("admin-incident-add")
     _save_and_continue(admin)
 
@@ -113,6 +116,7 @@ def test_incident_public_update_on_status_page_and_resolved(open_browser, live_s
     expect(admin).to_have_url(re.compile(rf"/admin/incidents/incident/{incident.pk}/change/$"))
     assert incident.owner == tier2 and incident.opened_by == tier2
     assert incident.step == "detect" and incident.resolved_at is None
+    assert incident.published_at is None  # a draft
 
     # --- A public update and an internal note ---------------------------------------------
     admin.locator("#id_public_update").fill(PUBLIC_UPDATE)
@@ -127,10 +131,38 @@ def test_incident_public_update_on_status_page_and_resolved(open_browser, live_s
     updates.scroll_into_view_if_needed()
     staff.screenshot("admin-incident-change")
 
-    # Its emails are recorded in the background: run the beat sweep as beat would. Then the
-    # public update is in the outbox once for the service's customer; the note nowhere.
+    # A draft's public update is held: the beat sweep records no email, and a visitor sees
+    # nothing of the incident on /status/.
     from incidents.tasks import send_incident_updates
 
+    send_incident_updates()
+    assert not Notification.objects.filter(key__startswith="incident-update:").exists()
+    visitor = open_browser()
+    status = visitor.page
+    status.goto("/status/")
+    row = status.locator(f'.status-list [data-service="{service.slug}"]')
+    expect(row).to_have_attribute("data-status", "operational")
+    assert "Card payments failing" not in status.content()
+    assert PUBLIC_UPDATE not in status.content()
+
+    # --- The member checks the preview and publishes ------------------------------------------
+    preview = admin.locator(".public-incident")
+    expect(preview).to_contain_text("Card payments failing")
+    expect(preview).to_contain_text("Major outage")
+    expect(preview.locator(".incident-update-body")).to_have_text(PUBLIC_UPDATE)
+    expect(preview).not_to_contain_text(INTERNAL_NOTE)
+    preview.scroll_into_view_if_needed()
+    staff.screenshot("admin-incident-preview")
+    admin.locator("#id_publish").check()
+    _save_and_continue(admin)
+    incident.refresh_from_db()
+    assert incident.published_by == tier2 and incident.published_at is not None
+    expect(admin.locator("#id_publish")).to_have_count(0)
+
+    # Its emails are recorded in the background: run the beat sweep as beat would (twice:
+    # still once). Then the public update is in the outbox once for the service's customer;
+    # the note nowhere.
+    send_incident_updates()
     send_incident_updates()
     sent = Notification.objects.filter(key__startswith="incident-update:")
     assert [n.to for n in sent] == [customer.email]
@@ -138,12 +170,10 @@ def test_incident_public_update_on_status_page_and_resolved(open_browser, live_s
     assert not any(INTERNAL_NOTE in n.content()[1] for n in Notification.objects.all())
 
     # --- An anonymous visitor reads /status/ ------------------------------------------------
-    visitor = open_browser()
-    status = visitor.page
-    status.goto("/status/")
-    row = status.locator(f'.status-list [data-service="{service.slug}"]')
+    status.reload()
     expect(row).to_have_attribute("data-state", "outage")
-    expect(row.locator(".badge")).to_have_text("Outage")
+    expect(row).to_have_attribute("data-status", "major_outage")
+    expect(row.locator(".badge")).to_have_text("Major outage")
     incidents = status.locator(f'[data-incidents-service="{service.slug}"]')
     expect(incidents).to_contain_text("Card payments failing")
     expect(incidents.locator(".incident-update-body")).to_have_text(PUBLIC_UPDATE)
@@ -168,7 +198,7 @@ def test_incident_public_update_on_status_page_and_resolved(open_browser, live_s
     status.reload()
     expect(row).to_have_attribute("data-state", "operational")
     expect(row.locator(".badge")).to_have_text("Operational")
-    expect(status.locator(".status-list").get_by_text("Outage", exact=True)).to_have_count(0)
+    expect(status.locator(".status-list").get_by_text("Major outage", exact=True)).to_have_count(0)
     # Resolved within the last day: still listed, marked resolved, with its public update.
     expect(incidents.locator(".badge")).to_contain_text("Resolved")
     expect(incidents).to_contain_text(PUBLIC_UPDATE)
@@ -300,7 +330,7 @@ def test_metrics_dashboard_uptime_report_and_csv(open_browser, live_server):
     factories.TicketFactory(
         **ticket, priority=priorities["P1"], created_at=_at(first, 20, 10), response_met=False
     )
-    # One P0 outage of 30 minutes, resolved.
+    # One P0 outage of 30 minutes, published (only published incidents are downtime), resolved.
     Incident.objects.create(
         service=service,
         severity=priorities["P0"],
@@ -308,6 +338,7 @@ def test_metrics_dashboard_uptime_report_and_csv(open_browser, live_server):
         outage=True,
         step="review",
         started_at=_at(first, 14, 10),
+        published_at=_at(first, 14, 15),
         resolved_at=_at(first, 14, 10, 30),
     )
     tier3 = factories.StaffFactory(email="eve@support.example", tier=3)

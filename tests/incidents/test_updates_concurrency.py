@@ -41,8 +41,11 @@ def incident(service):
         Subscription(service=service, email=f"s{n}@example.com", confirmed_at=CONFIRMED)
         for n in range(SUBSCRIBERS)
     )
+    publisher = factories.StaffFactory(tier=2)
     with time_machine.travel(NOW, tick=False):
-        return services.incident_open(service=service, severity=severity, title="Down", by=staff)
+        opened = services.incident_open(service=service, severity=severity, title="Down", by=staff)
+        # Published: a draft's public updates are held, not emailed (test_publishing.py).
+        return services.incident_publish(incident=opened, by=publisher)
 
 
 def recipients_per_update():
