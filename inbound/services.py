@@ -27,9 +27,12 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.roles import staff_tier_level
+from notifications.services import notification_headers_update
 from notifications.sweeps import sweep_due_rows
 from sla.models import ServiceCustomer
 from tickets.attachments import validate_uploads
+from tickets.emails import received_key
+from tickets.mail_thread import thread_root_id
 from tickets.models import Ticket
 from tickets.selectors import tickets_for_staff
 from tickets.services import ticket_create, ticket_reply
@@ -282,6 +285,15 @@ def _open_ticket(mail, user, service, follows=None):
         description=_fit(text + _note(notes)),
         attachments=uploads,
     )
+    if mail.message_id:
+        # The confirmation answers the customer's email: their client shows it in that thread.
+        notification_headers_update(
+            key=received_key(ticket),
+            headers={
+                "In-Reply-To": mail.message_id,
+                "References": f"{thread_root_id(ticket.pk)} {mail.message_id}",
+            },
+        )
     return ticket, _note(notes)
 
 

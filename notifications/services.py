@@ -91,6 +91,24 @@ def notification_create(*, key, to, template, context, headers=None):
     return notification
 
 
+@transaction.atomic
+def notification_headers_update(*, key, headers):
+    """Add ``headers`` to the notification ``key`` while it is still pending (e.g. to thread a
+    confirmation under the email that caused it); one already sent is left as it went out.
+    Returns True when the row was updated."""
+    notification = (
+        Notification.objects.select_for_update()
+        .filter(key=key, status=Status.PENDING)
+        .order_by()
+        .first()
+    )
+    if notification is None:
+        return False
+    notification.headers = {**(notification.headers or {}), **headers}
+    notification.save(update_fields=["headers"])
+    return True
+
+
 @dataclass(frozen=True)
 class OutboxEmail:
     """An email already rendered (see ``rendering.render_email``), ready to be recorded."""

@@ -25,10 +25,15 @@ def _about(ticket, *, key, to, template, context):
     )
 
 
+def received_key(ticket):
+    """The outbox key of a ticket's confirmation (inbound mail threads it under the email)."""
+    return f"ticket:{ticket.pk}:received"
+
+
 def ticket_received(ticket):
     _about(
         ticket,
-        key=f"ticket:{ticket.pk}:received",
+        key=received_key(ticket),
         to=ticket.customer.email,
         template="tickets/ticket_received",
         context={"ticket": ticket, "url": absolute_url(ticket.get_absolute_url())},

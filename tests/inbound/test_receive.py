@@ -183,3 +183,17 @@ def test_a_message_the_ticket_rules_refuse_is_refused_with_their_reason(
     message.refresh_from_db()
     assert "no priority" in message.reason
     assert not Ticket.objects.exists()
+
+
+def test_the_confirmation_answers_the_customers_email(client_user, support_service):
+    """The usual confirmation, threaded under the customer's own email (In-Reply-To its
+    Message-ID) as well as in the ticket's thread."""
+    from notifications.models import Notification
+    from tickets.mail_thread import thread_root_id
+
+    raw = make_mail(sender="ann@client.example", message_id="<first@client.example>")
+    ticket = inbound_receive(raw=raw, via=InboundMessage.Via.PIPE).message.ticket
+    headers = Notification.objects.get(key=f"ticket:{ticket.pk}:received").headers
+    assert headers["In-Reply-To"] == "<first@client.example>"
+    assert headers["References"] == f"{thread_root_id(ticket.pk)} <first@client.example>"
+    assert f"+{ticket.pk}-" in headers["Reply-To"]
