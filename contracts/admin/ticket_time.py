@@ -59,7 +59,7 @@ class TimeEntryInline(ReadOnlyInline):
     def state(self, obj):
         if obj.voided:
             return format_html(
-                '<span style="text-decoration: line-through">voided</span> by {} on {}: {}',
+                '<span class="time-voided">voided</span> by {} on {}: {}',
                 obj.voided_by,
                 f"{obj.voided_at:%Y-%m-%d}",
                 obj.void_reason,

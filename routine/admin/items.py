@@ -114,7 +114,7 @@ class RoutineItemAdmin(admin.ModelAdmin):
             )
         if obj.is_overdue(now):
             return format_html(
-                '<strong class="routine-overdue" style="color:#ba2121">overdue {}</strong>',
+                '<strong class="routine-overdue">overdue {}</strong>',
                 timesince(obj.due_at, now, depth=1),
             )
         return format_html(
