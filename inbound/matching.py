@@ -1,7 +1,6 @@
 """Which ticket a reply belongs to, which service a new email is for, and who sent it."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from sla.models import Service
 from tickets.mail_thread import sender_parts, ticket_pk_from_message_id, ticket_pk_from_reply_token
@@ -56,22 +55,28 @@ def _without_tag(address):
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+def _service_addresses():
+    """Every service address (``contact`` and the plan's ``inbound`` list), lowercase → service.
+
+    Read whole: a portal has tens of services, not thousands, and a JSON list is not portably
+    searchable in SQL.
+    """
+    addresses = {}
+    for service in Service.objects.only("pk", "slug", "name", "contact", "inbound"):
+        for address in [service.contact, *(service.inbound or [])]:
+            if address:
+                addresses.setdefault(address.strip().lower(), service)
+    return addresses
+
+
 def service_for(recipients):
-    """The service whose address (the plan's ``contact``) is among the recipients, or None."""
-    candidates = []
+    """The service whose address (the plan's ``contact`` or one of its ``inbound``) is among
+    the recipients, the first recipient's first; or None."""
+    addresses = _service_addresses()
     for address in recipients:
         for candidate in (address, _without_tag(address)):
-            if candidate not in candidates:
-                candidates.append(candidate)
-    if not candidates:
-        return None
-    query = Q()
-    for candidate in candidates:
-        query |= Q(contact__iexact=candidate)
-    services = {s.contact.lower(): s for s in Service.objects.exclude(contact="").filter(query)}
-    for candidate in candidates:
-        if candidate in services:
-            return services[candidate]
+            if candidate in addresses:
+                return addresses[candidate]
     return None
 
 
@@ -81,4 +86,4 @@ def is_our_address(address):
     ours = f"{local}@{domain}".lower()
     if address == ours or _without_tag(address) == ours:
         return True
-    return Service.objects.filter(contact__iexact=_without_tag(address)).exists()
+    return _without_tag(address) in _service_addresses()

@@ -26,6 +26,9 @@ class Service(models.Model):
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, default="UTC")
     contact = models.EmailField(blank=True)
+    # The plan's ``service.inbound``: more addresses whose mail opens tickets of this service,
+    # besides ``contact`` (docs/email.md).
+    inbound = models.JSONField(default=list, blank=True)
     customers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="ServiceCustomer",

@@ -103,7 +103,12 @@ def service_apply_plan(*, plan, now, report):
     """The ``sla`` part: service, calendars, priorities, tiers, escalation, on-call, and the
     incidents, contracts and targets sections (stored here until their own issues use them)."""
     spec = plan.service
-    values = {"name": spec.name, "timezone": spec.timezone, "contact": spec.contact}
+    values = {
+        "name": spec.name,
+        "timezone": spec.timezone,
+        "contact": spec.contact,
+        "inbound": list(spec.inbound),
+    }
     service = Service.objects.filter(slug=spec.slug).first()
     if service is None:
         service = Service.objects.create(slug=spec.slug, **values)

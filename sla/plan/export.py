@@ -44,6 +44,8 @@ def _sla_tree(service):
     tree = {"service": {"slug": service.slug, "name": service.name, "timezone": service.timezone}}
     if service.contact:
         tree["service"]["contact"] = service.contact
+    if service.inbound:
+        tree["service"]["inbound"] = list(service.inbound)
     calendars = {}
     names = {}
     for calendar in service.calendars.prefetch_related("holidays"):

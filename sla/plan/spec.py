@@ -32,6 +32,7 @@ class ServiceSpec:
     name: str
     timezone: str = "UTC"
     contact: str = ""
+    inbound: tuple = ()  # more addresses whose mail opens tickets here (docs/email.md)
 
 
 @dataclass(frozen=True)

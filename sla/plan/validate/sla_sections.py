@@ -25,7 +25,7 @@ class SlaSections:
             tree.get("service", LineDict()),
             parts,
             tree.lines.get("service", tree.line),
-            ("slug", "name", "timezone", "contact"),
+            ("slug", "name", "timezone", "contact", "inbound"),
             required=("slug", "name") if "service" in tree else (),
         )
         if node is None:
@@ -35,6 +35,7 @@ class SlaSections:
             name=self.field(node, "name", parts, text(200), ""),
             timezone=self.field(node, "timezone", parts, rules.check_timezone, "UTC"),
             contact=self.field(node, "contact", parts, email, ""),
+            inbound=self.text_list(node, "inbound", parts, email),
         )
 
     def calendars(self, tree, default_zone):
