@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -13,3 +14,13 @@ class Profile(models.Model):
 
     def __str__(self):
         return f"profile of {self.user}"
+
+
+class PendingSignup(User):
+    """A verified customer account that no service has taken on yet: the admin's list of
+    sign-ups waiting for access (a view of the user table, no rows of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "sign-up waiting for access"
+        verbose_name_plural = "sign-ups waiting for access"

@@ -24,12 +24,38 @@ class Organization(models.Model):
         blank=True,
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Off by default: a member sees only their own tickets unless the organisation agrees that
+    # colleagues may read and follow each other's tickets of its service.
+    colleagues_see_tickets = models.BooleanField(
+        "colleagues see each other's tickets",
+        default=False,
+        help_text="Members may read, reply to and follow every ticket of the organisation's "
+        "service filed by a member.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+class OrganizationDomain(models.Model):
+    """An email domain of the organisation: whoever verifies an address on it joins it (and
+    its service) at once. A domain names one organisation (unique), stored lower-case."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="email_domains"
+    )
+    domain = models.CharField(max_length=253, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = "email domain"
+
+    def __str__(self):
+        return self.domain
 
 
 class OrganizationMember(models.Model):

@@ -43,6 +43,10 @@ class Ticket(models.Model):
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # A follow-up opened from a closed ticket that could no longer be reopened.
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
     # --- SLA timers (rules in docs/sla.md; written only by tickets/timers.py) ---------------
     # Whether the first response / the resolution came within target; null while running.
     response_met = models.BooleanField(null=True, blank=True)
@@ -108,6 +112,28 @@ class Ticket(models.Model):
     @property
     def is_active(self):
         return self.status not in (self.Status.RESOLVED, self.Status.CLOSED)
+
+
+class TicketCC(models.Model):
+    """A colleague of the customer (same organisation) who hears of the ticket as the
+    customer does, and may read and reply to it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ccs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_ccs"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="uniq_ticket_cc")]
+        verbose_name = "CC"
+
+    def __str__(self):
+        return f"{self.user} on {self.ticket.number}"
 
 
 class Message(models.Model):
