@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -11,6 +12,7 @@ from django.utils.http import urlsafe_base64_encode
 from notifications.rendering import absolute_url
 from notifications.services import notification_create
 
+from .roles import tier_members
 from .tokens import email_verification_token
 
 
@@ -67,5 +69,41 @@ def signup_attempted(user, *, now=None):
             "login_url": absolute_url(reverse("login")),
             "reset_url": absolute_url(reverse("password_reset")),
             "resend_url": absolute_url(reverse("verify_resend")),
+        },
+    )
+
+
+def signup_staff_recipients():
+    """Who hears of a sign-up waiting for access: Tier 1 (the front line), else, when nobody
+    is in Tier 1, the superusers, so a sign-up is never left unseen."""
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    tier1 = list(tier_members(1).order_by("pk"))
+    return tier1 or list(users.filter(is_superuser=True).order_by("pk"))
+
+
+def signup_waiting(user):
+    """Tell staff that a verified customer waits for access to a service (once per account)."""
+    url = absolute_url(reverse("admin:accounts_pendingsignup_changelist"))
+    for member in signup_staff_recipients():
+        notification_create(
+            key=f"accounts:user:{user.pk}:waiting:staff:{member.pk}",
+            to=member.email,
+            template="accounts/signup_waiting",
+            context={"customer": user, "recipient": member, "url": url},
+        )
+
+
+def access_granted(user, service):
+    """Tell a customer who had no access that they may now file tickets for ``service``."""
+    if not user.email:
+        return
+    notification_create(
+        key=f"accounts:user:{user.pk}:access_granted",
+        to=user.email,
+        template="accounts/access_granted",
+        context={
+            "user": user,
+            "service": service,
+            "url": absolute_url(reverse("tickets:new")),
         },
     )

@@ -1,10 +1,12 @@
 """Every write to accounts: sign-up, verification, password reset, profile. Each is one
 transaction."""
 
+import copy
 import logging
 import zoneinfo
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
@@ -12,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.module_loading import import_string
 
 from . import emails
 from .models import Profile
@@ -23,6 +26,11 @@ logger = logging.getLogger(__name__)
 INVALID_LINK = (
     "This verification link is invalid, has expired or has already been used. If your account "
     "is verified, log in; otherwise ask for a new link."
+)
+
+
+ALREADY_CONFIRMED_MESSAGE = (
+    "Your address is already confirmed: sign in with your email and password."
 )
 
 
@@ -118,18 +126,63 @@ def user_resend_verification(*, email):
     return user
 
 
+ALREADY_CONFIRMED = "already_confirmed"
+
+
+def _link_user(uidb64, *, for_update=False):
+    users = get_user_model()._default_manager
+    if for_update:
+        users = users.select_for_update()
+    try:
+        return users.get(pk=force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError, users.model.DoesNotExist):
+        return None
+
+
+def _confirmed_by(user, token):
+    """Whether ``token`` is a link made for ``user`` that has since been used.
+
+    The token hashes ``is_active`` and ``last_login``, and a link is only ever made for an
+    account that is inactive and never signed in: the account as it was then must match.
+    """
+    if not user.is_active:
+        return False
+    then = copy.copy(user)
+    then.is_active, then.last_login = False, None
+    return email_verification_token.check_token(then, token)
+
+
+def verification_link_state(*, uidb64, token):
+    """What a verification link would do: ``"valid"`` (it confirms the account),
+    ``ALREADY_CONFIRMED`` (its account is confirmed: a second opening) or ``"invalid"``.
+    Changes nothing: opening the link (GET, or a mail scanner) shows a button."""
+    user = _link_user(uidb64)
+    if user is None:
+        return "invalid"
+    if email_verification_token.check_token(user, token):
+        return "valid"
+    return ALREADY_CONFIRMED if _confirmed_by(user, token) else "invalid"
+
+
 @transaction.atomic
 def user_verify_email(*, uidb64, token):
-    """Activate the account the link was made for. Raises ``ValidationError`` for a bad link."""
-    users = get_user_model()._default_manager
-    try:
-        user = users.select_for_update().get(pk=force_str(urlsafe_base64_decode(uidb64)))
-    except (TypeError, ValueError, OverflowError, users.model.DoesNotExist):
-        user = None
+    """Activate the account the link was made for. Raises ``ValidationError`` for a bad link,
+    with code ``ALREADY_CONFIRMED`` when the link was good and has been used already (pressed
+    twice, or in two tabs): nothing to do, the person signs in.
+
+    The account is then handed to each of ``settings.ACCOUNTS_ON_VERIFIED`` (dotted paths of
+    functions taking ``user=``), in this transaction: the apps above accounts decide what a
+    verified customer gets (``contracts.services.customer_onboard``).
+    """
+    user = _link_user(uidb64, for_update=True)
+    if user is not None and _confirmed_by(user, token):
+        raise ValidationError(ALREADY_CONFIRMED_MESSAGE, code=ALREADY_CONFIRMED)
     if user is None or not email_verification_token.check_token(user, token):
         raise ValidationError(INVALID_LINK, code="invalid_link")
     user.is_active = True
     user.save(update_fields=["is_active"])
+    for path in settings.ACCOUNTS_ON_VERIFIED:
+        import_string(path)(user=user)
     return user
 
 

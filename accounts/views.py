@@ -52,11 +52,28 @@ def verify_resend(request):
     return render(request, "accounts/verify_resend.html", {"form": form})
 
 
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify(request, uidb64, token):
+    """GET shows a "Confirm my address" button and changes nothing (mail scanners and link
+    previews open links before the person does); POST confirms. Opening or pressing it again
+    after it worked says the address is already confirmed."""
+    if request.method != "POST":
+        state = services.verification_link_state(uidb64=uidb64, token=token)
+        if state == "invalid":
+            return render(
+                request,
+                "accounts/verify_failed.html",
+                {"reason": services.INVALID_LINK},
+                status=400,
+            )
+        if state == services.ALREADY_CONFIRMED:
+            return render(request, "accounts/verify_already.html")
+        return render(request, "accounts/verify_confirm.html")
     try:
         user = services.user_verify_email(uidb64=uidb64, token=token)
     except ValidationError as error:
+        if error.code == services.ALREADY_CONFIRMED:
+            return render(request, "accounts/verify_already.html")
         return render(
             request, "accounts/verify_failed.html", {"reason": " ".join(error.messages)}, status=400
         )

@@ -7,6 +7,7 @@ month with every earlier entry committed, and no threshold is missed or emailed 
 two staff log time at the same moment.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,12 +15,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import emails as account_emails
 from accounts.roles import staff_tier_level
 from sla.months import first_of, previous_month
 from tickets.selectors import tickets_for_staff
+from tickets.services import customer_add_service
 
 from . import emails
-from .models import ContractPeriod, Organization, OrganizationMember, TimeEntry, UsageAlert
+from .models import (
+    ContractPeriod,
+    Organization,
+    OrganizationDomain,
+    OrganizationMember,
+    TimeEntry,
+    UsageAlert,
+)
 from .months import month_bounds, month_of
 from .selectors import contract_in_force, organization_month_usage
 
@@ -101,23 +111,155 @@ def member_problem(*, organization, user):
 
 @transaction.atomic
 def organization_add_member(*, organization, user, by):
-    """Make a customer a member; a user already in another organisation is refused."""
+    """Make a customer a member, with access to the organisation's service (the customer is
+    emailed when that is their first access); a user in another organisation is refused."""
     _require_staff(by)
+    return _join(organization, user)
+
+
+def _join(organization, user):
     organization = _lock(organization)
     problem = member_problem(organization=organization, user=user)
     if problem:
         raise ValidationError({"user": problem})
-    existing = OrganizationMember.objects.filter(organization=organization, user=user).first()
-    if existing is not None:
-        return existing
+    member = OrganizationMember.objects.filter(organization=organization, user=user).first()
+    if member is None:
+        try:
+            # Two organisations adding the same user at once: the unique user column decides.
+            with transaction.atomic():
+                member = OrganizationMember.objects.create(organization=organization, user=user)
+        except IntegrityError:
+            raise ValidationError(
+                {"user": f"{user.email} was just added to another organisation."}
+            ) from None
+    # A member files tickets for the organisation's service: membership is the access.
+    customer_add_service(customer=user, service=organization.service)
+    return member
+
+
+# --- email domains and sign-up ---------------------------------------------------------------
+
+# Addresses anyone can get: a domain among these says nothing about whom someone works for.
+PUBLIC_EMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "yandex.com",
+        "yandex.ru",
+        "zoho.com",
+        "fastmail.com",
+    }
+)
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def email_domain_normalize(domain):
+    """The domain as stored (lower-case, no "@" or trailing dot), or ``ValidationError``."""
+    domain = (domain or "").strip().lower().lstrip("@").rstrip(".")
     try:
-        # Two organisations adding the same user at once: the unique user column decides.
-        with transaction.atomic():
-            return OrganizationMember.objects.create(organization=organization, user=user)
-    except IntegrityError:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValidationError(f"“{domain}” is not a domain name.") from None
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(_LABEL.match(x) for x in labels):
+        raise ValidationError(f"“{domain}” is not a domain name (like example.com).")
+    if domain in PUBLIC_EMAIL_DOMAINS:
         raise ValidationError(
-            {"user": f"{user.email} was just added to another organisation."}
-        ) from None
+            f"{domain} is a public email service: anyone can have an address there."
+        )
+    return domain
+
+
+def email_domain_problem(*, domain, organization=None):
+    """Why ``domain`` (normalised) cannot be ``organization``'s, or "" (shared with the admin)."""
+    taken = OrganizationDomain.objects.filter(domain=domain).select_related("organization")
+    if organization is not None and organization.pk:
+        taken = taken.exclude(organization_id=organization.pk)
+    other = taken.first()
+    return f"{domain} is already a domain of {other.organization}." if other else ""
+
+
+@transaction.atomic
+def organization_set_domains(*, organization, domains, by):
+    """Make ``domains`` exactly the organisation's email domains."""
+    _require_staff(by)
+    organization = _lock(organization)
+    wanted = []
+    for domain in domains:
+        domain = email_domain_normalize(domain)
+        problem = email_domain_problem(domain=domain, organization=organization)
+        if problem:
+            raise ValidationError({"email_domains": problem})
+        if domain not in wanted:
+            wanted.append(domain)
+    organization.email_domains.exclude(domain__in=wanted).delete()
+    have = set(organization.email_domains.values_list("domain", flat=True))
+    for domain in wanted:
+        if domain not in have:
+            try:
+                with transaction.atomic():
+                    OrganizationDomain.objects.create(organization=organization, domain=domain)
+            except IntegrityError:  # another organisation took it a moment ago
+                raise ValidationError(
+                    {"email_domains": f"{domain} was just given to another organisation."}
+                ) from None
+    return wanted
+
+
+@transaction.atomic
+def organization_set_colleagues_see_tickets(*, organization, value, by):
+    """Whether members may read, reply to and follow each other's tickets of its service."""
+    _require_staff(by)
+    organization = _lock(organization)
+    if organization.colleagues_see_tickets != bool(value):
+        organization.colleagues_see_tickets = bool(value)
+        organization.save(update_fields=["colleagues_see_tickets"])
+    return organization
+
+
+def organization_for_email(email):
+    """The organisation whose email domain ``email`` is on, or None."""
+    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
+    if not domain:
+        return None
+    row = OrganizationDomain.objects.filter(domain=domain).select_related("organization").first()
+    return row.organization if row else None
+
+
+@transaction.atomic
+def customer_onboard(*, user):
+    """A customer has just verified their address: give them access, or queue them for staff.
+
+    An address on an organisation's email domain joins that organisation and its service at
+    once (the customer is emailed that access is granted). Any other address is a sign-up
+    waiting for access: the staff who handle it (``accounts.emails.signup_waiting``) are told,
+    and the customer's dashboard says so. Returns the membership, or None when waiting.
+    """
+    if user.is_staff or not user.is_active:
+        return None
+    organization = organization_for_email(user.email)
+    if organization is not None:
+        already = OrganizationMember.objects.filter(user_id=user.pk).first()
+        if already is None or already.organization_id == organization.pk:
+            return _join(organization, user)
+    if not user.service_memberships.exists():
+        account_emails.signup_waiting(user)
+    return None
 
 
 @transaction.atomic

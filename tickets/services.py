@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import emails as account_emails
 from accounts.roles import staff_tier_level
 from sla.models import Priority, Service, ServiceCustomer
 
@@ -27,12 +28,19 @@ CUSTOMER_TRANSITIONS = {
 
 @transaction.atomic
 def customer_add_service(*, customer, service):
-    """Let ``customer`` file tickets for ``service`` (and hear of its maintenance)."""
+    """Let ``customer`` file tickets for ``service`` (and hear of its maintenance).
+
+    A customer who had no service until now (a sign-up waiting for access) is emailed that
+    they may file tickets.
+    """
     from maintenance.services import subscription_ensure_for_customer
 
     service = _service(service)
-    membership, _ = ServiceCustomer.objects.get_or_create(service=service, customer=customer)
+    first = not ServiceCustomer.objects.filter(customer=customer).exists()
+    membership, created = ServiceCustomer.objects.get_or_create(service=service, customer=customer)
     subscription_ensure_for_customer(service=service, customer=customer)
+    if created and first and customer.is_active:
+        account_emails.access_granted(customer, service)
     return membership
 
 

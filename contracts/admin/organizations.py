@@ -1,6 +1,8 @@
 """Organisations: members, contract (and its history), this month's hours, the usage emails
 sent, and the monthly usage report of every organisation."""
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -177,9 +179,18 @@ class OrganizationForm(forms.ModelForm):
         "month. Past months keep their contract.",
     )
 
+    domains = forms.CharField(
+        label="email domains",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One or more, separated by commas or new lines (example.com). A customer "
+        "who verifies an address on one joins this organisation and its service at once. "
+        "Public email services (gmail.com …) are refused.",
+    )
+
     class Meta:
         model = Organization
-        fields = ["name", "service"]
+        fields = ["name", "service", "colleagues_see_tickets"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,6 +215,29 @@ class OrganizationForm(forms.ModelForm):
             self.current = month_of(timezone.now(), settings.TIME_ZONE)
         self.fields["contract_from"].choices = month_choices(self.current)
         self.fields["contract_from"].initial = f"{self.current:%Y-%m}"
+        if organization.pk:
+            self.fields["domains"].initial = ", ".join(
+                organization.email_domains.values_list("domain", flat=True)
+            )
+
+    def clean_domains(self):
+        domains, errors = [], []
+        for raw in re.split(r"[\s,;]+", self.cleaned_data["domains"]):
+            if not raw:
+                continue
+            try:
+                domain = services.email_domain_normalize(raw)
+            except ValidationError as error:
+                errors.extend(error.messages)
+                continue
+            problem = services.email_domain_problem(domain=domain, organization=self.instance)
+            if problem:
+                errors.append(problem)
+            elif domain not in domains:
+                domains.append(domain)
+        if errors:
+            raise ValidationError(errors)
+        return domains
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -254,7 +288,10 @@ class OrganizationAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     inlines = [MemberInline, ContractPeriodInline, UsageAlertInline]
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [(None, {"fields": ["name", "service"]})]
+        fieldsets = [
+            (None, {"fields": ["name", "service"]}),
+            ("Sign-up and colleagues", {"fields": ["domains", "colleagues_see_tickets"]}),
+        ]
         if self.has_change_permission(request, obj):
             fieldsets.append(("Contract", {"fields": ["contract", "contract_from"]}))
         if obj is not None:
@@ -311,6 +348,15 @@ class OrganizationAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
             # The admin goes on with ``obj`` (inlines, redirect): make it the created row.
             obj.pk, obj.created_at = organization.pk, organization.created_at
             obj._state.adding, obj._state.db = False, organization._state.db
+        services.organization_set_domains(
+            organization=organization, domains=data.get("domains", []), by=request.user
+        )
+        if organization.colleagues_see_tickets != data.get("colleagues_see_tickets", False):
+            services.organization_set_colleagues_see_tickets(
+                organization=organization,
+                value=data.get("colleagues_see_tickets", False),
+                by=request.user,
+            )
         if set_contract:
             services.organization_set_contract(
                 organization=organization,

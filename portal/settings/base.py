@@ -217,6 +217,10 @@ TICKET_SUBMIT_LIMIT_PER_HOUR = env.int("TICKET_SUBMIT_LIMIT_PER_HOUR", default=2
 TICKET_REPLY_LIMIT_PER_HOUR = env.int("TICKET_REPLY_LIMIT_PER_HOUR", default=60)
 # The largest ticket description or reply, in UTF-8 bytes (it is copied into emails).
 TICKET_TEXT_MAX_BYTES = env.int("TICKET_TEXT_MAX_BYTES", default=64 * 1024)
+# Days after closing during which the customer may reopen a ticket (then: a follow-up).
+TICKET_REOPEN_DAYS = env.int("TICKET_REOPEN_DAYS", default=14)
+# What a newly verified account is handed to (accounts calls them; the apps above it decide).
+ACCOUNTS_ON_VERIFIED = ["contracts.services.customer_onboard"]
 
 # Inbound email (docs/email.md): the bearer token of POST /inbound/email/ (unset: the endpoint
 # answers 404), and the largest message kept whole (a larger one is refused, its headers kept).

@@ -47,11 +47,11 @@ def test_signup_creates_an_inactive_user_and_records_the_verification_email(clie
 
 
 def test_following_the_link_activates_and_logs_in(client, link_in_outbox):
-    """The verification link activates the account and signs the person in."""
+    """The verification link's button activates the account and signs the person in."""
     _signup(client)
     user = User.objects.get()
     _, path = link_in_outbox("verify")
-    response = client.get(path)
+    response = client.post(path)
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
     user.refresh_from_db()
@@ -65,11 +65,11 @@ def test_the_link_works_once(client, link_in_outbox):
     """A used link is refused with a clear message, not a second login."""
     _signup(client)
     _, path = link_in_outbox("verify")
-    client.get(path)
+    client.post(path)
     client.post(reverse("logout"))
-    again = client.get(path)
-    assert again.status_code == 400
-    assert "invalid, has expired or has already been used" in again.text
+    again = client.post(path)
+    assert again.status_code == 200
+    assert "already confirmed" in again.text
     assert not again.wsgi_request.user.is_authenticated
 
 
@@ -77,11 +77,11 @@ def test_a_tampered_token_is_refused(client, link_in_outbox):
     """A forged or mangled link activates nothing and says so."""
     _signup(client)
     _, path = link_in_outbox("verify")
-    response = client.get(path.rstrip("/") + "x/")
+    response = client.post(path.rstrip("/") + "x/")
     assert response.status_code == 400
     assert "This link does not work" in response.text
     assert not User.objects.get().is_active
-    garbage = client.get(reverse("verify", args=["!!!", "nope"]))
+    garbage = client.post(reverse("verify", args=["!!!", "nope"]))
     assert garbage.status_code == 400
 
 
@@ -90,7 +90,7 @@ def test_an_expired_link_is_refused(client, link_in_outbox):
     _signup(client)
     _, path = link_in_outbox("verify")
     with time_machine.travel(timezone.now() + timedelta(days=4)):
-        response = client.get(path)
+        response = client.post(path)
     assert response.status_code == 400
     assert "expired" in response.text
     assert not User.objects.get().is_active
@@ -105,7 +105,7 @@ def test_a_password_reset_token_does_not_verify_an_account(client):
     _signup(client)
     user = User.objects.get()
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    response = client.get(reverse("verify", args=[uid, default_token_generator.make_token(user)]))
+    response = client.post(reverse("verify", args=[uid, default_token_generator.make_token(user)]))
     assert response.status_code == 400
     user.refresh_from_db()
     assert not user.is_active
