@@ -291,3 +291,31 @@ class TimerOutcome(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id}: {self.timer} {'met' if self.met else 'breached'}"
+
+
+class CannedReply(models.Model):
+    """A reply staff of a service start from, picked on the ticket page.
+
+    ``body`` may name ``{customer_name}``, ``{ticket_number}``, ``{response_due}`` and
+    ``{resolution_due}``; ``tickets.canned.render_canned_reply`` fills them in as plain text
+    (staff edit the result before sending; nothing in it is ever read as markup).
+    """
+
+    service = models.ForeignKey(
+        "sla.Service", on_delete=models.CASCADE, related_name="canned_replies"
+    )
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["service", "position", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "title"], name="uniq_canned_reply_title")
+        ]
+        verbose_name = "canned reply"
+        verbose_name_plural = "canned replies"
+
+    def __str__(self):
+        return self.title
