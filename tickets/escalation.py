@@ -75,7 +75,7 @@ def escalate_manually(ticket, *, by, reason, now):
     )
     event = batch.escalate(ticket, actor=by, reason=reason, key=f"sla-step:{step.pk}")
     timers.update_next(ticket, batch.ctx(ticket), after=None)
-    ticket.save(update_fields=[*_UPDATED, "next_sla_check_at"])
+    ticket.save(update_fields=[*_UPDATED, "assignee", "next_sla_check_at"])
     batch.flush()
     return event
 
@@ -93,6 +93,8 @@ class _Batch:
         self.emails = []
         self.stamps = {}  # each SLA email template rendered once per batch (tickets/emails.py)
         self.counts = Counter()
+        # Tickets whose assignee an escalation handed over (the sweep unassigns them at once).
+        self.handed_over = []
 
     def ctx(self, ticket):
         return timers.Context(
@@ -118,8 +120,16 @@ class _Batch:
         """Move the ticket up a tier (or, at the top, record the breach) and tell the tier."""
         previous = ticket.tier
         escalated = previous < self.rosters.top_tier(ticket.service_id)
+        handed_over = None
         if escalated:
             ticket.tier = previous + 1
+            # The hand-over: the ticket enters the new tier unassigned, so that tier's pickup
+            # timer runs and its queue ("unassigned in my tier") shows it. The previous
+            # assignee keeps read access (tickets_worked_by) and is named in the event.
+            if ticket.assignee_id is not None:
+                handed_over = ticket.assignee
+                ticket.assignee = None
+                self.handed_over.append(ticket.pk)
             ticket.tier_entered_at = self.now
             ticket.pickup_due_at = timers.pickup_due(
                 self.rosters.tier(ticket.service_id, ticket.tier), self.now, self.calendars
@@ -132,11 +142,18 @@ class _Batch:
             self.counts["breached_at_top"] += 1
         if reason:
             summary = f"{summary}: {reason}"
+        data = {"from": previous, "to": ticket.tier, "reason": reason, "automatic": actor is None}
+        if handed_over is not None:
+            summary = (
+                f"{summary} (unassigned from {handed_over.get_username()}; "
+                f"Tier {ticket.tier} picks it up)"
+            )
+            data["unassigned"] = {"id": handed_over.pk, "username": handed_over.get_username()}
         event = self.event(
             ticket,
             TicketEvent.Kind.ESCALATED if escalated else TicketEvent.Kind.SLA,
             summary,
-            {"from": previous, "to": ticket.tier, "reason": reason, "automatic": actor is None},
+            data,
             actor=actor,
         )
         self.emails += emails.sla_escalated(
@@ -229,6 +246,10 @@ def _sweep_batch(tickets, now):
                 batch.act(ticket, step, step_id)
         timers.update_next(ticket, batch.ctx(ticket), after=now)
     _update_tickets(tickets)
+    if batch.handed_over:
+        # Only when an escalated ticket had an assignee: a batch of unassigned tickets costs
+        # no extra query.
+        Ticket.objects.filter(pk__in=batch.handed_over).update(assignee=None)
     batch.flush(fast=True)
     batch.counts["tickets"] += len(tickets)
     batch.counts["batches"] += 1

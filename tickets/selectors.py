@@ -1,13 +1,13 @@
 """Every non-trivial read of tickets. Customer reads are scoped to the customer."""
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 
 from accounts.roles import staff_tier_level
 from sla.models import Priority
 from sla.selectors import customer_services, limit_to_staff_services
 
-from .models import Attachment, Message, Ticket
+from .models import Attachment, Message, Ticket, TicketEvent
 
 
 def customer_services_with_priorities(*, user):
@@ -91,6 +91,28 @@ def tickets_for_staff(*, user):
     return tickets
 
 
+def tickets_worked_by(*, user):
+    """Tickets a staff member worked: assigned to them, or with a message (reply or internal
+    note) or an event (assigned, escalated, status …) of theirs, in the services they work.
+
+    Read access only: a ticket escalated past their tier stays readable to those who worked it,
+    while changing it stays with ``tickets_for_staff``.
+    """
+    if staff_tier_level(user) is None:
+        return Ticket.objects.none()
+    wrote = Message.objects.filter(ticket=OuterRef("pk"), author=user)
+    acted = TicketEvent.objects.filter(ticket=OuterRef("pk"), actor=user)
+    tickets = Ticket.objects.filter(Q(assignee=user) | Exists(wrote) | Exists(acted))
+    return limit_to_staff_services(tickets, user=user)
+
+
+def tickets_readable_by_staff(*, user):
+    """What a staff member may open: the tickets they may work, and those they worked."""
+    if user.is_superuser:
+        return tickets_for_staff(user=user)
+    return tickets_for_staff(user=user) | tickets_worked_by(user=user)
+
+
 def attachment_get_for_user(*, user, ticket_id, attachment_id):
     """An attachment its customer or entitled staff may download; 404 for anyone else.
 
@@ -104,7 +126,7 @@ def attachment_get_for_user(*, user, ticket_id, attachment_id):
         raise Http404("No such file.") from None
     if staff_tier_level(user) is not None:
         attachment = attachments.filter(
-            ticket__in=tickets_for_staff(user=user).values("pk")
+            ticket__in=tickets_readable_by_staff(user=user).values("pk")
         ).first()
     else:
         attachment = (

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -13,9 +14,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
-from ..models import Attachment, Message, Ticket, TicketEvent, TicketSlaStep, TimerOutcome
+from ..canned import canned_reply_values, render_canned_reply
+from ..models import (
+    Attachment,
+    CannedReply,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketSlaStep,
+    TimerOutcome,
+)
 from ..paging import EstimatedCountPaginator
-from ..selectors import tickets_for_staff
+from ..selectors import tickets_for_staff, tickets_worked_by
 from ..services import (
     ticket_assign,
     ticket_escalate,
@@ -23,41 +33,90 @@ from ..services import (
     ticket_set_priority,
     ticket_set_status,
 )
+from ..templatetags.staff_time import human_duration, local_time, staff_zone
 from .common import NUMBER, error_text
-from .filters import AssigneeFilter, PriorityCodeFilter, SlaFilter, TierFilter, sla_state
+from .filters import (
+    AssigneeFilter,
+    PriorityFilter,
+    QueueViewFilter,
+    ServiceFilter,
+    SlaFilter,
+    TierFilter,
+    sla_state,
+)
 from .forms import TicketAdminForm
 
 Status = Ticket.Status
+# What stopped a timer (TimerOutcome.ended_by), in words.
+ENDED_BY = {"reply": "by a staff reply", "resolved": "on resolving", "closed": "on closing"}
+
+# Instants of the ticket page, each shown in the reader's zone with the zone's name.
+TIME_FIELDS = {
+    "created_at": "opened",
+    "updated_at": "last activity",
+    "first_response_at": "first response",
+    "response_due_at": "response due",
+    "resolved_at": "resolved",
+    "resolution_due_at": "resolution due",
+    "paused_at": "paused since",
+    "tier_entered_at": "entered its tier",
+    "pickup_due_at": "pickup due",
+    "closed_at": "closed",
+    "rated_at": "rated",
+}
+
+
+def _time_display(field, label):
+    @admin.display(description=label)
+    def show(self, obj):
+        return local_time(getattr(obj, field), getattr(obj, "_staff_zone", None) or obj_zone(obj))
+
+    show.__name__ = f"{field}_display"
+    return show
+
+
+def obj_zone(obj):
+    return staff_zone(None, obj.service)
 
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     form = TicketAdminForm
     change_form_template = "admin/tickets/ticket/change_form.html"
+    change_list_template = "admin/tickets/ticket/change_list.html"
+    # Seven columns that fit 1280 px beside the filters (admin.css: .ticket-subject ellipsis).
     list_display = [
         "number_display",
-        "subject",
-        "service",
-        "priority_display",
-        "status",
-        "tier",
-        "assignee",
+        "subject_display",
         "customer_display",
-        "age",
+        "priority_display",
         "sla_countdown",
-        "response_due_at",
-        "resolution_due_at",
+        "tier",
+        "assignee_display",
     ]
     # One link per row: each costs a URL resolve for the preserved filters.
     list_display_links = ["number_display"]
-    list_filter = ["service", SlaFilter, PriorityCodeFilter, "status", TierFilter, AssigneeFilter]
+    list_filter = [
+        QueueViewFilter,
+        ServiceFilter,
+        PriorityFilter,
+        SlaFilter,
+        "status",
+        TierFilter,
+        AssigneeFilter,
+    ]
     list_select_related = ["service", "priority", "customer", "assignee"]
     list_per_page = 50
     # On a million tickets an exact COUNT(*) costs more than the page; above 20,000 rows the
     # page links use the planner's estimate.
     paginator = EstimatedCountPaginator
-    # Creation order: the primary key index serves it, even on a million rows.
-    ordering = ["-id"]
+    # Most urgent first: the nearest running deadline (the ticket_next_due index), tickets with
+    # none (resolved, closed, no target) last, newest first among equals.
+    ordering = [F("next_due_at").asc(nulls_last=True), "-id"]
+    # The customer's organisation, read by relation name: contracts (above tickets) holds
+    # organisations, and tickets never imports it (as tickets.selectors does for colleagues).
+    # None: the column shows the customer only.
+    organisation_path = "customer__organization_membership__organization"
     search_fields = ["subject", "customer__email"]
     search_help_text = "Ticket number (#123 or 123), words of the subject, or the customer's email."
     # Counting the unfiltered table again for "N total" is a second full count on every page.
@@ -85,29 +144,20 @@ class TicketAdmin(admin.ModelAdmin):
         "subject",
         "service",
         "customer_display",
-        "created_at",
-        "updated_at",
         "tier",
-        "first_response_at",
-        "response_due_at",
-        "resolution_due_at",
         "response_met",
         "resolution_met",
-        "paused_at",
-        "tier_entered_at",
-        "pickup_due_at",
-        "resolved_at",
-        "closed_at",
         "rating",
         "rating_comment",
-        "rated_at",
         "incidents_display",
+        *(f"{field}_display" for field in TIME_FIELDS),
     ]
+
     work_fieldsets = [
         (
             "Reply",
             {
-                "fields": ["public_reply", "internal_note"],
+                "fields": ["canned_reply", "public_reply", "internal_note", "reply_attachments"],
                 "description": "Write a public reply, an internal note, or both.",
             },
         ),
@@ -121,7 +171,41 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         tickets = tickets_for_staff(user=request.user)
-        return tickets.select_related("service", "priority", "customer", "assignee")
+        related = ["service", "priority", "customer", "assignee"]
+        if self.organisation_path:
+            related.append(self.organisation_path)
+        return tickets.select_related(*related)
+
+    def get_object(self, request, object_id, from_field=None):
+        """The ticket, if the member may work it; else, read-only, one they worked (replied,
+        noted, was assigned, escalated) before it moved past their tier. Anything else: None
+        ("doesn't exist")."""
+        ticket = super().get_object(request, object_id, from_field)
+        if ticket is not None:
+            ticket._staff_may_change = True
+        elif from_field is None and NUMBER.fullmatch(str(object_id)) and object_id.isdigit():
+            ticket = (
+                tickets_worked_by(user=request.user)
+                .select_related("service", "priority", "customer", "assignee")
+                .filter(pk=int(object_id))
+                .first()
+            )
+            if ticket is not None:
+                ticket._staff_may_change = False
+        if ticket is not None:
+            ticket._staff_zone = staff_zone(request.user, ticket.service)
+        return ticket
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None:
+            return allowed
+        may = getattr(obj, "_staff_may_change", None)
+        if may is None:
+            may = obj._staff_may_change = (
+                tickets_for_staff(user=request.user).filter(pk=obj.pk).exists()
+            )
+        return may
 
     def has_add_permission(self, request):
         # Customers open tickets (ticket_create checks they may); staff work them.
@@ -134,26 +218,69 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description="number", ordering="id")
     def number_display(self, obj):
-        return obj.number
+        # The age rides along as a tooltip: a column of its own would not fit 1280 px.
+        return format_html(
+            '<span title="opened {} ago">{}</span>', timesince(obj.created_at, depth=1), obj.number
+        )
 
-    @admin.display(description="priority", ordering="priority__code")
+    @admin.display(description="subject", ordering="subject")
+    def subject_display(self, obj):
+        """One line, cut with an ellipsis by CSS; the whole subject in the tooltip."""
+        return format_html(
+            '<span class="ticket-status ticket-status-{}">{}</span> '
+            '<span class="ticket-subject" title="{}">{}</span>',
+            obj.status,
+            obj.get_status_display(),
+            obj.subject,
+            obj.subject,
+        )
+
+    @admin.display(description="priority", ordering="priority__position")
     def priority_display(self, obj):
-        return obj.priority.code
+        """The code as a badge, coloured by its rank in its service (first = most urgent)."""
+        priority = obj.priority
+        return format_html(
+            '<span class="priority-badge priority-rank-{}" title="{} — {}: {}">{}</span>',
+            min(priority.position, 4),
+            obj.service.name,
+            priority.code,
+            priority.name,
+            priority.code,
+        )
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_display(self, obj):
         name = obj.customer.get_full_name()
-        return f"{name} <{obj.customer.email}>" if name else obj.customer.email
+        who = f"{name} <{obj.customer.email}>" if name else obj.customer.email
+        organisation = self._organisation(obj)
+        if organisation is None:
+            return who
+        return format_html('{}<br><span class="ticket-org">{}</span>', who, organisation)
 
-    @admin.display(description="age", ordering="created_at")
-    def age(self, obj):
-        return timesince(obj.created_at, depth=1)
+    def _organisation(self, obj):
+        if not self.organisation_path:
+            return None
+        value = obj
+        for part in self.organisation_path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value
 
-    @admin.display(description="SLA", ordering="next_due_at")
+    @admin.display(description="assignee", ordering="assignee__username")
+    def assignee_display(self, obj):
+        return obj.assignee.get_username() if obj.assignee_id else "—"
+
+    @admin.display(description="SLA", ordering=F("next_due_at").asc(nulls_last=True))
     def sla_countdown(self, obj):
-        """The nearest running deadline, coloured by state; sorting by it is nearest first."""
+        """Time to the nearest running deadline, coloured ok / at risk / breached / paused;
+        sorting by it is most urgent first."""
         state, label = sla_state(obj, timezone.now())
         return format_html('<span class="sla sla-{}">{}</span>', state, label)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "ticket_views": QueueViewFilter.VIEWS}
+        return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -191,18 +318,21 @@ class TicketAdmin(admin.ModelAdmin):
                 "Service level",
                 {
                     "fields": [
-                        ("created_at", "updated_at"),
-                        ("first_response_at", "response_due_at"),
-                        ("resolved_at", "resolution_due_at"),
+                        ("created_at_display", "updated_at_display"),
+                        ("first_response_at_display", "response_due_at_display"),
+                        ("resolved_at_display", "resolution_due_at_display"),
                         ("response_met", "resolution_met"),
-                        ("paused_at", "tier_entered_at", "pickup_due_at"),
-                        "closed_at",
+                        ("paused_at_display", "tier_entered_at_display", "pickup_due_at_display"),
+                        "closed_at_display",
                     ]
                 },
             ),
             (
                 "Customer rating",
-                {"fields": ["rating", "rating_comment", "rated_at"], "classes": ["collapse"]},
+                {
+                    "fields": ["rating", "rating_comment", "rated_at_display"],
+                    "classes": ["collapse"],
+                },
             ),
         ]
         return fieldsets
@@ -232,12 +362,30 @@ class TicketAdmin(admin.ModelAdmin):
         )
         return format_html("{} {}", links, opener) if links else opener
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None or "canned_reply" not in form.base_fields:
+            return form
+        zone = getattr(obj, "_staff_zone", None) or staff_zone(request.user, obj.service)
+        values = canned_reply_values(obj, zone)
+        replies = [
+            (reply.pk, reply.title, render_canned_reply(reply.body, values))
+            for reply in CannedReply.objects.filter(service_id=obj.service_id)
+        ]
+
+        class TicketFormWithReplies(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.set_canned_replies(replies)
+
+        return TicketFormWithReplies
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context.update(self._ticket_history(obj))
+            context.update(self._ticket_history(obj, request))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _ticket_history(self, ticket):
+    def _ticket_history(self, ticket, request):
         """The conversation and the timeline, in a fixed number of queries however long."""
         conversation = list(
             Message.objects.filter(ticket=ticket)
@@ -245,33 +393,54 @@ class TicketAdmin(admin.ModelAdmin):
             .prefetch_related("attachments")
             .order_by("created_at", "id")
         )
+        zone = getattr(ticket, "_staff_zone", None) or staff_zone(request.user, ticket.service)
+        events = list(
+            TicketEvent.objects.filter(ticket=ticket)
+            .select_related("actor")
+            .order_by("created_at", "id")
+        )
         return {
             "ticket": ticket,
+            "zone": zone,
+            "moved_on": None
+            if self.has_change_permission(request, ticket)
+            else self._moved_on(ticket, events),
             "opening_attachments": list(
                 Attachment.objects.filter(ticket=ticket, message__isnull=True)
             ),
             "conversation": conversation,
-            "events": list(
-                TicketEvent.objects.filter(ticket=ticket)
-                .select_related("actor")
-                .order_by("created_at", "id")
-            ),
-            "sla": self._sla_timeline(ticket),
+            "events": events,
+            "sla": self._sla_timeline(ticket, zone),
         }
 
-    def _sla_timeline(self, ticket):
+    @staticmethod
+    def _moved_on(ticket, events):
+        """Where a ticket the reader worked (and may no longer change) went, and who has it."""
+        escalation = next(
+            (event for event in reversed(events) if event.kind == TicketEvent.Kind.ESCALATED),
+            None,
+        )
+        return {
+            "tier": ticket.tier,
+            "assignee": ticket.assignee,
+            "escalation": escalation,
+        }
+
+    def _sla_timeline(self, ticket, zone):
         """Timers, pauses, steps and outcomes in time order (two queries, however many)."""
         now = timezone.now()
         state, label = sla_state(ticket, now)
         entries = []
         for start, end, *status in ticket.sla_pauses or ():
             reason = Status(status[0]).label if status and status[0] in Status.values else ""
+            start = datetime.fromisoformat(start)
+            if end:
+                end = datetime.fromisoformat(end)
+                detail = f"until {local_time(end, zone)} ({human_duration(end - start)})"
+            else:
+                detail = f"still paused ({human_duration(now - start)} so far)"
             entries.append(
-                {
-                    "at": datetime.fromisoformat(start),
-                    "what": f"Resolution timer paused ({reason})",
-                    "detail": f"until {end}" if end else "still paused",
-                }
+                {"at": start, "what": f"Resolution timer paused ({reason})", "detail": detail}
             )
         for step in TicketSlaStep.objects.filter(ticket=ticket).select_related("actor"):
             entries.append(
@@ -279,19 +448,20 @@ class TicketAdmin(admin.ModelAdmin):
                     "at": step.at,
                     "what": f"{step.get_timer_display()}: {step.get_step_display()}",
                     "detail": step.detail
-                    or (f"due {step.due_at:%Y-%m-%d %H:%M} UTC" if step.timer != "manual" else ""),
+                    or (f"due {local_time(step.due_at, zone)}" if step.timer != "manual" else ""),
                     "who": step.actor,
                 }
             )
         for outcome in TimerOutcome.objects.filter(ticket=ticket):
             verdict = "met" if outcome.met else "breached"
+            ended_by = ENDED_BY.get(outcome.ended_by, outcome.ended_by)
             entries.append(
                 {
                     "at": outcome.finished_at,
-                    "what": f"{outcome.get_timer_display()} {verdict} ({outcome.ended_by})",
-                    "detail": f"due {outcome.due_at:%Y-%m-%d %H:%M} UTC, "
-                    f"{'late' if outcome.delta > timedelta(0) else 'early'} by "
-                    f"{abs(outcome.delta)} of open time",
+                    "what": f"{outcome.get_timer_display()} {verdict} ({ended_by})",
+                    "detail": f"due {local_time(outcome.due_at, zone)}; "
+                    f"{human_duration(outcome.delta)} "
+                    f"{'late' if outcome.delta > timedelta(0) else 'early'} in open hours",
                 }
             )
         entries.sort(key=lambda entry: entry["at"])
@@ -311,11 +481,20 @@ class TicketAdmin(admin.ModelAdmin):
 
     def _apply_changes(self, request, ticket, form):
         data, changed, user = form.cleaned_data, set(form.changed_data), request.user
+        files = data.get("reply_attachments") or []
         # The message first: a reply and a status change saved together read in that order.
+        # Files go with the public reply, else with the internal note.
         if (data.get("public_reply") or "").strip():
-            ticket_reply(ticket=ticket, author=user, body=data["public_reply"])
+            ticket_reply(ticket=ticket, author=user, body=data["public_reply"], attachments=files)
+            files = []
         if (data.get("internal_note") or "").strip():
-            ticket_reply(ticket=ticket, author=user, body=data["internal_note"], internal=True)
+            ticket_reply(
+                ticket=ticket,
+                author=user,
+                body=data["internal_note"],
+                internal=True,
+                attachments=files,
+            )
         if "status" in changed:
             ticket_set_status(ticket=ticket, status=data["status"], by=user)
         if "priority" in changed:
@@ -343,10 +522,21 @@ class TicketAdmin(admin.ModelAdmin):
         if getattr(request, "_ticket_admin_failed", False):
             return HttpResponseRedirect(request.path)
         if not self.get_queryset(request).filter(pk=obj.pk).exists():
-            # Escalated past the member's own tier: the ticket is gone for them, so "continue
-            # editing" would land on "doesn't exist". Say where it went instead.
+            # Escalated past the member's own tier: they can no longer change it, so back to
+            # the list, told where it went; they keep reading it (tickets_worked_by).
+            obj.refresh_from_db(fields=["tier", "assignee"])
+            who = obj.assignee.get_username() if obj.assignee_id else "not assigned yet"
             self.message_user(
-                request, f"{obj.number} now belongs to a higher tier.", messages.SUCCESS
+                request,
+                format_html(
+                    '{} now belongs to a higher tier: Tier {}, {}. You can still <a href="{}">'
+                    "read it</a>.",
+                    obj.number,
+                    obj.tier,
+                    who,
+                    reverse("admin:tickets_ticket_change", args=[obj.pk]),
+                ),
+                messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
         return super().response_change(request, obj)
@@ -415,3 +605,7 @@ class TicketAdmin(admin.ModelAdmin):
                 f"{len(succeeded)} {noun} {done}: {', '.join(succeeded)}.",
                 messages.SUCCESS,
             )
+
+
+for _field, _label in TIME_FIELDS.items():
+    setattr(TicketAdmin, f"{_field}_display", _time_display(_field, _label))
