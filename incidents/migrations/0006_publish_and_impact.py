@@ -3,16 +3,6 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.db.models import F
-
-
-def publish_existing(apps, schema_editor):
-    """Incidents recorded before drafts existed were public from the moment they were saved:
-    they stay published (at their creation), and their impact says what the Outage flag did."""
-    Incident = apps.get_model("incidents", "Incident")
-    Incident.objects.filter(published_at__isnull=True).update(published_at=F("created_at"))
-    Incident.objects.filter(outage=True).update(impact="major_outage")
-    Incident.objects.filter(outage=False).update(impact="degraded_performance")
 
 
 class Migration(migrations.Migration):
@@ -47,5 +37,4 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], default='investigating', max_length=16),
         ),
-        migrations.RunPython(publish_existing, migrations.RunPython.noop),
     ]

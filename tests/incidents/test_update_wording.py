@@ -7,6 +7,7 @@ import pytest
 from incidents import services
 from incidents.tasks import send_incident_updates
 from maintenance.models import Subscription
+from notifications.models import Notification
 from notifications.services import notifications_send_due
 from tests import factories
 from tests.incidents.conftest import NOW
@@ -20,6 +21,7 @@ def test_customers_and_subscribers_are_each_told_why(
 ):
     customer = factories.CustomerFactory(email="customer@example.com")
     customer_add_service(customer=customer, service=service)
+    Notification.objects.all().delete()  # the access-granted email: not this test's business
     Subscription.objects.create(service=service, email="fan@example.com", confirmed_at=NOW)
     incident = open_incident(title="Checkout fails", impact="partial_outage")
     services.incident_post_update(
