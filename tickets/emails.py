@@ -12,6 +12,7 @@ from notifications.services import OutboxEmail, notification_create, notificatio
 from sla.selectors import service_tier_members
 
 from .mail_thread import thread_headers
+from .models import TicketCC
 
 
 def _about(ticket, *, key, to, template, context):
@@ -55,19 +56,39 @@ def ticket_new_in_tier(ticket, escalation=None):
         )
 
 
+def _cc_addresses(ticket):
+    """The CCs of the ticket (colleagues the customer added): (user id, address) pairs. They
+    hear of it as its customer does, each under their own key."""
+    return [
+        (user_id, email)
+        for user_id, email in TicketCC.objects.filter(ticket=ticket, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user_id", "user__email")
+    ]
+
+
 def staff_replied(message):
     ticket = message.ticket
+    context = {
+        "ticket": ticket,
+        "message": message,
+        "url": absolute_url(ticket.get_absolute_url()),
+    }
     _about(
         ticket,
         key=f"message:{message.pk}:customer",
         to=ticket.customer.email,
         template="tickets/staff_replied",
-        context={
-            "ticket": ticket,
-            "message": message,
-            "url": absolute_url(ticket.get_absolute_url()),
-        },
+        context=context,
     )
+    for user_id, email in _cc_addresses(ticket):
+        _about(
+            ticket,
+            key=f"message:{message.pk}:cc:{user_id}",
+            to=email,
+            template="tickets/staff_replied",
+            context=context,
+        )
 
 
 def customer_replied(message):
@@ -89,17 +110,23 @@ def customer_replied(message):
 
 def ticket_resolved(ticket):
     # Keyed on the resolution time: a ticket reopened and resolved again is news again.
+    key = f"ticket:{ticket.pk}:resolved:{ticket.resolved_at.isoformat()}"
+    url = absolute_url(ticket.get_absolute_url())
     _about(
         ticket,
-        key=f"ticket:{ticket.pk}:resolved:{ticket.resolved_at.isoformat()}",
+        key=key,
         to=ticket.customer.email,
         template="tickets/ticket_resolved",
-        context={
-            "ticket": ticket,
-            "url": absolute_url(ticket.get_absolute_url()),
-            "rating_url": absolute_url(ticket.get_absolute_url() + "#rate"),
-        },
+        context={"ticket": ticket, "url": url, "rating_url": f"{url}#rate"},
     )
+    for user_id, email in _cc_addresses(ticket):
+        _about(
+            ticket,
+            key=f"{key}:cc:{user_id}",
+            to=email,
+            template="tickets/ticket_resolved",
+            context={"ticket": ticket, "url": url, "rating_url": f"{url}#rate"},
+        )
 
 
 # --- SLA: rendered once per batch, filled in per ticket --------------------------------------

@@ -10,7 +10,7 @@ from sla.models import Priority, Service
 from .attachments import validate_uploads
 from .limits import validate_text_size
 from .models import Ticket
-from .selectors import customer_services_with_priorities
+from .selectors import customer_services_with_priorities, ticket_cc_candidates
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,6 +49,7 @@ def _attachments_help():
 
 
 class TicketForm(forms.Form):
+    follow_up = forms.IntegerField(required=False, widget=forms.HiddenInput)
     service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label="Choose…")
     priority = forms.ModelChoiceField(queryset=Priority.objects.none(), empty_label="Choose…")
     subject = forms.CharField(max_length=200)
@@ -122,17 +123,37 @@ class StatusForm(forms.Form):
     )
 
 
+# Natural order, 1 (worst) to 5 (best); each star's label says what it means.
+RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "Fair", 4: "Good", 5: "Excellent"}
+
+
 class RatingForm(forms.Form):
     rating = forms.TypedChoiceField(
         label="How did we do?",
         coerce=int,
-        choices=[(n, f"{n}") for n in range(5, 0, -1)],
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}: {RATING_LABELS[n]}") for n in range(1, 6)],
         widget=forms.RadioSelect,
-        help_text="5 is best.",
+        help_text="1 star is very poor, 5 stars excellent.",
     )
     comment = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Comment (optional)"
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Comment (optional)",
+        max_length=2000,
     )
+
+
+class CcForm(forms.Form):
+    """A colleague of the customer's organisation to CC on the ticket."""
+
+    user = forms.ModelChoiceField(
+        queryset=None, label="Colleague", empty_label="Choose a colleague…"
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = ticket_cc_candidates(ticket=ticket)
+        self.fields["user"].label_from_instance = lambda user: user.email
 
 
 class TicketFilterForm(forms.Form):

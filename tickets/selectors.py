@@ -1,5 +1,9 @@
 """Every non-trivial read of tickets. Customer reads are scoped to the customer."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 
@@ -7,7 +11,7 @@ from accounts.roles import staff_tier_level
 from sla.models import Priority
 from sla.selectors import customer_services, limit_to_staff_services
 
-from .models import Attachment, Message, Ticket, TicketEvent
+from .models import Attachment, Message, Ticket, TicketCC, TicketEvent
 
 
 def customer_services_with_priorities(*, user):
@@ -37,11 +41,15 @@ LIST_ROW_FIELDS = (
 )
 
 
-def ticket_list_for_customer(*, user, status=None, service=None, query=None):
+def ticket_list_for_customer(*, user, status=None, service=None, query=None, include_shared=False):
+    """The customer's tickets; with ``include_shared``, also those they may read as a colleague
+    (``ticket_customer_access``): CC'd, or of their organisation when it lets colleagues see
+    each other's tickets."""
+    mine = ticket_customer_access(user=user) if include_shared else Q(customer=user)
     tickets = (
-        Ticket.objects.filter(customer=user)
-        .select_related("service", "priority")
-        .only(*LIST_ROW_FIELDS)
+        Ticket.objects.filter(mine)
+        .select_related("service", "priority", "customer")
+        .only(*LIST_ROW_FIELDS, "customer__email", "customer_id")
     )
     if status == "active":
         tickets = tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
@@ -55,13 +63,22 @@ def ticket_list_for_customer(*, user, status=None, service=None, query=None):
 
 
 def ticket_get_for_customer(*, user, ticket_id):
-    """The customer's own ticket, or 404: another customer's ticket does not exist for them."""
+    """A ticket the customer may read and reply to, or 404: their own, one they are CC'd on,
+    or a colleague's when their organisation allows it (``ticket_customer_access``). Anyone
+    else's ticket does not exist for them. ``ticket.viewer_is_owner`` tells the page whether
+    the owner's actions (close, reopen, rate, CCs) are theirs."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("No such ticket.")
     try:
-        return Ticket.objects.select_related("service", "priority").get(
-            pk=int(ticket_id), customer=user
+        ticket = (
+            Ticket.objects.select_related("service", "priority", "customer")
+            .filter(ticket_customer_access(user=user))
+            .get(pk=int(ticket_id))
         )
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404("No such ticket.") from None
+    ticket.viewer_is_owner = ticket.customer_id == user.pk
+    return ticket
 
 
 def ticket_public_messages(*, ticket):
@@ -158,3 +175,92 @@ def ticket_count_created_since(*, user, since):
 def customer_reply_count_since(*, user, since):
     """How many replies the user wrote since ``since`` (the reply throttle's count)."""
     return Message.objects.filter(author=user, created_at__gte=since).count()
+
+
+# --- colleagues, CCs, reopening and rating windows (customer side) ---------------------------
+
+
+def customer_colleague_organization(*, user):
+    """The user's organisation when it lets colleagues see each other's tickets, else None.
+
+    Read through the user's membership by relation name: tickets sits below contracts, which
+    holds organisations (no import upwards)."""
+    cached = getattr(user, "_colleague_organization", False)
+    if cached is not False:
+        return cached
+    organization = None
+    try:
+        membership = user.organization_membership
+    except (AttributeError, ObjectDoesNotExist):  # anonymous, or in no organisation
+        membership = None
+    if membership is not None and membership.organization.colleagues_see_tickets:
+        organization = membership.organization
+    user._colleague_organization = organization
+    return organization
+
+
+def ticket_customer_access(*, user):
+    """``Q`` of the tickets a customer may read and reply to: their own; those they are CC'd
+    on; and, when their organisation allows it, those its members filed for its service."""
+    access = Q(customer=user) | Q(pk__in=TicketCC.objects.filter(user=user).values("ticket_id"))
+    organization = customer_colleague_organization(user=user)
+    if organization is not None:
+        access |= Q(
+            customer__organization_membership__organization_id=organization.pk,
+            service_id=organization.service_id,
+        )
+    return access
+
+
+def ticket_customer_can_access(*, user, ticket):
+    """Whether ``user`` (a customer) may read and reply to ``ticket``."""
+    if ticket.customer_id == user.pk:
+        return True
+    return Ticket.objects.filter(ticket_customer_access(user=user), pk=ticket.pk).exists()
+
+
+def ticket_cc_list(*, ticket):
+    return list(TicketCC.objects.filter(ticket=ticket).select_related("user"))
+
+
+def ticket_cc_candidates(*, ticket):
+    """Colleagues the ticket's customer may add as CCs: the other active customers of their
+    organisation who are not CC'd yet."""
+    from django.contrib.auth import get_user_model
+
+    try:
+        organization_id = ticket.customer.organization_membership.organization_id
+    except ObjectDoesNotExist:  # in no organisation: no colleagues
+        return get_user_model().objects.none()
+    return (
+        get_user_model()
+        .objects.filter(
+            organization_membership__organization_id=organization_id,
+            is_active=True,
+            is_staff=False,
+        )
+        .exclude(pk=ticket.customer_id)
+        .exclude(ticket_ccs__ticket=ticket)
+        .order_by("email")
+    )
+
+
+def ticket_reopen_deadline(ticket):
+    """Until when the customer may reopen the closed ticket (then: a follow-up), or None."""
+    if ticket.status != Ticket.Status.CLOSED or ticket.closed_at is None:
+        return None
+    return ticket.closed_at + timedelta(days=settings.TICKET_REOPEN_DAYS)
+
+
+# A rating may be changed for this long after the ticket's resolution.
+RATING_CHANGE_DAYS = 7
+
+
+def ticket_rating_deadline(ticket):
+    """Until when the ticket may be rated (or its rating changed), or None when it cannot be."""
+    if ticket.resolved_at is None or ticket.status not in (
+        Ticket.Status.RESOLVED,
+        Ticket.Status.CLOSED,
+    ):
+        return None
+    return ticket.resolved_at + timedelta(days=RATING_CHANGE_DAYS)

@@ -1,5 +1,6 @@
 """Every write to a ticket. Each is one transaction; emails are recorded in the outbox with it."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,8 +13,14 @@ from . import emails, timers
 from .attachments import attachment_fields, validate_uploads
 from .escalation import escalate_manually
 from .limits import check_reply_limit, check_ticket_limit, hold_customer, validate_text_size
-from .models import Attachment, Message, Ticket, TicketEvent
-from .selectors import tickets_for_staff
+from .models import Attachment, Message, Ticket, TicketCC, TicketEvent
+from .selectors import (
+    ticket_cc_candidates,
+    ticket_customer_can_access,
+    ticket_rating_deadline,
+    ticket_reopen_deadline,
+    tickets_for_staff,
+)
 
 Status = Ticket.Status
 
@@ -23,6 +30,8 @@ CUSTOMER_TRANSITIONS = {
     Status.NEW: {Status.CLOSED},
     Status.OPEN: {Status.CLOSED},
     Status.WAITING_ON_CUSTOMER: {Status.CLOSED},
+    # Within TICKET_REOPEN_DAYS of closing (``ticket_reopen_deadline``); later, a follow-up.
+    Status.CLOSED: {Status.OPEN},
 }
 
 
@@ -45,7 +54,11 @@ def customer_add_service(*, customer, service):
 
 
 @transaction.atomic
-def ticket_create(*, customer, service, priority, subject, description, attachments=()):
+def ticket_create(
+    *, customer, service, priority, subject, description, attachments=(), follow_up_of=None
+):
+    """Open a ticket. ``follow_up_of``: a closed ticket of the customer's, too old to reopen,
+    that this one continues (linked, and named in the description's first line)."""
     service = _service(service)
     priority = _priority(service, priority)
     if not ServiceCustomer.objects.filter(service=service, customer=customer).exists():
@@ -55,6 +68,12 @@ def ticket_create(*, customer, service, priority, subject, description, attachme
         raise ValidationError({"subject": "A subject is required."})
     if not description:
         raise ValidationError({"description": "Describe the problem."})
+    if follow_up_of is not None:
+        if follow_up_of.customer_id != customer.pk:
+            raise ValidationError("Only the customer of a ticket may open its follow-up.")
+        reference = f"Follow-up to {follow_up_of.number} “{follow_up_of.subject}”"
+        if not description.startswith(reference):
+            description = f"{reference}\n\n{description}"
     _check_text_size(description, field="description")
     uploads = validate_uploads(attachments)
     # Counted and inserted under the customer's row lock: concurrent submissions cannot all
@@ -71,6 +90,7 @@ def ticket_create(*, customer, service, priority, subject, description, attachme
         tier=priority.start_tier,
         created_at=now,
         updated_at=now,
+        follow_up_of=follow_up_of,
     )
     timers.start(ticket, now=now)
     ticket.save(force_insert=True)
@@ -92,8 +112,8 @@ def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
         # Before the ticket's lock, in ticket_create's order (customer row, then tickets).
         hold_customer(author)
     ticket = _locked(ticket)
-    if not is_staff and author.pk != ticket.customer_id:
-        raise PermissionDenied("Only the ticket's customer or staff may reply.")
+    if not is_staff and not ticket_customer_can_access(user=author, ticket=ticket):
+        raise PermissionDenied("Only the ticket's customer, their CCs or staff may reply.")
     if internal and not is_staff:
         raise PermissionDenied("Only staff may write internal notes.")
     if not body.strip():
@@ -161,6 +181,12 @@ def ticket_set_status(*, ticket, status, by):
             raise ValidationError(
                 f"A {ticket.get_status_display().lower()} ticket cannot be set to "
                 f"{status.label.lower()}."
+            )
+        deadline = ticket_reopen_deadline(ticket)
+        if deadline is not None and timezone.now() > deadline:
+            raise ValidationError(
+                f"{ticket.number} was closed more than {settings.TICKET_REOPEN_DAYS} days ago "
+                "and can no longer be reopened: open a follow-up instead."
             )
     now = timezone.now()
     previous = ticket.status
@@ -256,24 +282,68 @@ def ticket_escalate(*, ticket, by, reason=""):
 
 @transaction.atomic
 def ticket_rate(*, ticket, by, rating, comment=""):
-    """The customer rates a resolved ticket, once."""
+    """The customer rates a resolved ticket, and may change the rating (and comment) for
+    ``RATING_CHANGE_DAYS`` after its resolution. The ticket holds the latest rating, which
+    the CSAT figures read; each rating is kept in the ticket's events."""
     ticket = _locked(ticket)
     if by.pk != ticket.customer_id:
         raise PermissionDenied("Only the ticket's customer may rate it.")
-    if ticket.status not in (Status.RESOLVED, Status.CLOSED) or ticket.resolved_at is None:
+    deadline = ticket_rating_deadline(ticket)
+    if deadline is None:
         raise ValidationError("Only a resolved ticket can be rated.")
-    if ticket.rating is not None:
-        raise ValidationError("This ticket has already been rated.")
-    if not 1 <= int(rating) <= 5:
+    now = timezone.now()
+    if now > deadline:
+        raise ValidationError(
+            "Ratings can be given or changed for 7 days after a ticket is resolved; this "
+            "one's time has passed."
+            if ticket.rating is None
+            else "This rating can no longer be changed: 7 days have passed since the ticket "
+            "was resolved."
+        )
+    if isinstance(rating, bool) or not str(rating).isdigit() or not 1 <= int(rating) <= 5:
         raise ValidationError({"rating": "Rate from 1 to 5."})
-    ticket.rating = int(rating)
-    ticket.rating_comment = comment.strip()
-    ticket.rated_at = timezone.now()
+    previous = ticket.rating
+    rating, comment = int(rating), comment.strip()
+    if (previous, ticket.rating_comment) == (rating, comment):
+        return ticket
+    ticket.rating, ticket.rating_comment, ticket.rated_at = rating, comment, now
     ticket.save(update_fields=["rating", "rating_comment", "rated_at"])
-    _event(
-        ticket, by, TicketEvent.Kind.RATED, f"Rated {ticket.rating}/5", {"rating": ticket.rating}
-    )
+    summary = f"Rated {rating}/5" if previous is None else f"Rating {previous}/5 → {rating}/5"
+    _event(ticket, by, TicketEvent.Kind.RATED, summary, {"rating": rating, "from": previous})
     return ticket
+
+
+@transaction.atomic
+def ticket_cc_add(*, ticket, user, by):
+    """CC ``user`` on the ticket: they hear of it as its customer does and may read and reply.
+
+    The ticket's customer may CC colleagues of their organisation; a colleague who may read
+    the ticket (their organisation shares tickets) may follow it, i.e. CC themselves.
+    """
+    ticket = _locked(ticket)
+    if user.pk == ticket.customer_id:
+        raise ValidationError({"user": "The ticket's customer hears of it already."})
+    if by.pk == ticket.customer_id:
+        if not ticket_cc_candidates(ticket=ticket).filter(pk=user.pk).exists() and not (
+            TicketCC.objects.filter(ticket=ticket, user=user).exists()
+        ):
+            raise ValidationError(
+                {"user": "Only active colleagues of your organisation can be CC'd."}
+            )
+    elif by.pk != user.pk or not ticket_customer_can_access(user=by, ticket=ticket):
+        raise PermissionDenied("Only the ticket's customer may CC colleagues.")
+    # No TicketEvent: the list of CCs is on the ticket itself, and events are status, reply …
+    cc, _ = TicketCC.objects.get_or_create(ticket=ticket, user=user, defaults={"added_by": by})
+    return cc
+
+
+@transaction.atomic
+def ticket_cc_remove(*, ticket, user, by):
+    """Take ``user`` off the ticket's CCs: its customer may, and so may the CC themselves."""
+    ticket = _locked(ticket)
+    if by.pk not in (ticket.customer_id, user.pk):
+        raise PermissionDenied("Only the ticket's customer may remove CCs.")
+    TicketCC.objects.filter(ticket=ticket, user=user).delete()
 
 
 def _leave_status(ticket, changed, *, to):
@@ -287,6 +357,11 @@ def _leave_status(ticket, changed, *, to):
     if ticket.status == Status.CLOSED and ticket.closed_at is not None:
         ticket.closed_at = None
         changed.append("closed_at")
+    reopened = ticket.status == Status.CLOSED and to not in (Status.RESOLVED, Status.CLOSED)
+    if reopened and ticket.resolved_at is not None:
+        # Reopened after closing: no longer resolved either.
+        ticket.resolved_at = None
+        changed.append("resolved_at")
 
 
 def _check_text_size(text, *, field):

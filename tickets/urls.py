@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:ticket_id>/submitted/", views.ticket_submitted, name="submitted"),
     path("<int:ticket_id>/reply/", views.ticket_reply, name="reply"),
     path("<int:ticket_id>/status/", views.ticket_status, name="status"),
+    path("<int:ticket_id>/close/", views.ticket_close, name="close"),
+    path("<int:ticket_id>/ccs/", views.ticket_cc, name="ccs"),
     path("<int:ticket_id>/rate/", views.ticket_rate, name="rate"),
     path(
         "<int:ticket_id>/attachments/<int:attachment_id>/",

@@ -8,6 +8,7 @@ staff work tickets in admin).
 import functools
 import zoneinfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,21 +25,26 @@ from sla.selectors import customer_services
 
 from . import services
 from .attachments import download_response
-from .forms import RatingForm, ReplyForm, StatusForm, TicketFilterForm, TicketForm
+from .forms import CcForm, RatingForm, ReplyForm, StatusForm, TicketFilterForm, TicketForm
 from .models import Ticket
 from .selectors import (
     attachment_get_for_user,
+    customer_colleague_organization,
+    ticket_cc_list,
     ticket_get_for_customer,
     ticket_list_for_customer,
     ticket_opening_attachments,
     ticket_public_messages,
+    ticket_rating_deadline,
+    ticket_reopen_deadline,
 )
 
 TICKETS_PER_PAGE = 25
 
 
 def customer_ticket(*methods):
-    """Load the signed-in user's own ticket, then check the HTTP method.
+    """Load a ticket the signed-in user may read (``ticket_get_for_customer``: their own, one
+    they are CC'd on, or a colleague's when their organisation shares), then check the method.
 
     Ownership is checked before the method so that another customer's id answers 404 to any
     method: no status code tells a stranger whether an id exists.
@@ -70,7 +76,9 @@ def _zone(name):
 def ticket_list(request):
     services_ = customer_services(request.user)
     filter_form = TicketFilterForm(request.GET or None, services=services_)
-    tickets = ticket_list_for_customer(user=request.user, **filter_form.filters())
+    tickets = ticket_list_for_customer(
+        user=request.user, include_shared=True, **filter_form.filters()
+    )
     page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
     preferred = user_timezone(user=request.user)
     zones = {}
@@ -90,13 +98,27 @@ def ticket_list(request):
             "filter_form": filter_form,
             "filtered": any(filter_form.filters().values()),
             "has_services": bool(services_),
+            "shared_organization": customer_colleague_organization(user=request.user),
         },
     )
+
+
+def _follow_up_of(request, value):
+    """The closed ticket of the user's own that a new ticket follows up, or None."""
+    if not value:
+        return None
+    ticket = ticket_get_for_customer(user=request.user, ticket_id=value)
+    if not ticket.viewer_is_owner or ticket.status != Ticket.Status.CLOSED:
+        raise Http404("No such ticket.")
+    return ticket
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request):
+    follow_up_of = _follow_up_of(
+        request, request.POST.get("follow_up") or request.GET.get("follow_up")
+    )
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
@@ -109,17 +131,25 @@ def ticket_new(request):
                     subject=data["subject"],
                     description=data["description"],
                     attachments=data["attachments"],
+                    follow_up_of=follow_up_of,
                 )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
                 return redirect("tickets:submitted", ticket_id=ticket.pk)
     else:
-        form = TicketForm(user=request.user)
+        initial = {}
+        if follow_up_of is not None:
+            initial = {
+                "follow_up": follow_up_of.pk,
+                "service": follow_up_of.service_id,
+                "subject": f"Follow-up: {follow_up_of.subject}"[:200],
+            }
+        form = TicketForm(user=request.user, initial=initial)
     return render(
         request,
         "tickets/new.html",
-        {"form": form, "has_services": bool(form.services)},
+        {"form": form, "has_services": bool(form.services), "follow_up_of": follow_up_of},
     )
 
 
@@ -155,6 +185,60 @@ def ticket_reply(request, ticket):
     return _render_detail(request, ticket, reply_form=form)
 
 
+@customer_ticket("GET", "HEAD")
+def ticket_close(request, ticket):
+    """ "Close ticket" asks first: this page says what closing means and posts the change."""
+    if not ticket.viewer_is_owner:
+        raise Http404("No such ticket.")
+    if ticket.status == Ticket.Status.CLOSED:
+        return redirect(ticket)
+    return render(
+        request,
+        "tickets/close_confirm.html",
+        {"ticket": ticket, "reopen_days": settings.TICKET_REOPEN_DAYS},
+    )
+
+
+@customer_ticket("POST")
+def ticket_cc(request, ticket):
+    """Add or remove a CC (the customer), or follow / stop following (a colleague: CC self)."""
+    action = request.POST.get("action")
+    try:
+        if action == "add" and ticket.viewer_is_owner:
+            form = CcForm(request.POST, ticket=ticket)
+            if not form.is_valid():
+                messages.error(request, "Choose a colleague of your organisation.")
+                return redirect(f"{ticket.get_absolute_url()}#ccs")
+            user = form.cleaned_data["user"]
+            services.ticket_cc_add(ticket=ticket, user=user, by=request.user)
+            messages.success(request, f"{user.email} is CC'd on {ticket.number}.")
+        elif action == "remove" and ticket.viewer_is_owner:
+            cc = next(
+                (
+                    c
+                    for c in ticket_cc_list(ticket=ticket)
+                    if str(c.user_id) == request.POST.get("user")
+                ),
+                None,
+            )
+            if cc is not None:
+                services.ticket_cc_remove(ticket=ticket, user=cc.user, by=request.user)
+                messages.success(request, f"{cc.user.email} is no longer CC'd.")
+        elif action == "follow" and not ticket.viewer_is_owner:
+            services.ticket_cc_add(ticket=ticket, user=request.user, by=request.user)
+            messages.success(request, f"You follow {ticket.number}: its emails come to you too.")
+        elif action == "unfollow" and not ticket.viewer_is_owner:
+            services.ticket_cc_remove(ticket=ticket, user=request.user, by=request.user)
+            messages.success(request, f"You no longer follow {ticket.number}.")
+        else:
+            messages.error(request, "That change is not available.")
+    except PermissionDenied:
+        raise Http404("No such ticket.") from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(f"{ticket.get_absolute_url()}#ccs")
+
+
 @customer_ticket("POST")
 def ticket_status(request, ticket):
     form = StatusForm(request.POST)
@@ -171,7 +255,11 @@ def ticket_status(request, ticket):
         messages.error(request, " ".join(error.messages))
     else:
         if form.cleaned_data["status"] == Ticket.Status.CLOSED:
-            messages.success(request, f"Ticket {ticket.number} is closed.")
+            messages.success(
+                request,
+                f"Ticket {ticket.number} is closed. You can reopen it for "
+                f"{settings.TICKET_REOPEN_DAYS} days.",
+            )
         else:
             messages.success(request, f"Ticket {ticket.number} is open again.")
     return redirect(ticket)
@@ -194,7 +282,7 @@ def ticket_rate(request, ticket):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Thank you for your rating.")
+        messages.success(request, "Thank you for your rating. You can change it for 7 days.")
     return redirect(f"{ticket.get_absolute_url()}#rate")
 
 
@@ -211,17 +299,39 @@ def attachment_download(request, ticket_id, attachment_id):
 
 
 def _render_detail(request, ticket, *, reply_form=None, rating_form=None, status=200):
-    can_rate = ticket.status == Ticket.Status.RESOLVED and ticket.rating is None
+    now = timezone.now()
+    owner = ticket.viewer_is_owner
+    reopen_until = ticket_reopen_deadline(ticket)
+    rate_until = ticket_rating_deadline(ticket)
+    can_rate = owner and rate_until is not None and now <= rate_until
+    if can_rate and rating_form is None:
+        rating_form = RatingForm(
+            initial={"rating": ticket.rating, "comment": ticket.rating_comment}
+            if ticket.rating
+            else None
+        )
+    ccs = ticket_cc_list(ticket=ticket)
     context = {
         "ticket": ticket,
+        "viewer_is_owner": owner,
         "zone": _zone(user_timezone(user=request.user) or ticket.service.timezone),
         "conversation": list(ticket_public_messages(ticket=ticket)),
         "opening_attachments": list(ticket_opening_attachments(ticket=ticket)),
         "reply_form": reply_form or ReplyForm(),
         "can_reply": ticket.status != Ticket.Status.CLOSED,
-        "can_close": ticket.status != Ticket.Status.CLOSED,
-        "can_reopen": ticket.status == Ticket.Status.RESOLVED,
-        "rating_form": (rating_form or RatingForm()) if can_rate else None,
+        "can_close": owner and ticket.status != Ticket.Status.CLOSED,
+        "can_reopen": owner
+        and (
+            ticket.status == Ticket.Status.RESOLVED
+            or (reopen_until is not None and now <= reopen_until)
+        ),
+        "reopen_until": reopen_until,
+        "can_follow_up": owner and reopen_until is not None and now > reopen_until,
+        "rating_form": rating_form if can_rate else None,
+        "rate_until": rate_until,
+        "ccs": ccs,
+        "cc_form": CcForm(ticket=ticket) if owner else None,
+        "following": any(cc.user_id == request.user.pk for cc in ccs),
         "reply_url": reverse("tickets:reply", args=[ticket.pk]),
     }
     return render(request, "tickets/detail.html", context, status=status)

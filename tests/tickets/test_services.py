@@ -126,15 +126,16 @@ def test_escalate_stops_at_the_top_tier(ticket, tier3_staff):
     assert ticket.tier == 3
 
 
-def test_rating_only_once_and_only_when_resolved(ticket, tier1_staff):
+def test_rating_only_when_resolved_and_the_latest_counts(ticket, tier1_staff):
+    """Issue 13: a rating may be changed (within 7 days of resolution, see
+    test_customer_rating.py); the ticket holds the latest one."""
     with pytest.raises(ValidationError):
         services.ticket_rate(ticket=ticket, by=ticket.customer, rating=5)
     services.ticket_set_status(ticket=ticket, status="resolved", by=tier1_staff)
     services.ticket_rate(ticket=ticket, by=ticket.customer, rating=4, comment="Quick")
-    with pytest.raises(ValidationError):
-        services.ticket_rate(ticket=ticket, by=ticket.customer, rating=1)
+    services.ticket_rate(ticket=ticket, by=ticket.customer, rating=1)
     ticket.refresh_from_db()
-    assert (ticket.rating, ticket.rating_comment) == (4, "Quick")
+    assert (ticket.rating, ticket.rating_comment) == (1, "")
 
 
 def test_closing_a_resolved_ticket_keeps_its_resolution_time(ticket, tier1_staff):
