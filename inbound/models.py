@@ -62,3 +62,40 @@ class InboundMessage(models.Model):
 
     def __str__(self):
         return f"{self.sender or '(no sender)'}: {self.subject or '(no subject)'}"
+
+
+class ImapMailbox(models.Model):
+    """Where polling of one IMAP folder got to: the folder's UIDVALIDITY and the highest UID
+    whose message is stored (and acted on, or pending for the sweep) and flagged ``\\Seen``.
+
+    ``key`` names the folder without the password (``imaps://user@host:993/INBOX``). When the
+    server reports another UIDVALIDITY its UIDs mean other messages: ``last_uid`` goes back to 0
+    and the folder is read again, and the Message-ID key of ``InboundMessage`` keeps what was
+    already acted on from acting twice.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self):
+        return self.key
+
+
+class AutoAnswer(models.Model):
+    """One auto-answer recorded for the outbox: what the hourly cap per service address counts
+    (``INBOUND_AUTO_ANSWERS_PER_HOUR``), on top of the outbox key's one per sender per day."""
+
+    service = models.ForeignKey("sla.Service", on_delete=models.CASCADE, related_name="+")
+    to = models.CharField(max_length=320)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["service", "created_at"], name="inbound_autoanswer_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.to} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -23,6 +23,8 @@ def pytest_collection_modifyitems(config, items):
         reasons["redis"] = "needs Redis and a Celery worker: set CELERY_BROKER_URL=redis://…"
     if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
         reasons["browser"] = "needs Chromium: apt-get install chromium"
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        reasons["imap"] = "needs Dovecot: apt-get install dovecot-imapd"
     for item in items:
         for marker, reason in reasons.items():
             if marker in item.keywords:
