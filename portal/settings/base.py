@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "sla",
+    "paging",
     "maintenance",
     "tickets",
     "inbound",
@@ -226,16 +227,6 @@ ACCOUNTS_ON_VERIFIED = ["contracts.services.customer_onboard"]
 # answers 404), and the largest message kept whole (a larger one is refused, its headers kept).
 INBOUND_EMAIL_TOKEN = env("INBOUND_EMAIL_TOKEN", default="")
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
-# IMAP polling (inbound.tasks.fetch_mail, every minute): imaps://user:pass@host:993/INBOX,
-# imap://… (STARTTLS required) or imap+plain://… (no TLS, loopback hosts only); unset = off.
-IMAP_URL = env("IMAP_URL", default="")
-# Messages fetched per IMAP round trip, and the most bytes of them held in memory at once.
-IMAP_BATCH_SIZE = env.int("IMAP_BATCH_SIZE", default=100)
-IMAP_BATCH_MAX_BYTES = env.int("IMAP_BATCH_MAX_BYTES", default=32 * 1024 * 1024)
-IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30.0)
-# Auto-answers to unknown senders: at most this many per hour from each service (a flood of
-# forged senders cannot make us a backscatter source), on top of one per sender per day.
-INBOUND_AUTO_ANSWERS_PER_HOUR = env.int("INBOUND_AUTO_ANSWERS_PER_HOUR", default=3)
 
 # Celery. The default broker needs no server: kombu's filesystem transport under var/, shared
 # by separate worker and beat processes.
@@ -310,9 +301,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbound.tasks.process_pending_mail",
         "schedule": 60.0,
     },
-    # New mail in IMAP_URL's folder (a no-op when it is unset).
-    "fetch-mail": {
-        "task": "inbound.tasks.fetch_mail",
+    # Pages and chat messages whose task was lost, and the retries of failed attempts.
+    "send-pending-pages": {
+        "task": "paging.tasks.send_pending_pages",
         "schedule": 60.0,
     },
 }
@@ -320,6 +311,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Outbox: how often a failed email is retried before it is marked failed (and shown in admin).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+
+# Pages out (docs/alerts.md): PagerDuty's Events API v2 endpoint; hosts that may be loopback or
+# private addresses (an internal relay; tests' local receiver), refused otherwise (SSRF); the
+# time a destination has to answer; how long a page is retried before it is marked failed.
+PAGING_PAGERDUTY_URL = env(
+    "PAGING_PAGERDUTY_URL", default="https://events.pagerduty.com/v2/enqueue"
+)
+PAGING_ALLOWED_HOSTS = env.list("PAGING_ALLOWED_HOSTS", default=[])
+PAGING_TIMEOUT = env.float("PAGING_TIMEOUT", default=5.0)
+PAGING_GIVE_UP_AFTER = env.int("PAGING_GIVE_UP_AFTER", default=2 * 3600)
 
 # Security. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

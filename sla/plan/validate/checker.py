@@ -2,11 +2,12 @@
 
 from ..spec import ALWAYS_OPEN, SECTIONS, Plan
 from .base import CheckerBase
+from .integration_sections import IntegrationSections
 from .operations_sections import OperationsSections
 from .sla_sections import SlaSections
 
 
-class PlanChecker(CheckerBase, SlaSections, OperationsSections):
+class PlanChecker(CheckerBase, SlaSections, OperationsSections, IntegrationSections):
     def plan(self, tree):
         """The whole plan: sections checked in the order later ones depend on (calendars before
         tiers and priorities, tier levels before routine tasks)."""
@@ -19,6 +20,7 @@ class PlanChecker(CheckerBase, SlaSections, OperationsSections):
         levels = {tier.level for tier in tiers}
         escalation = self.escalation(tree)
         priorities = self.priorities(tree, calendar_names, levels, escalation)
+        codes = {priority.code for priority in priorities}
         return Plan(
             service=service,
             calendars=calendars,
@@ -31,5 +33,7 @@ class PlanChecker(CheckerBase, SlaSections, OperationsSections):
             incidents=self.incidents(tree),
             contracts=self.contracts(tree),
             targets=self.targets(tree),
+            alerts=self.alerts(tree, codes),
+            notify=self.notify(tree, codes, levels),
             source=self.file,
         )

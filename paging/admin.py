@@ -1,0 +1,107 @@
+"""Pages and chat destinations and their outbox, for superusers only.
+
+Destinations are written by loading the plan (read-only here); the admin shows whether each
+one's environment variable is set, never its value. A failed delivery shows why and is sent
+again with the "Send again" action (``delivery_retry``: a sent one is never sent twice).
+"""
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import Delivery, Destination
+from .services import delivery_retry, destination_configured
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Destination)
+class DestinationAdmin(SuperuserOnlyAdmin):
+    list_display = ["name", "service", "kind", "secret_env", "configured", "events", "retired_at"]
+    list_select_related = ["service"]
+    list_filter = ["kind", "service"]
+    search_fields = ["name", "service__slug"]
+    fields = [
+        "service",
+        "name",
+        "kind",
+        "secret_env",
+        "configured",
+        "url",
+        "events",
+        "priorities",
+        "tiers",
+        "retired_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(boolean=True, description="configured")
+    def configured(self, obj):
+        return destination_configured(obj)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(SuperuserOnlyAdmin):
+    list_display = [
+        "id",
+        "event",
+        "destination_link",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    list_select_related = ["destination__service"]
+    list_filter = ["status", "event", "destination__kind"]
+    search_fields = ["key", "message_id", "destination__name"]
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+    fields = [
+        "key",
+        "destination",
+        "event",
+        "message_id",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "give_up_at",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        # The action needs it; every field stays read-only.
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description="destination", ordering="destination__name")
+    def destination_link(self, obj):
+        url = reverse("admin:paging_destination_change", args=[obj.destination_id])
+        return format_html('<a href="{}">{}</a>', url, obj.destination)
+
+    @admin.action(description="Send again (failed or waiting deliveries)")
+    def send_again(self, request, queryset):
+        queued = sum(delivery_retry(delivery=delivery) for delivery in queryset)
+        self.message_user(
+            request, f"{queued} delivery(ies) queued; sent ones are left alone.", messages.INFO
+        )

@@ -1,0 +1,98 @@
+"""Pages and chat messages out: where they go (a plan's ``notify:`` entries) and the outbox.
+
+Every page is a ``Delivery`` row, recorded with a unique key in the transaction of the event
+that caused it and sent by workers afterwards, like the email outbox (``notifications``). No
+row holds a secret: routing keys, chat webhook URLs and signing secrets are read from the
+environment variable the plan names (``secret_env``) at the moment of sending.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class Kind(models.TextChoices):
+    PAGERDUTY = "pagerduty", "PagerDuty (Events API v2)"
+    SLACK = "slack", "Slack (incoming webhook)"
+    TEAMS = "teams", "Microsoft Teams (Workflows webhook)"
+    WEBHOOK = "webhook", "Webhook (Standard Webhooks)"
+
+
+class Destination(models.Model):
+    """One ``notify:`` entry of a service's plan; written only by loading the plan."""
+
+    service = models.ForeignKey(
+        "sla.Service", on_delete=models.CASCADE, related_name="paging_destinations"
+    )
+    name = models.CharField(max_length=50)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The NAME of the environment variable holding the key / URL / signing secret.
+    secret_env = models.CharField(max_length=100)
+    # kind webhook: where to POST (not a secret; the signing secret is in secret_env).
+    url = models.CharField(max_length=2000, blank=True)
+    events = models.JSONField(default=list)
+    # Empty: every priority / every tier.
+    priorities = models.JSONField(default=list, blank=True)
+    tiers = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    # Set when the plan no longer lists it: nothing new is recorded for it.
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["service", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="paging_destination_name")
+        ]
+
+    def __str__(self):
+        return f"{self.service.slug}/{self.name} ({self.kind})"
+
+
+class Delivery(models.Model):
+    """One page or message to one destination, sent at most once in effect.
+
+    ``key`` names the event and the destination, so the code that records an event may run
+    twice and still make one row; ``message_id`` (Standard Webhooks' ``webhook-id``) and the
+    payload's PagerDuty ``dedup_key`` stay the same on every attempt, so a receiver that saw
+    an attempt whose answer we lost (timeout) takes the retry as the same message.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=255, unique=True)
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40)
+    message_id = models.CharField(max_length=64)
+    # What the message says (title, link, severity, dedup key …); never a secret.
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Due time of the next attempt; also a lease while an attempt is under way, so a second
+    # worker does not send the same row at the same time.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # After this, a failed attempt marks the row failed instead of trying again.
+    give_up_at = models.DateTimeField()
+    last_error = models.CharField(max_length=500, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The sweep reads only pending rows that are due, oldest first.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status="pending"),
+                name="paging_delivery_pending_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.destination}"

@@ -1,0 +1,109 @@
+"""POST a page to its destination: only to public addresses, with a short timeout.
+
+A destination URL comes from a plan or the environment, so it is not trusted to be harmless:
+one pointing at ``127.0.0.1``, a private network or the cloud metadata address
+(``169.254.169.254``) would make the portal a proxy into its own network (SSRF). The host is
+resolved once, every address it resolves to must be public (``ip.is_global``), and the
+connection is made to that vetted address (TLS still checks the certificate against the host
+name), so a DNS answer that changes between the check and the connection cannot slip a private
+address in. Redirects are not followed. Hosts named in ``PAGING_ALLOWED_HOSTS`` skip the address
+check and may use plain http (tests, an internal relay on purpose).
+
+Errors say what failed without the URL: a Slack or Teams webhook URL is itself the secret.
+"""
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class Refused(Exception):
+    """The destination is not one we send to (SSRF guard, bad URL); retrying will not help."""
+
+
+class Unreachable(Exception):
+    """No answer in time, or no connection: the destination may be back later."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+
+
+def vet(url):
+    """``(scheme, host, port, path, address)`` for ``url``, or ``Refused``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise Refused("not an http(s) URL")
+    allowed = host in {name.lower() for name in settings.PAGING_ALLOWED_HOSTS}
+    if parts.scheme == "http" and not allowed:
+        raise Refused(f"plain http to {host} is refused: use https")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise Refused("the URL's port is not a number") from exc
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Unreachable(f"cannot resolve {host}") from exc
+    addresses = [info[4][0] for info in infos]
+    if not allowed:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            if getattr(ip, "ipv4_mapped", None):
+                ip = ip.ipv4_mapped
+            if not ip.is_global:
+                raise Refused(
+                    f"{host} resolves to a loopback, private, link-local or reserved "
+                    "address; add it to PAGING_ALLOWED_HOSTS if that is intended"
+                )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, host, port, path, addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, *, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, *, address, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(url, *, body, headers, timeout=None):
+    """POST ``body`` (bytes) to ``url``; the answer, ``Refused`` or ``Unreachable``."""
+    scheme, host, port, path, address = vet(url)
+    timeout = settings.PAGING_TIMEOUT if timeout is None else timeout
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address=address, timeout=timeout)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        answer = connection.getresponse()
+        return Response(status=answer.status, body=answer.read(2000))
+    except TimeoutError as exc:
+        raise Unreachable(f"no answer from {host} within {timeout:g} s") from exc
+    except ssl.SSLError as exc:
+        raise Unreachable(f"TLS with {host} failed ({exc.reason or type(exc).__name__})") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise Unreachable(f"connection to {host} failed ({type(exc).__name__})") from exc
+    finally:
+        connection.close()
