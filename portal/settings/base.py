@@ -227,6 +227,16 @@ ACCOUNTS_ON_VERIFIED = ["contracts.services.customer_onboard"]
 # answers 404), and the largest message kept whole (a larger one is refused, its headers kept).
 INBOUND_EMAIL_TOKEN = env("INBOUND_EMAIL_TOKEN", default="")
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# IMAP polling (inbound.tasks.fetch_mail, every minute): imaps://user:pass@host:993/INBOX,
+# imap://… (STARTTLS required) or imap+plain://… (no TLS, loopback hosts only); unset = off.
+IMAP_URL = env("IMAP_URL", default="")
+# Messages fetched per IMAP round trip, and the most bytes of them held in memory at once.
+IMAP_BATCH_SIZE = env.int("IMAP_BATCH_SIZE", default=100)
+IMAP_BATCH_MAX_BYTES = env.int("IMAP_BATCH_MAX_BYTES", default=32 * 1024 * 1024)
+IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30.0)
+# Auto-answers to unknown senders: at most this many per hour from each service (a flood of
+# forged senders cannot make us a backscatter source), on top of one per sender per day.
+INBOUND_AUTO_ANSWERS_PER_HOUR = env.int("INBOUND_AUTO_ANSWERS_PER_HOUR", default=3)
 
 # Celery. The default broker needs no server: kombu's filesystem transport under var/, shared
 # by separate worker and beat processes.
@@ -299,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
     # Inbound mail stored but not acted on (a crash between the two steps, a failed attempt).
     "process-pending-mail": {
         "task": "inbound.tasks.process_pending_mail",
+        "schedule": 60.0,
+    },
+    # New mail in IMAP_URL's folder (a no-op when it is unset).
+    "fetch-mail": {
+        "task": "inbound.tasks.fetch_mail",
         "schedule": 60.0,
     },
     # Pages and chat messages whose task was lost, and the retries of failed attempts.
