@@ -1,12 +1,11 @@
 """Account forms. They validate input; writes go through ``accounts.services``."""
 
-import zoneinfo
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import NON_FIELD_ERRORS
 
 from . import services
+from .selectors import COMMON_TIMEZONES, selectable_timezones
 
 
 def apply_service_errors(form, error):
@@ -77,10 +76,25 @@ class OutboxPasswordResetForm(PasswordResetForm):
         services.user_password_reset_request(email=self.cleaned_data["email"])
 
 
-def timezone_choices():
-    return [("", "Each service's own time zone")] + [
-        (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
-    ]
+def _zone_label(name):
+    return name.replace("_", " ")
+
+
+def timezone_choices(current=""):
+    """Common zones first, then every Area/City zone, grouped by area; no aliases. A zone
+    chosen earlier that is no longer offered stays selectable, so the form still saves."""
+    zones = selectable_timezones()
+    common = [name for name in COMMON_TIMEZONES if name in zones]
+    groups = {}
+    for name in zones:
+        area = name.partition("/")[0] if "/" in name else "Other"
+        groups.setdefault(area, []).append((name, _zone_label(name)))
+    choices = [("", "Each service's own time zone")]
+    if current and current not in zones:
+        choices.append((current, f"{_zone_label(current)} (chosen earlier)"))
+    choices.append(("Common", [(name, _zone_label(name)) for name in common]))
+    choices += [(f"All of {area}", items) for area, items in sorted(groups.items())]
+    return choices
 
 
 class ProfileForm(forms.Form):
@@ -88,8 +102,9 @@ class ProfileForm(forms.Form):
         label="Time zone",
         required=False,
         help_text="Ticket and maintenance times are shown in this zone.",
+        widget=forms.Select(attrs={"data-timezone-picker": ""}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, current="", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
+        self.fields["timezone"].choices = timezone_choices(current)

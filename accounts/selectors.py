@@ -1,5 +1,8 @@
 """Reads about accounts."""
 
+import functools
+import zoneinfo
+
 from django.contrib.auth import get_user_model
 
 from .models import Profile
@@ -35,3 +38,71 @@ def user_by_email(*, email):
         users.filter(email__iexact=email).order_by("pk").first()
         or users.filter(username__iexact=email).order_by("pk").first()
     )
+
+
+# Offered first in the time-zone picker: where most customers and staff of a European or
+# American provider are. Each is a canonical Area/City name.
+COMMON_TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Amsterdam",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Zurich",
+    "Europe/Vienna",
+    "Europe/Stockholm",
+    "Europe/Warsaw",
+    "Europe/Helsinki",
+    "Europe/Athens",
+    "Europe/Istanbul",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
+
+# The areas of the tz database's canonical Area/City names. Everything else that
+# zoneinfo.available_timezones() lists is an alias or a technical name ("Factory",
+# "localtime", "posixrules", "US/Eastern", "Etc/GMT+5", "GB", "Zulu", …).
+TIMEZONE_AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+
+@functools.cache
+def selectable_timezones():
+    """The zones a person may choose, sorted: UTC and the Area/City names, no aliases."""
+    available = zoneinfo.available_timezones()
+    zones = {
+        name
+        for name in available
+        if name.partition("/")[0] in TIMEZONE_AREAS and "/" in name and name == name.strip()
+    }
+    # Old spellings the tz database keeps as links (e.g. "America/Buenos_Aires" beside
+    # "America/Argentina/Buenos_Aires") are still Area/City names and stay: people know them.
+    return tuple(sorted(zones | ({"UTC"} & available)))

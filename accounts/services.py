@@ -3,7 +3,6 @@ transaction."""
 
 import copy
 import logging
-import zoneinfo
 from functools import partial
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.utils.module_loading import import_string
 
 from . import emails
 from .models import Profile
-from .selectors import user_by_email
+from .selectors import selectable_timezones, user_by_email
 from .tokens import email_verification_token
 
 logger = logging.getLogger(__name__)
@@ -196,9 +195,10 @@ def profile_get_or_create(*, user):
 def profile_update(*, user, timezone):
     """Set the zone times are shown in; "" shows each service's times in its own zone."""
     timezone = timezone.strip()
-    if timezone and timezone not in zoneinfo.available_timezones():
-        raise ValidationError({"timezone": f"“{timezone}” is not a time zone we know."})
     profile = profile_get_or_create(user=user)
+    # An alias chosen before the picker offered only Area/City names may be kept, not chosen.
+    if timezone and timezone not in selectable_timezones() and timezone != profile.timezone:
+        raise ValidationError({"timezone": f"“{timezone}” is not a time zone we offer."})
     profile.timezone = timezone
     profile.save(update_fields=["timezone"])
     user.__dict__.pop("_timezone_cache", None)  # the selector's memo on this user object

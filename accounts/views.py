@@ -2,15 +2,26 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_http_methods
 
 from . import services
 from .forms import ProfileForm, ResendVerificationForm, SignupForm, apply_service_errors
 
 SIGNUP_EMAIL_SESSION_KEY = "accounts_signup_email"
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in; staff with no ``next`` land in the admin, where they work, rather than
+    on a customer dashboard they have no use for."""
+
+    def get_default_redirect_url(self):
+        if self.request.user.is_staff:
+            return resolve_url("admin:index")
+        return super().get_default_redirect_url()
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,7 +99,7 @@ def verify(request, uidb64, token):
 def profile(request):
     current = services.profile_get_or_create(user=request.user)
     if request.method == "POST":
-        form = ProfileForm(request.POST)
+        form = ProfileForm(request.POST, current=current.timezone)
         if form.is_valid():
             try:
                 services.profile_update(user=request.user, timezone=form.cleaned_data["timezone"])
@@ -98,5 +109,5 @@ def profile(request):
                 messages.success(request, "Your profile is saved.")
                 return redirect("profile")
     else:
-        form = ProfileForm(initial={"timezone": current.timezone})
+        form = ProfileForm(initial={"timezone": current.timezone}, current=current.timezone)
     return render(request, "accounts/profile.html", {"form": form, "profile": current})
