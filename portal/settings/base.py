@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tickets",
     "inbound",
     "incidents",
+    "alerts",
     "routine",
     "uptime",
     "status",
@@ -327,6 +328,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Outbox: how often a failed email is retried before it is marked failed (and shown in admin).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 
+# Alerts in (docs/alerts.md): the largest payload a hook reads, and how old a generic hook's
+# signed timestamp may be (replays of an older signed request are refused).
+ALERTS_MAX_BYTES = env.int("ALERTS_MAX_BYTES", default=1024 * 1024)
+ALERTS_SIGNATURE_TOLERANCE = env.int("ALERTS_SIGNATURE_TOLERANCE", default=300)
 # Pages out (docs/alerts.md): PagerDuty's Events API v2 endpoint; hosts that may be loopback or
 # private addresses (an internal relay; tests' local receiver), refused otherwise (SSRF); the
 # time a destination has to answer; how long a page is retried before it is marked failed.

@@ -1,0 +1,175 @@
+"""Take one authenticated delivery of alerts: deduplicate, open or update the group's incident.
+
+One transaction per delivery, which first locks the hook's group row (creating it if new):
+two deliveries of the same group at once — Alertmanager retrying while the first is still
+being handled, two Alertmanager replicas — take turns, and the second sees the incident the
+first opened instead of opening another.
+
+- A firing alert while the group has no unresolved incident opens one (a draft: nothing
+  public until staff publish it) with the severity of ``severity_map`` for the alert's
+  severity label, else the hook's ``severity``; it pages ``incident.opened``.
+- Repeats collect on the group and on each alert (``count``, ``last_seen_at``).
+- A resolved alert is marked resolved. When every alert of the group's incident has resolved,
+  the group says so (``all_resolved_at``); with ``auto_resolve`` the incident is resolved
+  through ``incidents.services.incident_resolve`` and pages ``incident.resolved``.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.services import incident_open, incident_resolve
+from paging.services import pages_record
+from sla.models import Priority
+
+from .models import Alert, AlertGroup
+from .sources import FIRING, RESOLVED
+
+logger = logging.getLogger(__name__)
+
+# The staff account incidents opened and resolved by alerts are recorded under. It has no
+# usable password and no email address: nobody signs in as it.
+ACTOR_USERNAME = "alerts-bot"
+
+_URGENCY = ("critical", "error", "warning")
+
+
+def alerts_actor():
+    user, _ = get_user_model().objects.get_or_create(
+        username=ACTOR_USERNAME,
+        defaults={
+            "first_name": "Alerts",
+            "is_staff": True,
+            "is_active": True,
+            "password": make_password(None),
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def alerts_receive(*, hook, received, now=None):
+    """Record ``received`` (``alerts.sources.Received``) for ``hook``; returns the group."""
+    now = now or timezone.now()
+    AlertGroup.objects.get_or_create(
+        hook=hook, key=received.group_key, defaults={"title": received.title, "last_seen_at": now}
+    )
+    group = (
+        AlertGroup.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .get(hook=hook, key=received.group_key)
+    )
+    firing = [event for event in received.events if event.status == FIRING]
+    incident = group.incident
+    actor = None
+    if firing and (incident is None or incident.resolved_at is not None):
+        actor = alerts_actor()
+        severity = _severity(hook, firing)
+        incident = incident_open(
+            service=hook.service, severity=severity, title=received.title, by=actor
+        )
+        group.incident = incident
+        group.title = received.title
+        group.count = 0
+        group.all_resolved_at = None
+        _page(hook, incident, "incident.opened", severity)
+    existing = {
+        alert.identity: alert
+        for alert in Alert.objects.filter(
+            hook=hook, identity__in=[event.identity for event in received.events]
+        )
+    }
+    for event in received.events:
+        alert = existing.get(event.identity)
+        if alert is None:
+            alert = Alert(hook=hook, identity=event.identity, first_seen_at=now, count=0)
+        alert.group = group
+        alert.title = event.title
+        alert.severity_label = event.severity_label
+        alert.payload = event.payload
+        alert.last_seen_at = now
+        if event.status == FIRING:
+            alert.status = Alert.Status.FIRING
+            alert.count += 1
+            alert.incident = incident
+            alert.resolved_at = None
+        elif alert.status != Alert.Status.RESOLVED:
+            alert.status = Alert.Status.RESOLVED
+            alert.resolved_at = now
+        alert.save()
+        existing[event.identity] = alert
+    if firing:
+        group.count += len(firing)
+        group.last_seen_at = now
+    group.truncated_alerts += received.truncated
+    if incident is not None:
+        still_firing = Alert.objects.filter(
+            group=group, incident=incident, status=Alert.Status.FIRING
+        ).exists()
+        if still_firing:
+            group.all_resolved_at = None
+        elif group.all_resolved_at is None:
+            group.all_resolved_at = now
+            if hook.auto_resolve and incident.resolved_at is None:
+                _auto_resolve(hook, incident, actor or alerts_actor())
+    group.save()
+    return group
+
+
+def _severity(hook, firing):
+    """The most urgent priority among the firing alerts' mapped severities, else the hook's."""
+    codes = {hook.severity_map.get(event.severity_label) for event in firing} - {None}
+    if not codes:
+        return hook.severity
+    mapped = Priority.objects.filter(service=hook.service_id, code__in=codes)
+    return mapped.order_by("position").first() or hook.severity
+
+
+def _auto_resolve(hook, incident, actor):
+    try:
+        incident_resolve(incident=incident, by=actor, note=f"Every alert of {hook} resolved.")
+    except (ValidationError, PermissionDenied) as exc:
+        # The incident's process refused (e.g. a plan edited under it): staff resolve it.
+        logger.warning("Could not auto-resolve %s: %s", incident, exc)
+        return
+    incident.refresh_from_db(fields=["resolved_at"])
+    _page(hook, incident, "incident.resolved", incident.severity)
+
+
+def _page(hook, incident, event, severity):
+    """Record the pages of ``event`` for ``incident`` (one PagerDuty alert per incident: the
+    same ``dedup_key`` on trigger and resolve)."""
+    position = list(
+        Priority.objects.filter(service=hook.service_id, retired_at__isnull=True)
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    index = position.index(severity.pk) if severity.pk in position else len(_URGENCY)
+    url = settings.SITE_URL.rstrip("/") + reverse(
+        "admin:incidents_incident_change", args=[incident.pk]
+    )
+    verb = "opened" if event == "incident.opened" else "resolved"
+    pages_record(
+        service=hook.service,
+        event=event,
+        key=f"incident:{incident.pk}:{verb}",
+        priority=severity.code,
+        payload={
+            "title": f"{incident.number} {verb}: {incident.title}",
+            "summary": f"{hook.service.name} — {severity.code}, from alerts {hook.name}",
+            "url": url,
+            "label": f"Open {incident.number}",
+            "dedup_key": f"incident-{incident.pk}",
+            "action": "trigger" if event == "incident.opened" else "resolve",
+            "urgency": _URGENCY[index] if index < len(_URGENCY) else "info",
+        },
+    )
+
+
+__all__ = ["RESOLVED", "alerts_actor", "alerts_receive"]
