@@ -14,7 +14,7 @@ urlpatterns = [
     # (logout, password_change, password_reset_done, password_reset_confirm, …).
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        views.LoginView.as_view(
             authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
         ),
         name="login",

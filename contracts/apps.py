@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ContractsConfig(AppConfig):
     name = "contracts"
-    verbose_name = "Support contracts"
+    verbose_name = "Organisations and time logged"

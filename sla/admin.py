@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from accounts.selectors import COMMON_TIMEZONES, selectable_timezones
+
 from .admin_scoping import ServiceScopedAdminMixin
 from .models import (
     Calendar,
@@ -36,6 +38,80 @@ from .plan import rules
 from .plan.export import service_export_yaml
 from .selectors import Rosters
 
+# --- widgets: what a plan file says, edited as choices rather than raw values -------------------
+
+
+def zone_choices(current=""):
+    """Common zones, then every Area/City zone (accounts' list: no aliases such as "Factory"
+    or "localtime"); a stored name outside it stays offered so saving does not drop it."""
+    zones = selectable_timezones()
+    common = [zone for zone in COMMON_TIMEZONES if zone in zones]
+    choices = [
+        ("Common", [(zone, zone.replace("_", " ")) for zone in common]),
+        ("All zones", [(zone, zone.replace("_", " ")) for zone in zones if zone not in common]),
+    ]
+    if current and current not in zones:
+        choices.insert(0, (current, f"{current} (chosen earlier)"))
+    return choices
+
+
+class ZoneSelectMixin:
+    """A form whose ``timezone`` field is a select of zones, not free text."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "timezone" in self.fields:
+            current = self.instance.timezone if self.instance.pk else ""
+            self.fields["timezone"] = forms.ChoiceField(
+                label="Time zone",
+                choices=zone_choices(current),
+                initial=current or "UTC",
+                help_text=self.fields["timezone"].help_text,
+            )
+
+
+class PercentInput(forms.NumberInput):
+    """A number input followed by its unit: "75 %"."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html("{} %", super().render(name, value, attrs, renderer))
+
+
+# Ticket statuses a timer may pause in (rules.PAUSABLE_STATUSES) in words; sla does not import
+# tickets, which owns the statuses.
+PAUSE_STATUS_LABELS = {
+    "new": "New",
+    "open": "Open",
+    "waiting_on_customer": "Waiting on customer",
+}
+
+
+class EscalationPolicyForm(forms.ModelForm):
+    """Pause statuses as checkboxes, the warning threshold in percent."""
+
+    pause_statuses = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (status, PAUSE_STATUS_LABELS.get(status, status)) for status in rules.PAUSABLE_STATUSES
+        ],
+        help_text="The resolution timer stops while the ticket is in one of these statuses.",
+    )
+
+    class Meta:
+        model = EscalationPolicy
+        # The admin passes every field it shows; these are the ones this form changes.
+        fields = ["warn_at", "pause_statuses"]
+        widgets = {"warn_at": PercentInput(attrs={"min": 1, "max": 99, "step": "any"})}
+        labels = {"warn_at": "At risk after"}
+        help_texts = {"warn_at": "Percent of a timer after which the ticket is at risk."}
+
+
+class ServiceForm(ZoneSelectMixin, forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = ["timezone"]
+
 
 class ServiceCustomerInline(admin.TabularInline):
     """Which customers may file tickets for the service (and hear of its maintenance)."""
@@ -48,6 +124,7 @@ class ServiceCustomerInline(admin.TabularInline):
 
 class EscalationPolicyInline(admin.StackedInline):
     model = EscalationPolicy
+    form = EscalationPolicyForm
     can_delete = False
     max_num = 1
     extra = 0
@@ -102,6 +179,7 @@ def export_plan(modeladmin, request, queryset):
 @admin.register(Service)
 class ServiceAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
     service_field = "pk"
+    form = ServiceForm
     list_display = ["name", "slug", "timezone", "contact", "updated_at"]
     search_fields = ["name", "slug"]
     readonly_fields = ["created_at", "updated_at", "on_call_now"]
@@ -155,7 +233,7 @@ def hours_to_text(week):
     return "\n".join(lines)
 
 
-class CalendarForm(forms.ModelForm):
+class CalendarForm(ZoneSelectMixin, forms.ModelForm):
     hours = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 7, "cols": 50}),
         help_text="One line per weekday or range, as in a plan file: "
@@ -226,8 +304,13 @@ class TierAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["service", "warn_at", "management_chain", "management_interval"]
+    form = EscalationPolicyForm
+    list_display = ["service", "warn_at_display", "management_chain", "management_interval"]
     list_select_related = ["service"]
+
+    @admin.display(description="at risk after", ordering="warn_at")
+    def warn_at_display(self, obj):
+        return "—" if obj.warn_at is None else f"{obj.warn_at.normalize():f} %"
 
 
 @admin.register(IncidentPolicy)
