@@ -3,7 +3,8 @@
 A value is rounded once, to what the page shows (whole minutes, 0.1 %, 0.01 of a score), and
 that rounded value is both exported and compared with the target, so the page, the CSV and the
 met/missed marker never disagree. Reaching the target exactly counts as met, as an SLA timer
-that stops on its deadline is met.
+that stops on its deadline is met — unless the plan worded the target strictly ("MTTR < 4
+hours", "resolution rate > 95 %"): a value exactly on a strict target is missed.
 """
 
 from dataclasses import dataclass
@@ -19,15 +20,24 @@ MINUTES, PERCENT, SCORE, COUNT = "minutes", "percent", "score of 5", "count"
 @dataclass(frozen=True)
 class Target:
     number: Decimal  # in the figure's unit
-    display: str  # "≤ 4 h", "≥ 95.0 %"
+    display: str  # "≤ 4 h", "≥ 95.0 %"; strict: "< 4 h", "> 95.0 %"
     higher_is_better: bool
+    strict: bool = False  # the value must beat the target, not just reach it
 
     def judge(self, number):
         if number is None:
             return NO_DATA
+        if number == self.number:
+            return MISSED if self.strict else MET
         if self.higher_is_better:
-            return MET if number >= self.number else MISSED
-        return MET if number <= self.number else MISSED
+            return MET if number > self.number else MISSED
+        return MET if number < self.number else MISSED
+
+
+def _sign(higher_is_better, strict):
+    if higher_is_better:
+        return ">" if strict else "≥"
+    return "<" if strict else "≤"
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,7 @@ def score(total, count):
 # --- targets from the plan (sla.models.ServiceTargets), in the figures' units ---------------
 
 
-def duration_target(text, *, higher_is_better):
+def duration_target(text, *, higher_is_better, strict=False):
     """A plan duration as a target in minutes; None when unset.
 
     Business days (``2bd``) are not a fixed span of time, so a wall-clock mean cannot be
@@ -106,21 +116,24 @@ def duration_target(text, *, higher_is_better):
     duration = parse_duration(text)
     if duration.business_days:
         return None
-    sign = "≥" if higher_is_better else "≤"
+    sign = _sign(higher_is_better, strict)
     return Target(
-        Decimal(duration.minutes), f"{sign} {show_minutes(duration.minutes)}", higher_is_better
+        Decimal(duration.minutes),
+        f"{sign} {show_minutes(duration.minutes)}",
+        higher_is_better,
+        strict,
     )
 
 
-def percent_target(value):
+def percent_target(value, *, strict=False):
     if value is None:
         return None
     number = _round(value, 1)
-    return Target(number, f"≥ {number} %", True)
+    return Target(number, f"{_sign(True, strict)} {number} %", True, strict)
 
 
-def score_target(value):
+def score_target(value, *, strict=False):
     if value is None:
         return None
     number = _round(value, 2)
-    return Target(number, f"≥ {number} / 5", True)
+    return Target(number, f"{_sign(True, strict)} {number} / 5", True, strict)

@@ -164,7 +164,9 @@ def build_report(*, service, period, now):
 def _target_figures(targets, total, urgent, most_urgent, outages, period, now):
     def target(name, make, **kwargs):
         value = getattr(targets, name, None) if targets else None
-        return make(value, **kwargs) if value not in (None, "") else None
+        if value in (None, ""):
+            return None
+        return make(value, strict=targets.is_strict(name), **kwargs)
 
     urgent_label = f"{most_urgent.code} — {most_urgent.name}" if most_urgent else "no priority"
     return [

@@ -8,7 +8,8 @@ not how fast and how fresh a restore is, so it has no RTO/RPO to record.
 
 Targets come from the plan's ``targets.rto`` / ``targets.rpo``, or from one of its
 ``targets.recovery`` classes ("Critical", "Important", …) when the drill names one. An
-achieved time at or under its target is met.
+achieved time at or under its target is met; under it only, when the plan wrote the target
+strictly ("RPO < 1 hour": ``rpo: "<1h"``, kept as ``<1h`` with the drill's result).
 """
 
 import re
@@ -82,7 +83,9 @@ def targets_for(service_targets, recovery_class=""):
             raise ValueError("the plan has no recovery classes")
         return Targets()
     if not recovery_class:
-        return Targets(rto=service_targets.rto or "", rpo=service_targets.rpo or "")
+        return Targets(
+            rto=service_targets.worded("rto") or "", rpo=service_targets.worded("rpo") or ""
+        )
     for row in service_targets.recovery or ():
         if row.get("name") == recovery_class:
             return Targets(
@@ -102,10 +105,11 @@ def met(achieved, target):
     """True/False against a plan duration; None when there is no result or no usable target."""
     if achieved is None or not target:
         return None
+    strict = target.startswith("<") and not target.startswith("<=")
     try:
-        limit = parse_duration(target)
+        limit = parse_duration(target.lstrip("<="))
     except ValueError:
         return None
     if limit.business_days:  # "2bd" is not a span of time; a recovery target never is one
         return None
-    return achieved <= limit.timedelta
+    return achieved < limit.timedelta if strict else achieved <= limit.timedelta

@@ -29,6 +29,9 @@ class Service(models.Model):
     # The plan's ``service.inbound``: more addresses whose mail opens tickets of this service,
     # besides ``contact`` (docs/email.md).
     inbound = models.JSONField(default=list, blank=True)
+    # The plan's ``service.phone``: the support line shown to customers, with the hours of the
+    # tier whose contact names it (the support page).
+    phone = models.CharField(max_length=50, blank=True)
     customers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="ServiceCustomer",
@@ -333,6 +336,13 @@ class ServiceTargets(models.Model):
     concurrent_users = models.PositiveIntegerField(null=True, blank=True)
     # [{"name": "Critical systems", "rto": "4h", "rpo": "1h"}, ...]
     recovery = models.JSONField(default=list, blank=True)
+    # Names of the targets the plan wrote with < or > ("MTTR < 4 hours"): a value exactly on
+    # one of them is missed. The others are reached by a value on them.
+    strict = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Targets to beat, not just reach (written "<4h", ">95" in the plan).',
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -345,6 +355,17 @@ class ServiceTargets(models.Model):
         for name in ("uptime", "resolution_rate", "error_rate"):
             if getattr(self, name) is not None:
                 _rule(name, rules.parse_percent, getattr(self, name))
+        names = {field.name for field in self._meta.concrete_fields}
+        unknown = [name for name in self.strict or () if name not in names or name == "recovery"]
+        if unknown:
+            raise ValidationError({"strict": f"not targets: {', '.join(map(str, unknown))}"})
+
+    def is_strict(self, name):
+        return name in (self.strict or ())
+
+    def worded(self, name):
+        """A target as the plan words it: ``"<4h"`` when strict, else the value as stored."""
+        return rules.target_text(name, getattr(self, name), strict=self.is_strict(name))
 
 
 class OnCallMember(models.Model):
@@ -401,6 +422,10 @@ class ManagementContact(models.Model):
 
     A role may have several contacts; each gets the role's notice. ``email`` is for people
     without an account; with a user, the user's address is used.
+
+    ``from_plan``: written by ``load_plan`` from a chain entry ``{role, email}``. The plan owns
+    those rows (a reload replaces them to match the file); rows staff add in admin are theirs
+    and no load touches them.
     """
 
     service = models.ForeignKey(
@@ -411,6 +436,11 @@ class ManagementContact(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     email = models.EmailField(blank=True)
+    from_plan = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set from the plan file's management_chain; the next load replaces it.",
+    )
 
     class Meta:
         ordering = ["service", "role", "id"]

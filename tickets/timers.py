@@ -250,12 +250,25 @@ def due_steps(ticket, ctx, *, until=None):
             # A stopped timer: nothing of it falls due during the pause.
             resolution = [step for step in resolution if step.at <= ticket.paused_at]
         steps += resolution
-    if ticket.pickup_due_at is not None:
+    if ticket.pickup_due_at is not None and not _pickup_superseded(ticket, steps):
         due = ticket.pickup_due_at
         steps.append(DueStep(due, "pickup", due, "breached"))
     if until is not None:
         steps = [step for step in steps if step.at <= until]
     return sorted(steps, key=lambda step: step.rank)
+
+
+def _pickup_superseded(ticket, steps):
+    """The tier's pickup is moot when a response or resolution breach falls due after the
+    ticket entered the tier and no later than the pickup: that breach escalates the ticket (or,
+    at the top tier, tells the tier) first, and one lapse is one escalation. Without this a
+    ticket whose response and pickup lapse together (Roofing: P3 4 h and Tier 1's 4 business
+    hours, both from creation) jumped two tiers in one sweep."""
+    entered, due = ticket.tier_entered_at, ticket.pickup_due_at
+    return any(
+        step.step == "breached" and (entered is None or step.at > entered) and step.at <= due
+        for step in steps
+    )
 
 
 def _management_steps(ticket, ctx, due):

@@ -42,6 +42,7 @@ class TargetRow:
     availability: Availability
     target: Decimal | None
     state: str  # met · missed · on-track (month not over, budget not blown) · no-target
+    strict: bool = False  # the plan wrote "> 99.9": availability exactly on it is missed
 
     @property
     def budget(self):
@@ -61,14 +62,22 @@ class TargetRow:
         return None if self.target is None else minutes(self.left)
 
 
-def _row(*, label, scope, availability, target, period_over):
+def _row(*, label, scope, availability, target, period_over, strict=False):
     if target is None:
         state = "no-target"
-    elif not availability.meets(target):
+    elif not _meets(availability, target, strict):
         state = "missed"  # downtime only grows: a budget blown stays blown
     else:
         state = "met" if period_over else "on-track"
-    return TargetRow(label, scope, availability, target, state)
+    return TargetRow(label, scope, availability, target, state, strict)
+
+
+def _meets(availability, target, strict):
+    """At least ``target`` percent; strictly more when the plan said "> 99.9 %" (a month
+    down exactly its budget is then missed). No downtime always meets."""
+    if not strict:
+        return availability.meets(target)
+    return not availability.downtime or availability.percent > Decimal(target)
 
 
 @dataclass
@@ -106,8 +115,9 @@ def monthly_report(*, services, first, now):
                 label="Overall",
                 scope="all outages",
                 availability=_measure(period, own, maintenance, now),
-                target=overall.get(service.pk),
+                target=overall.get(service.pk, (None, False))[0],
                 period_over=over,
+                strict=overall.get(service.pk, (None, False))[1],
             ),
             outages=len(own),
         )

@@ -3,7 +3,7 @@
 One query reads every published outage incident overlapping the range for all the services
 (a draft is unconfirmed and not public: it counts once it is published, from its start); the planned
 maintenance comes from ``maintenance.selectors.occurrences_for_services`` (two queries); the
-targets are one query each for the overall and the per-priority ones.
+targets are one query each for the overall (with its strictness) and the per-priority ones.
 """
 
 from collections import defaultdict
@@ -56,12 +56,14 @@ def planned_maintenance_by_service(*, services, start, end):
 
 
 def overall_targets(*, service_ids):
-    """Per service id: the plan's ``targets.uptime`` percent (absent: no overall target)."""
-    return dict(
-        ServiceTargets.objects.filter(service_id__in=service_ids, uptime__isnull=False).values_list(
-            "service_id", "uptime"
-        )
-    )
+    """Per service id: ``(percent, strict)``, the plan's ``targets.uptime`` and whether it was
+    written strictly (``">99.9"``: exactly on it is missed). Absent: no overall target."""
+    return {
+        service_id: (uptime, "uptime" in (strict or ()))
+        for service_id, uptime, strict in ServiceTargets.objects.filter(
+            service_id__in=service_ids, uptime__isnull=False
+        ).values_list("service_id", "uptime", "strict")
+    }
 
 
 def priority_targets(*, service_ids):

@@ -16,6 +16,7 @@ from sla.models import (
     EscalationPolicy,
     Holiday,
     IncidentPolicy,
+    ManagementContact,
     Priority,
     Service,
     ServiceTargets,
@@ -108,6 +109,7 @@ def service_apply_plan(*, plan, now, report):
         "timezone": spec.timezone,
         "contact": spec.contact,
         "inbound": list(spec.inbound),
+        "phone": spec.phone,
     }
     service = Service.objects.filter(slug=spec.slug).first()
     if service is None:
@@ -260,6 +262,29 @@ def _apply_escalation(service, plan, report):
         report,
         service=service,
     )
+    _apply_management_contacts(service, spec, report)
+
+
+def _apply_management_contacts(service, spec, report):
+    """The chain's ``{role, email}`` entries as the plan's own ``ManagementContact`` rows: one
+    the file no longer names is removed, a new one created, an unchanged one left alone (so a
+    second load writes nothing). Contacts staff added in admin are not the plan's and stay."""
+    existing = {
+        (row.role, row.email.lower()): row
+        for row in ManagementContact.objects.filter(service=service, from_plan=True)
+    }
+    wanted = {
+        (role, address.lower()): (role, address) for role, address in spec.management_contacts
+    }
+    stale = [row.pk for key, row in existing.items() if key not in wanted]
+    if stale:
+        report.retired += ManagementContact.objects.filter(pk__in=stale).delete()[0]
+    for key, (role, address) in wanted.items():
+        if key not in existing:
+            ManagementContact.objects.create(
+                service=service, role=role, email=address, from_plan=True
+            )
+            report.created += 1
 
 
 def _one_to_one(model, service, values, report):
@@ -300,6 +325,7 @@ def _apply_targets(service, plan, report):
             "recovery": [
                 {"name": item.name, "rto": item.rto, "rpo": item.rpo} for item in spec.recovery
             ],
+            "strict": list(spec.strict),
         }
     _one_to_one(ServiceTargets, service, values, report)
 

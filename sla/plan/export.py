@@ -46,6 +46,8 @@ def _sla_tree(service):
         tree["service"]["contact"] = service.contact
     if service.inbound:
         tree["service"]["inbound"] = list(service.inbound)
+    if service.phone:
+        tree["service"]["phone"] = service.phone
     calendars = {}
     names = {}
     for calendar in service.calendars.prefetch_related("holidays"):
@@ -98,7 +100,7 @@ def _sla_tree(service):
         warn_at = plain_number(policy.warn_at)
         tree["escalation"] = {
             "warn_at": f"{warn_at}%" if warn_at is not None else None,
-            "management_chain": list(policy.management_chain),
+            "management_chain": _management_chain(service, policy),
             **(
                 {"management_interval": policy.management_interval}
                 if policy.management_interval
@@ -131,23 +133,40 @@ def _sla_tree(service):
         tree["contracts"] = contracts
     targets = getattr(service, "targets", None)
     if targets is not None:
+        values = {
+            "uptime": plain_number(targets.uptime),
+            "mttr": targets.mttr,
+            "mtbf": targets.mtbf,
+            "first_response_avg": targets.first_response_avg,
+            "resolution_rate": plain_number(targets.resolution_rate),
+            "csat": plain_number(targets.csat),
+            "rto": targets.rto,
+            "rpo": targets.rpo,
+            "p95_response_ms": targets.p95_response_ms,
+            "error_rate": plain_number(targets.error_rate),
+            "concurrent_users": targets.concurrent_users,
+        }
+        # Strict targets go out as the plan worded them: "<4h", ">95".
+        worded = {
+            name: rules.target_text(name, value, strict=targets.is_strict(name) and value != "")
+            for name, value in values.items()
+        }
         tree["targets"] = _without_empty(
-            {
-                "uptime": plain_number(targets.uptime),
-                "mttr": targets.mttr,
-                "mtbf": targets.mtbf,
-                "first_response_avg": targets.first_response_avg,
-                "resolution_rate": plain_number(targets.resolution_rate),
-                "csat": plain_number(targets.csat),
-                "rto": targets.rto,
-                "rpo": targets.rpo,
-                "p95_response_ms": targets.p95_response_ms,
-                "error_rate": plain_number(targets.error_rate),
-                "concurrent_users": targets.concurrent_users,
-                "recovery": [_without_empty(item) for item in targets.recovery],
-            }
+            {**worded, "recovery": [_without_empty(item) for item in targets.recovery]}
         )
     return tree
+
+
+def _management_chain(service, policy):
+    """The chain as the plan writes it: ``{role, email}`` for a role the plan gave an address."""
+    owned = {
+        contact.role: contact.email
+        for contact in service.management_contacts.filter(from_plan=True).order_by("id")
+    }
+    return [
+        {"role": role, "email": owned[role]} if role in owned else role
+        for role in policy.management_chain
+    ]
 
 
 def _without_empty(mapping, keep=()):

@@ -19,6 +19,16 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PAUSABLE_STATUSES = ("new", "open", "waiting_on_customer")
 CHANNELS = ("email", "banner")
 ROUTINE_EVERY = ("daily", "weekly", "monthly", "quarterly", "annually")
+DEFAULT_CHANNELS = ("email", "banner")  # a plan's `maintenance.channels` when it names none
+
+# Targets as a plan words them: "MTTR < 4 hours", "resolution rate > 95 %". Which way is better
+# is the metric's own; a bare value means "at most" for these and "at least" for the others
+# (MTBF included: a longer time between failures is the better one).
+LOWER_IS_BETTER = frozenset(
+    {"mttr", "first_response_avg", "rto", "rpo", "p95_response_ms", "error_rate"}
+)
+TARGET_OPERATORS = ("<=", ">=", "<", ">")
+STRICT_OPERATORS = frozenset({"<", ">"})
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _INTERVAL = re.compile(r"^\s*(\S+)\s*-\s*(\S+)\s*$")
@@ -377,3 +387,36 @@ def _minutes_between(earlier, later):
     first = earlier.hour * 60 + earlier.minute
     second = later.hour * 60 + later.minute
     return (second - first) % (24 * 60)
+
+
+def split_target(name, value):
+    """``">95"`` → ``(">", "95")``; a bare value → ``("", value)`` unchanged.
+
+    The operator must point the metric's better way (``<`` for times to repair, ``>`` for
+    uptime, rates and scores): ``mttr: ">4h"`` would call a slower repair a success.
+    """
+    if not isinstance(value, str):
+        return "", value
+    text = value.strip()
+    for operator in TARGET_OPERATORS:
+        if text.startswith(operator):
+            rest = text[len(operator) :].strip()
+            lower = name in LOWER_IS_BETTER
+            if operator.startswith("<") != lower:
+                better = "lower" if lower else "higher"
+                raise RuleError(
+                    f"{value!r}: {operator} would make a worse {name} a success; {name} is "
+                    f"better {better}, so write {'<' if lower else '>'} or "
+                    f"{'<=' if lower else '>='}"
+                )
+            if not rest:
+                raise RuleError(f"{value!r}: a value must follow {operator}")
+            return operator, int(rest) if rest.isdigit() else rest
+    return "", value
+
+
+def target_text(name, value, *, strict):
+    """How an export writes a target back: ``"<4h"``, ``">95"``, or the bare value."""
+    if not strict or value is None:
+        return value
+    return f"{'<' if name in LOWER_IS_BETTER else '>'}{value}"

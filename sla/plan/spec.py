@@ -23,8 +23,6 @@ SECTIONS = (
     "incidents",
     "contracts",
     "targets",
-    "alerts",
-    "notify",
 )
 
 
@@ -35,6 +33,7 @@ class ServiceSpec:
     timezone: str = "UTC"
     contact: str = ""
     inbound: tuple = ()  # more addresses whose mail opens tickets here (docs/email.md)
+    phone: str = ""  # the support line shown to customers
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,10 @@ class TierSpec:
 @dataclass(frozen=True)
 class EscalationSpec:
     warn_at: Decimal | None = None
-    management_chain: tuple = ()
+    management_chain: tuple = ()  # role names, in order
+    # ((role, email), ...): the chain's entries written {role, email}, who holds the role from
+    # the first load (sla.ManagementContact rows the plan owns).
+    management_contacts: tuple = ()
     management_interval: str | None = None
     pause_statuses: tuple = ("waiting_on_customer",)
 
@@ -109,7 +111,7 @@ class WindowSpec:
 @dataclass(frozen=True)
 class MaintenanceSpec:
     notices: tuple = ()
-    channels: tuple = ()
+    channels: tuple = ("email", "banner")  # rules.DEFAULT_CHANNELS: what an omitted key means
     quarterly_digest: str | None = None
     allowed: str | None = None
     windows: tuple = ()
@@ -160,33 +162,9 @@ class TargetsSpec:
     error_rate: Decimal | None = None
     concurrent_users: int | None = None
     recovery: tuple = ()
-
-
-@dataclass(frozen=True)
-class AlertSourceSpec:
-    """Monitoring that opens incidents: its hook is /hooks/alerts/<service>/<name>/."""
-
-    name: str
-    source: str
-    secret_env: str
-    severity: str
-    # ((alert severity label, priority code), ...), sorted by label (JSON keeps no order).
-    severity_map: tuple = ()
-    auto_resolve: bool = False
-
-
-@dataclass(frozen=True)
-class NotifySpec:
-    """Pages and chat messages sent for the plan's events (``events``, filtered)."""
-
-    name: str
-    kind: str
-    secret_env: str
-    events: tuple
-    priorities: tuple = ()
-    tiers: tuple = ()
-    # kind webhook only: where to POST (the signing secret comes from ``secret_env``).
-    url: str = ""
+    # The targets written with < or > ("MTTR < 4 hours"), by name, sorted: a value exactly on
+    # one of these is missed. A bare value or <=, >= is reached by a value on it.
+    strict: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +180,4 @@ class Plan:
     incidents: IncidentsSpec | None = None
     contracts: tuple = ()
     targets: TargetsSpec | None = None
-    alerts: tuple = ()
-    notify: tuple = ()
     source: str = field(default="", compare=False)

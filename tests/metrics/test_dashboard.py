@@ -211,7 +211,8 @@ def seed_plans(db):
 
 
 def test_the_seed_plans_targets_are_read_as_written(seed_plans, now, client):
-    """Roofing sets MTTR 4 h, MTBF 720 h, first response 4 h, 95 %, 4.5; XSafe sets none."""
+    """Roofing sets MTTR < 4 h, MTBF > 720 h, first response < 4 h, > 95 %, > 4.5 (strict, as
+    its seed words them); XSafe sets none."""
     client.force_login(StaffFactory(tier=1))
     text = client.get(PAGE + "?service=roofing-platform&period=month&month=2026-11")
     text = text.content.decode()
@@ -219,11 +220,11 @@ def test_the_seed_plans_targets_are_read_as_written(seed_plans, now, client):
         r'data-metric="(\w+)" data-result="[^"]*">.*?<td class="num">([^<]*)</td>', text, re.S
     )
     assert {key: html.unescape(value) for key, value in targets} == {
-        "first_response_avg": "≤ 4 h",
-        "mttr": "≤ 4 h",
-        "mtbf": "≥ 720 h",
-        "resolution_rate": "≥ 95.0 %",
-        "csat": "≥ 4.50 / 5",
+        "first_response_avg": "< 4 h",
+        "mttr": "< 4 h",
+        "mtbf": "> 720 h",
+        "resolution_rate": "> 95.0 %",
+        "csat": "> 4.50 / 5",
     }
     assert "MTTR, P1 — Critical (most urgent priority)" in text
     xsafe = client.get(PAGE + "?service=xsafe-erp&period=month&month=2026-11").content.decode()

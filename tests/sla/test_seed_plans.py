@@ -116,7 +116,8 @@ def test_roofing_priorities_response_times(loaded):
 
 
 def test_roofing_tiers_business_hours(loaded):
-    """Roofing: Tier 1 works 9 AM–6 PM Eastern on weekdays, picks up in 4 h; Tier 3 is 24/7."""
+    """Roofing: Tier 1 works 9 AM–6 PM Eastern on weekdays, picks up in 4 h; Tier 3 picks up
+    in 1 business hour and is on call (critical tickets are held 24/7 by P1's own calendar)."""
     tiers = {t.level: t for t in Tier.objects.filter(service__slug="roofing-platform")}
     calendar = tiers[1].calendar
     assert calendar.timezone == "America/New_York"
@@ -124,7 +125,7 @@ def test_roofing_tiers_business_hours(loaded):
         day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
     }
     assert (tiers[1].pickup, tiers[2].pickup, tiers[3].pickup) == ("4h", "2h", "1h")
-    assert tiers[3].calendar.name == "24/7" and tiers[3].on_call
+    assert tiers[3].calendar.name == "business-hours" and tiers[3].on_call
 
 
 def test_roofing_targets(loaded):

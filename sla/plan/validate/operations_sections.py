@@ -52,7 +52,9 @@ class OperationsSections:
         allowed_slot = self.field(node, "allowed", parts, nullable(self.slot))
         return MaintenanceSpec(
             notices=notices,
-            channels=self.text_list(node, "channels", parts, channel),
+            # Omitted: the documented default, email and banner; `channels: []` (or left
+            # empty) is the plan saying "no notices" on purpose.
+            channels=self.text_list(node, "channels", parts, channel, rules.DEFAULT_CHANNELS),
             quarterly_digest=digest,
             allowed=allowed_slot,
             windows=self.windows(node, parts, default_zone, allowed_slot),
@@ -225,19 +227,41 @@ class OperationsSections:
                     rpo=self.field(entry, "rpo", here, nullable(duration)),
                 )
             )
-        return TargetsSpec(
-            uptime=self.field(node, "uptime", parts, nullable(percent)),
-            mttr=self.field(node, "mttr", parts, nullable(duration)),
-            mtbf=self.field(node, "mtbf", parts, nullable(duration)),
-            first_response_avg=self.field(node, "first_response_avg", parts, nullable(duration)),
-            resolution_rate=self.field(node, "resolution_rate", parts, nullable(percent)),
-            csat=self.field(
-                node, "csat", parts, nullable(number(high=Decimal(5), what="a score out of 5"))
-            ),
-            rto=self.field(node, "rto", parts, nullable(duration)),
-            rpo=self.field(node, "rpo", parts, nullable(duration)),
-            p95_response_ms=self.field(node, "p95_response_ms", parts, nullable(integer(1))),
-            error_rate=self.field(node, "error_rate", parts, nullable(percent)),
-            concurrent_users=self.field(node, "concurrent_users", parts, nullable(integer(1))),
-            recovery=tuple(recovery),
+        strict = []
+
+        def target(key, check, best=None):
+            return self.target(node, key, parts, check, strict, best)
+
+        values = dict(
+            uptime=target("uptime", percent, Decimal(100)),
+            mttr=target("mttr", duration),
+            mtbf=target("mtbf", duration),
+            first_response_avg=target("first_response_avg", duration),
+            resolution_rate=target("resolution_rate", percent, Decimal(100)),
+            csat=target("csat", number(high=Decimal(5), what="a score out of 5"), Decimal(5)),
+            rto=target("rto", duration),
+            rpo=target("rpo", duration),
+            p95_response_ms=target("p95_response_ms", integer(1)),
+            error_rate=target("error_rate", percent, Decimal(0)),
+            concurrent_users=target("concurrent_users", integer(1)),
         )
+        return TargetsSpec(**values, recovery=tuple(recovery), strict=tuple(sorted(strict)))
+
+    def target(self, node, key, parts, check, strict, best=None):
+        """One target: a value as ``check`` takes it, optionally led by an operator
+        (``"<4h"``, ``">95"``, ``">=99.9"``); ``<`` and ``>`` make it strict (``strict`` gets
+        the key), so a value exactly on it is missed. ``best``: the best value the metric can
+        take, which a strict target could never beat."""
+        if key not in node or node[key] is None:
+            return None
+        try:
+            operator, raw = rules.split_target(key, node[key])
+            value = check(raw)
+            if operator in rules.STRICT_OPERATORS and best is not None and value == best:
+                raise RuleError(f"{node[key]!r} can never be met: {best} is the best {key}")
+        except RuleError as exc:
+            self.error((*parts, key), node.lines[key], exc.message)
+            return None
+        if operator in rules.STRICT_OPERATORS:
+            strict.append(key)
+        return value

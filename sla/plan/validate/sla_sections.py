@@ -1,5 +1,7 @@
 """The SLA sections of a plan: service, calendars, tiers, escalation, priorities, on-call."""
 
+import re
+
 from .. import rules
 from ..loader import LineDict
 from ..rules import RuleError
@@ -15,6 +17,19 @@ from ..spec import (
 )
 from .values import boolean, duration, email, integer, nullable, percent, slug, text
 
+_PHONE = re.compile(r"^[0-9A-Za-z +()./-]+$")
+
+
+def phone(value):
+    """A phone number as customers dial it: digits, letters (1-800-ROOF-SUPPORT), spaces and
+    ``+ ( ) - . /``; quote it in YAML (a bare +1-800… is text, 18005550100 would be a number)."""
+    value = text(50)(value)
+    if not _PHONE.match(value) or not any(ch.isdigit() for ch in value):
+        raise RuleError(
+            f"{value!r} is not a phone number: digits, letters, spaces and + ( ) - . / only"
+        )
+    return value
+
 
 class SlaSections:
     """Mixed into the checker: each method checks one section and returns its spec."""
@@ -25,7 +40,7 @@ class SlaSections:
             tree.get("service", LineDict()),
             parts,
             tree.lines.get("service", tree.line),
-            ("slug", "name", "timezone", "contact", "inbound"),
+            ("slug", "name", "timezone", "contact", "inbound", "phone"),
             required=("slug", "name") if "service" in tree else (),
         )
         if node is None:
@@ -36,6 +51,7 @@ class SlaSections:
             timezone=self.field(node, "timezone", parts, rules.check_timezone, "UTC"),
             contact=self.field(node, "contact", parts, email, ""),
             inbound=self.text_list(node, "inbound", parts, email),
+            phone=self.field(node, "phone", parts, phone, ""),
         )
 
     def calendars(self, tree, default_zone):
@@ -180,7 +196,7 @@ class SlaSections:
                 )
             return value
 
-        chain = self.text_list(node, "management_chain", parts)
+        chain, contacts = self.management_chain(node, parts)
         interval = self.field(node, "management_interval", parts, nullable(duration))
         if len(chain) > 1 and interval is None and "management_interval" not in node:
             self.error(
@@ -191,11 +207,45 @@ class SlaSections:
         return EscalationSpec(
             warn_at=self.field(node, "warn_at", parts, nullable(rules.check_warn_at)),
             management_chain=chain,
+            management_contacts=contacts,
             management_interval=interval,
             pause_statuses=self.text_list(
                 node, "pause_statuses", parts, status, ("waiting_on_customer",)
             ),
         )
+
+    def management_chain(self, node, parts):
+        """``[Tech Lead, {role: Sponsor, email: s@example.com}]`` → the role names in order, and
+        ``((role, email), ...)`` for the entries that name who holds the role."""
+        if "management_chain" not in node:
+            return (), ()
+        here = (*parts, "management_chain")
+        items = self.sequence(node["management_chain"], here, node.lines["management_chain"])
+        roles, contacts, seen = [], [], {}
+        for index, item in enumerate(items):
+            place, line = (*here, index), items.lines.get(index)
+            email_address = None
+            if isinstance(item, LineDict):
+                if self.mapping(item, place, line, ("role", "email"), ("role", "email")) is None:
+                    continue
+                role = self.field(item, "role", place, text(100))
+                email_address = self.field(item, "email", place, email)
+            else:
+                try:
+                    role = text(100)(item)
+                except RuleError as exc:
+                    self.error(place, line, exc.message)
+                    continue
+            if role is None:
+                continue
+            if role in seen:
+                self.error(place, line, f"duplicate role {role!r} (also item {seen[role]})")
+                continue
+            seen[role] = index
+            roles.append(role)
+            if email_address:
+                contacts.append((role, email_address))
+        return tuple(roles), tuple(contacts)
 
     def priorities(self, tree, calendar_names, levels, escalation):
         parts = ("priorities",)
