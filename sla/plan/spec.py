@@ -23,6 +23,8 @@ SECTIONS = (
     "incidents",
     "contracts",
     "targets",
+    "alerts",
+    "notify",
 )
 
 
@@ -168,6 +170,33 @@ class TargetsSpec:
 
 
 @dataclass(frozen=True)
+class AlertSourceSpec:
+    """Monitoring that opens incidents: its hook is /hooks/alerts/<service>/<name>/."""
+
+    name: str
+    source: str
+    secret_env: str
+    severity: str
+    # ((alert severity label, priority code), ...), sorted by label (JSON keeps no order).
+    severity_map: tuple = ()
+    auto_resolve: bool = False
+
+
+@dataclass(frozen=True)
+class NotifySpec:
+    """Pages and chat messages sent for the plan's events (``events``, filtered)."""
+
+    name: str
+    kind: str
+    secret_env: str
+    events: tuple
+    priorities: tuple = ()
+    tiers: tuple = ()
+    # kind webhook only: where to POST (the signing secret comes from ``secret_env``).
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Plan:
     service: ServiceSpec
     priorities: tuple
@@ -180,4 +209,6 @@ class Plan:
     incidents: IncidentsSpec | None = None
     contracts: tuple = ()
     targets: TargetsSpec | None = None
+    alerts: tuple = ()
+    notify: tuple = ()
     source: str = field(default="", compare=False)
