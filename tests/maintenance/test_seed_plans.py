@@ -87,7 +87,8 @@ def test_roofing_routine_task_checklists(loaded):
 
 
 def test_xsafe_routine_tasks(loaded):
-    """XSafe: weekly backups verification and log rotation, monthly patches, quarterly DR drills."""
+    """XSafe: weekly backups verification and log rotation, monthly patches, quarterly DR drills;
+    its backup policy as checks: the daily full backup, WAL shipping (daily), S3 replication."""
     tasks = RoutineTask.objects.filter(service__slug="xsafe-erp")
     assert [(t.name, t.every) for t in tasks] == [
         ("Database backups verification", "weekly"),
@@ -96,4 +97,7 @@ def test_xsafe_routine_tasks(loaded):
         ("Performance review", "monthly"),
         ("Major version upgrades", "quarterly"),
         ("Disaster recovery drill", "quarterly"),
+        ("Full daily database backup taken (kept 30 days)", "daily"),
+        ("Verify WAL shipping continuous (every 5 minutes, PITR)", "daily"),
+        ("S3 versioning and cross-region replication enabled", "monthly"),
     ]

@@ -76,8 +76,9 @@ def test_first_load_reports_created_rows():
     """The summary counts every row the first load creates."""
     output = load(str(PLANS / "xsafe-erp.yaml"))
     # service, 24/7 calendar, 4 priorities, 3 tiers, escalation, targets,
-    # maintenance policy, 1 window, 6 routine tasks
-    assert output.strip() == "xsafe-erp: created 19, updated 0, retired 0"
+    # maintenance policy, 1 window, 9 routine tasks (the seed's six and its daily backup,
+    # WAL and S3 checks)
+    assert output.strip() == "xsafe-erp: created 22, updated 0, retired 0"
 
 
 @pytest.fixture
