@@ -27,7 +27,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.roles import staff_tier_level
-from notifications.services import notification_headers_update
+from notifications.services import address_suppress, notification_headers_update
 from notifications.sweeps import sweep_due_rows
 from sla.models import ServiceCustomer
 from tickets.attachments import validate_uploads
@@ -37,7 +37,7 @@ from tickets.models import Ticket
 from tickets.selectors import tickets_for_staff
 from tickets.services import ticket_create, ticket_reply
 
-from . import emails, matching
+from . import bounces, emails, matching
 from .models import InboundMessage
 from .parsing import (
     Envelope,
@@ -216,7 +216,7 @@ def _act(message, *, now):
     except Unreadable as exc:
         return Outcome.REFUSED, f"Unreadable: {exc}.", None
     if mail.noise:
-        return Outcome.IGNORED, f"Not acted on: {mail.noise}.", None
+        return Outcome.IGNORED, f"Not acted on: {mail.noise}.{_bounce(message)}", None
     if not mail.sender:
         return Outcome.REFUSED, "The message has no sender address (From).", None
     if matching.is_our_address(mail.sender):
@@ -236,6 +236,35 @@ def _act(message, *, now):
         return _unknown_sender(mail, service, now=now)
     ticket, notes = _open_ticket(mail, user, service)
     return Outcome.TICKET_OPENED, f"Opened {ticket.number} for {service}.{notes}", ticket
+
+
+def _bounce(message):
+    """For a delivery report of one of our ticket emails: mark each address that failed for
+    good as bouncing (the outbox stops sending to it); a note for the reason, or ""."""
+    try:
+        bounce = bounces.permanent_failures(bytes(message.raw))
+    except Exception:  # a report too broken to read is still only ignored
+        logger.warning("Could not read delivery report %s", message.pk, exc_info=True)
+        return ""
+    if bounce is None:
+        return ""
+    ticket = Ticket.objects.filter(pk=bounce.ticket_pk).first()
+    if ticket is None:
+        return ""
+    ours = {ticket.customer.email.lower()}
+    ours |= {email.lower() for email in ticket.ccs.values_list("user__email", flat=True)}
+    marked = []
+    for address, status in bounce.recipients:
+        if address not in ours:
+            continue  # we never sent this ticket's mail there: a forged or confused report
+        address_suppress(
+            address=address,
+            reason=f"Delivery report for {ticket.number} (inbound message {message.pk}): {status}",
+        )
+        marked.append(address)
+    if not marked:
+        return ""
+    return f" Delivery failed for good: {', '.join(marked)} marked bouncing (no more email)."
 
 
 def _reply(mail, user, ticket, how, *, now):
@@ -305,9 +334,17 @@ def _unknown_sender(mail, service, *, now, ticket=None):
         message_id=mail.message_id,
         today=now.date(),
         ticket=ticket,
+        now=now,
     )
     what = f"a reply to {ticket.number}" if ticket is not None else f"mail to {service}"
-    answer = "an auto-answer was sent" if sent else "already auto-answered today"
+    answer = {
+        emails.SENT: "an auto-answer was sent",
+        emails.ANSWERED_TODAY: "already auto-answered today",
+        emails.HOURLY_CAP: (
+            f"no auto-answer: {service} sent {settings.INBOUND_AUTO_ANSWERS_PER_HOUR} this hour "
+            "(INBOUND_AUTO_ANSWERS_PER_HOUR)"
+        ),
+    }[sent]
     return (
         Outcome.IGNORED,
         f"{mail.sender} may not send {what} (no customer account of it); {answer}.",

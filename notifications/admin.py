@@ -16,8 +16,8 @@ from django.utils.text import Truncator
 from portal.admin_pages import ReadOnlyAdminMixin
 
 from .masking import mask_credentials
-from .models import Notification
-from .services import notification_retry
+from .models import Notification, SuppressedAddress
+from .services import address_unsuppress, notification_retry
 
 
 def _is_superuser(request):
@@ -115,3 +115,41 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             )
         if skipped:
             self.message_user(request, f"{skipped} already sent; not sent again.", messages.WARNING)
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Addresses the outbox no longer sends to (a delivery report said they bounce); the
+    action lifts the suppression. Superusers only, as the outbox."""
+
+    list_display = ["address", "created_at", "reason_excerpt"]
+    search_fields = ["address"]
+    ordering = ["-created_at", "-id"]
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ["send_again"]
+    fields = ["address", "created_at", "reason"]
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return _is_superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+    def has_unsuppress_permission(self, request):
+        return _is_superuser(request)
+
+    @admin.display(description="reason")
+    def reason_excerpt(self, obj):
+        return Truncator(obj.reason).chars(100)
+
+    @admin.action(description="Send to these addresses again", permissions=["unsuppress"])
+    def send_again(self, request, queryset):
+        lifted = sum(address_unsuppress(address=row.address) for row in queryset)
+        self.message_user(
+            request,
+            f"{lifted} address(es) will be sent to again; use the outbox's Retry delivery for "
+            "emails suppressed meanwhile.",
+            messages.SUCCESS,
+        )

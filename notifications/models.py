@@ -25,6 +25,8 @@ class Notification(models.Model):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Not sent: the address bounced (``SuppressedAddress``); the reason is in last_error.
+        SUPPRESSED = "suppressed", "Suppressed (address bouncing)"
 
     # Names the event and recipient ("ticket:12:received:customer"): the same event never
     # makes a second row, however often the code that records it runs.
@@ -75,6 +77,25 @@ class Notification(models.Model):
                 for name, value in (self.headers or {}).items()
             },
         )
+
+
+class SuppressedAddress(models.Model):
+    """An address the outbox no longer sends to: a delivery report said it bounces.
+
+    Recorded by inbound mail (a DSN for one of our ticket emails, ``docs/email.md``); deleting
+    the row (admin: "send to it again") lifts it. ``address`` is kept lowercase.
+    """
+
+    address = models.CharField(max_length=320, unique=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "suppressed addresses"
+
+    def __str__(self):
+        return self.address
 
 
 def _substitute(text, substitutions):

@@ -24,6 +24,9 @@ to the mail server over the sweep's one connection, and marks the group's sent r
 
 A failed message is recorded on its own row (attempt, error, backoff) inside the group's
 transaction; one that cannot reach the mail server at all ends the sweep.
+
+An address a delivery report said bounces (``SuppressedAddress``, recorded by inbound mail) is
+not sent to: its rows become ``suppressed``, the reason in ``last_error``.
 """
 
 import enum
@@ -42,10 +45,11 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid, sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.db import connections, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .models import Notification, NotificationBody
+from .models import Notification, NotificationBody, SuppressedAddress
 from .rendering import render_email
 from .sweeps import execute_bound
 
@@ -250,13 +254,20 @@ def _send_group(*, due_by, now, connection, size, compiled):
         group = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("body")
+            # Whether the address bounces, in the same read (no query more per group).
+            .annotate(
+                bouncing=Exists(SuppressedAddress.objects.filter(address=Lower(OuterRef("to"))))
+            )
             .filter(status=Status.PENDING, next_attempt_at__lte=due_by)
             .order_by("next_attempt_at", "pk")[:size]
         )
         when = now or timezone.now()
-        sent_ids = []
+        sent_ids, suppressed_ids = [], []
         outcome = None
         for notification in group:
+            if notification.bouncing:
+                suppressed_ids.append(notification.pk)
+                continue
             outcome = _deliver(
                 notification, now=when, connection=connection, save=False, compiled=compiled
             )
@@ -268,7 +279,48 @@ def _send_group(*, due_by, now, connection, size, compiled):
             Notification.objects.filter(pk__in=sent_ids).update(
                 status=Status.SENT, sent_at=when, last_error="", attempts=F("attempts") + 1
             )
+        if suppressed_ids:
+            Notification.objects.filter(pk__in=suppressed_ids).update(
+                status=Status.SUPPRESSED, last_error=_SUPPRESSED_NOTE
+            )
         return len(sent_ids), outcome, len(group)
+
+
+_SUPPRESSED_NOTE = (
+    "Not sent: the address bounces (a delivery report said so; admin → Suppressed addresses)."
+)
+
+
+def _bouncing(addresses):
+    """The lowercase addresses among ``addresses`` the outbox must not send to."""
+    wanted = {address.lower() for address in addresses}
+    if not wanted:
+        return set()
+    return set(
+        SuppressedAddress.objects.filter(address__in=wanted).values_list("address", flat=True)
+    )
+
+
+@transaction.atomic
+def address_suppress(*, address, reason):
+    """Stop sending to ``address`` (a delivery report said it bounces); pending rows to it
+    are marked suppressed at once. Returns True when the address was not suppressed before."""
+    address = address.strip().lower()
+    _row, created = SuppressedAddress.objects.get_or_create(
+        address=address, defaults={"reason": reason[:2000]}
+    )
+    Notification.objects.filter(to__iexact=address, status=Status.PENDING).update(
+        status=Status.SUPPRESSED, last_error=_SUPPRESSED_NOTE
+    )
+    return created
+
+
+@transaction.atomic
+def address_unsuppress(*, address):
+    """Send to ``address`` again (staff, once it works); earlier suppressed rows stay as they
+    are (admin's "Retry delivery" queues them). Returns True when it was suppressed."""
+    deleted, _ = SuppressedAddress.objects.filter(address=address.strip().lower()).delete()
+    return bool(deleted)
 
 
 @transaction.atomic
@@ -337,6 +389,11 @@ def _send_one(pk, *, due_by, now, connection):
             rows = rows.filter(next_attempt_at__lte=due_by)
         notification = rows.order_by().first()
         if notification is None:
+            return _Outcome.SKIPPED
+        if _bouncing([notification.to]):
+            notification.status = Status.SUPPRESSED
+            notification.last_error = _SUPPRESSED_NOTE
+            notification.save(update_fields=["status", "last_error"])
             return _Outcome.SKIPPED
         return _deliver(notification, now=now or timezone.now(), connection=connection)
 
