@@ -1,6 +1,7 @@
 """The public history (paged, per service), each published incident's page with its published
 post-mortem (404 for a draft), the Atom feed (RFC 4287) and the SVG badges; drafts nowhere."""
 
+import re
 from datetime import date, time, timedelta
 from xml.etree import ElementTree as ET
 
@@ -160,3 +161,16 @@ def test_a_draft_outage_is_not_downtime_on_the_public_uptime_bars(client, clock,
     services.incident_publish(incident=draft, by=publisher)
     cache.clear()
     assert "100 % uptime" not in client.get("/status/").text
+
+
+def test_the_new_public_pages_need_no_inline_script_handler_or_style(client, clock, people):
+    """The strict Content-Security-Policy allows none: history, an incident page and the
+    status page with an incident carry no inline <script>, on…= handler or style attribute."""
+    staff, publisher = people
+    service = factories.ServiceFactory(slug="api", name="API")
+    shown = incident(service, "Login errors", by=staff, publisher=publisher, resolve=False)
+    for url in ("/status/", "/status/history/", reverse("status_incident", args=[shown.pk])):
+        html = client.get(url).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert not re.search(r"\son[a-z]+\s*=", html), url
+        assert " style=" not in html, url
