@@ -7,7 +7,9 @@ whether it touches one service or fifty.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -26,6 +28,7 @@ from .models import (
     Tier,
 )
 from .on_call import on_call_for
+from .plan import rules
 
 DEFAULT_PAUSE_STATUSES = ("waiting_on_customer",)
 
@@ -195,3 +198,115 @@ class Rosters:
     def management(self, service_id, role):
         """Email addresses of the people holding ``role`` in the service's management chain."""
         return sorted(set(self._contacts.get((service_id, role), [])))
+
+
+# --- the support page of a service (what a customer may rely on, as the plan states it) ------
+
+_DAY_NAMES = {
+    "mon": "Mon",
+    "tue": "Tue",
+    "wed": "Wed",
+    "thu": "Thu",
+    "fri": "Fri",
+    "sat": "Sat",
+    "sun": "Sun",
+}
+_UNIT_NAMES = {"m": "minute", "h": "hour", "d": "day", "w": "week", "bd": "business day"}
+_DURATION = re.compile(r"^(\d+)\s*(bd|m|h|d|w)$")
+
+
+def calendar_hours_text(calendar):
+    """``Mon–Fri 09:00–18:00 (America/New_York)``; ``around the clock`` for 24/7 (or none)."""
+    if calendar is None or calendar.is_always_open:
+        return "around the clock"
+    parts = []
+    for days, spans in rules.week_to_spec(calendar.hours).items():
+        label = "–".join(_DAY_NAMES[day] for day in days.split("-"))
+        spans = [spans] if isinstance(spans, str) else spans
+        parts.append(f"{label} {', '.join(span.replace('-', '–') for span in spans)}")
+    return f"{'; '.join(parts)} ({calendar.timezone})"
+
+
+def duration_text(text):
+    """A plan duration in words: ``15m`` → ``15 minutes``, ``2bd`` → ``2 business days``."""
+    match = _DURATION.match((text or "").strip())
+    if not match:
+        return text or ""
+    count, unit = int(match[1]), _UNIT_NAMES[match[2]]
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class PhoneLine:
+    number: str
+    who: str  # "Support line", "Tier 3 — Engineering Support"
+    hours: str
+
+
+@dataclass(frozen=True)
+class SupportSheet:
+    """A service's support promises as its plan states them, for the support page."""
+
+    service: Service
+    addresses: list  # where mail opens (or reaches) a ticket of this service
+    phones: list  # PhoneLine
+    tiers: list  # (tier, hours text)
+    priorities: list  # current priorities, most urgent first
+
+
+def _tier_hours(tier, priorities):
+    """The tier's calendar, and "around the clock for P1" where a 24/7 priority starts in it
+    (Roofing's Tier 3: business hours, 24/7 for critical issues)."""
+    hours = calendar_hours_text(tier.calendar)
+    if tier.calendar is None or tier.calendar.is_always_open:
+        return hours
+    always = [
+        p.code
+        for p in priorities
+        if p.start_tier == tier.level and (p.calendar is None or p.calendar.is_always_open)
+    ]
+    if always:
+        hours += f"; around the clock for {', '.join(always)}"
+    return hours
+
+
+def service_support_sheet(*, slug):
+    """The support sheet of the service ``slug`` (three queries); ``Service.DoesNotExist``
+    for an unknown slug."""
+    service = Service.objects.get(slug=slug)
+    priorities = list(
+        service.priorities.filter(retired_at__isnull=True)
+        .select_related("calendar")
+        .order_by("position")
+    )
+    tiers = list(service.tiers.select_related("calendar").order_by("level"))
+    addresses = [service.contact, *(service.inbound or ())]
+    phones = []
+    for tier in tiers:
+        hours = _tier_hours(tier, priorities)
+        for item in (part.strip() for part in (tier.contact or "").split(",")):
+            if not item:
+                continue
+            if "@" in item:
+                addresses.append(item)
+            else:
+                phones.append(PhoneLine(item, f"Tier {tier.level} — {tier.name}", hours))
+    if service.phone:
+        staffed = next((line for line in phones if service.phone in line.number), None)
+        phones = [line for line in phones if line is not staffed]
+        phones.insert(
+            0,
+            PhoneLine(
+                service.phone,
+                "Support line" + (f" ({staffed.who})" if staffed else ""),
+                staffed.hours if staffed else "hours not stated in the plan",
+            ),
+        )
+    unique = list(dict.fromkeys(address for address in addresses if address))
+    return SupportSheet(
+        service=service,
+        addresses=unique,
+        phones=phones,
+        tiers=[(tier, _tier_hours(tier, priorities)) for tier in tiers],
+        priorities=priorities,
+    )
