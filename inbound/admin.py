@@ -6,17 +6,22 @@ text, and it is not yet attached to anything a tier's scope could be checked aga
 what came of a message where it matters, on the ticket.
 """
 
+from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from portal.admin_pages import ReadOnlyAdminMixin
+from sla.models import Service
 
+from . import matching
 from .models import InboundMessage
-from .services import inbound_reprocess
+from .services import can_open_ticket_from, inbound_open_ticket, inbound_reprocess
 
 
 def _is_superuser(request):
@@ -40,7 +45,7 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-received_at", "-id"]
     list_per_page = 50
     show_full_result_count = False
-    actions = ["process_again"]
+    actions = ["process_again", "open_ticket"]
     fields = [
         "message_id",
         "received_at",
@@ -56,6 +61,7 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "attempts",
         "processed_at",
         "raw_download",
+        "open_ticket_link",
     ]
     readonly_fields = fields
 
@@ -78,6 +84,11 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "<int:pk>/raw/",
                 self.admin_site.admin_view(self.raw_view),
                 name="inbound_inboundmessage_raw",
+            ),
+            path(
+                "<int:pk>/open-ticket/",
+                self.admin_site.admin_view(self.open_ticket_view),
+                name="inbound_inboundmessage_open_ticket",
             ),
             *super().get_urls(),
         ]
@@ -125,3 +136,95 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 f"{skipped} skipped: already acted on, ignored on purpose, or only headers kept.",
                 messages.WARNING,
             )
+
+    @admin.display(description="open a ticket")
+    def open_ticket_link(self, obj):
+        if not can_open_ticket_from(obj):
+            return "—"
+        url = reverse("admin:inbound_inboundmessage_open_ticket", args=[obj.pk])
+        return format_html('<a href="{}">Open a ticket from this message…</a>', url)
+
+    @admin.action(description="Open ticket from this message (one)", permissions=["process"])
+    def open_ticket(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one message.", messages.WARNING)
+            return None
+        url = reverse("admin:inbound_inboundmessage_open_ticket", args=[queryset.get().pk])
+        return HttpResponseRedirect(url)
+
+    def open_ticket_view(self, request, pk):
+        """Pick the customer (an existing account; the sender's address is suggested) and the
+        service (the one the mail was addressed to is suggested); optionally give them the
+        service. The ticket is opened as if they had sent the mail."""
+        if not _is_superuser(request):
+            return HttpResponse(status=403)
+        message = get_object_or_404(InboundMessage, pk=pk)
+        change_url = reverse("admin:inbound_inboundmessage_change", args=[message.pk])
+        if not can_open_ticket_from(message):
+            self.message_user(
+                request,
+                "This message already had an effect, or only its headers were kept.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(change_url)
+        addressed_to = matching.service_for(
+            [a.strip().lower() for a in message.recipients.split(",") if a.strip()]
+        )
+        form = OpenTicketForm(
+            request.POST if request.method == "POST" else None,
+            initial={"customer_email": message.sender, "service": addressed_to},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = inbound_open_ticket(
+                    message=message,
+                    customer=data["customer"],
+                    service=data["service"],
+                    by=request.user,
+                    grant_access=data["grant_access"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(
+                    request, f"Opened {ticket.number} from this message.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(change_url)
+        return render(
+            request,
+            "inbound/admin_open_ticket.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Open a ticket from this message",
+                "message": message,
+                "form": form,
+                "opts": self.model._meta,
+                "change_url": change_url,
+            },
+        )
+
+
+class OpenTicketForm(forms.Form):
+    customer_email = forms.EmailField(
+        label="Customer",
+        help_text="The email address of an existing customer account (create it first if "
+        "there is none); the sender's address is suggested.",
+    )
+    service = forms.ModelChoiceField(queryset=Service.objects.order_by("name"))
+    grant_access = forms.BooleanField(
+        required=False,
+        label="Give this customer the service",
+        help_text="Needed when they are not yet a customer of it (as 'add service' does).",
+    )
+
+    def clean(self):
+        data = super().clean()
+        email = data.get("customer_email")
+        if email:
+            users = get_user_model().objects.filter(email__iexact=email, is_active=True)
+            customer = users.order_by("pk").first()
+            if customer is None:
+                self.add_error("customer_email", "No active account has this address.")
+            data["customer"] = customer
+        return data

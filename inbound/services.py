@@ -35,7 +35,7 @@ from tickets.emails import received_key
 from tickets.mail_thread import thread_root_id
 from tickets.models import Ticket
 from tickets.selectors import tickets_for_staff
-from tickets.services import ticket_create, ticket_reply
+from tickets.services import customer_add_service, ticket_create, ticket_reply
 
 from . import bounces, emails, matching
 from .models import InboundMessage
@@ -202,6 +202,52 @@ def inbound_reprocess(*, message):
     message.retry_at = timezone.now() + SWEEP_AFTER
     message.save(update_fields=["outcome", "attempts", "reason", "retry_at"])
     return inbound_process(inbound_id=message.pk)
+
+
+def can_open_ticket_from(message):
+    """Whether staff may open a ticket from ``message``: it was ignored or refused (an unknown
+    sender, say), made no ticket, and is kept whole."""
+    return (
+        message.outcome in (Outcome.IGNORED, Outcome.REFUSED)
+        and message.ticket_id is None
+        and message.raw_complete
+    )
+
+
+@transaction.atomic
+def inbound_open_ticket(*, message, customer, service, by, grant_access=False):
+    """Staff's "open ticket from this message": a ticket for ``customer`` on ``service`` with
+    the message's subject, text and attachments, as if the customer had sent it. With
+    ``grant_access`` the customer is first given the service (``customer_add_service``);
+    without, they must be its customer already. The message records the ticket and who did
+    it. Raises ``ValidationError`` saying why not."""
+    message = InboundMessage.objects.select_for_update().filter(pk=message.pk).first()
+    if message is None or not can_open_ticket_from(message):
+        raise ValidationError("This message already had an effect, or only its headers were kept.")
+    if not customer.is_active or staff_tier_level(customer) is not None or customer.is_staff:
+        raise ValidationError(f"{customer.email} is not an active customer account.")
+    if grant_access:
+        customer_add_service(customer=customer, service=service)
+    elif not ServiceCustomer.objects.filter(service=service, customer=customer).exists():
+        raise ValidationError(
+            f"{customer.email} is not a customer of {service}: tick “give access” to add them."
+        )
+    try:
+        mail = parse(bytes(message.raw), max_text_chars=settings.TICKET_TEXT_MAX_BYTES)
+    except Unreadable as exc:
+        raise ValidationError(f"Unreadable: {exc}.") from None
+    ticket, notes = _open_ticket(mail, customer, service)
+    before = message.reason
+    message.outcome = Outcome.TICKET_OPENED
+    message.ticket = ticket
+    message.reason = (
+        f"Opened {ticket.number} for {customer.email} on {service} by {by.email} from admin."
+        f"{notes} (Before: {before})"
+    )[:4000]
+    message.processed_at = timezone.now()
+    message.retry_at = None
+    message.save(update_fields=["outcome", "ticket", "reason", "processed_at", "retry_at"])
+    return ticket
 
 
 # --- deciding and acting ---------------------------------------------------------------------
