@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts import emails as account_emails
 from accounts.roles import staff_tier_level
 from sla.months import first_of, previous_month
+from tickets.models import TicketCC
 from tickets.selectors import tickets_for_staff
 from tickets.services import customer_add_service
 
@@ -264,10 +265,13 @@ def customer_onboard(*, user):
 
 @transaction.atomic
 def organization_remove_member(*, organization, user, by):
-    """The user's time already logged stays with the organisation (it was billed to it)."""
+    """The user's time already logged stays with the organisation (it was billed to it). Their
+    CCs go: a CC is always a colleague's ticket, which someone who left must not read on."""
     _require_staff(by)
     organization = _lock(organization)
-    OrganizationMember.objects.filter(organization=organization, user=user).delete()
+    deleted, _ = OrganizationMember.objects.filter(organization=organization, user=user).delete()
+    if deleted:
+        TicketCC.objects.filter(user=user).delete()
 
 
 @transaction.atomic

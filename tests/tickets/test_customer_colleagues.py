@@ -108,3 +108,15 @@ def test_only_colleagues_can_be_ccd(client, ticket, customer, colleague):
     assert not TicketCC.objects.exists()
     with pytest.raises(ValidationError):
         services.ticket_cc_add(ticket=ticket, user=outsider, by=customer)
+
+
+def test_leaving_the_organisation_ends_cc_access(client, ticket, colleague, customer, organization):
+    """A CC removed from the organisation by staff is no longer CC'd and gets 404."""
+    from contracts.services import organization_remove_member
+
+    services.ticket_cc_add(ticket=ticket, user=colleague, by=customer)
+    assert _detail(client, colleague, ticket).status_code == 200
+    admin = factories.UserFactory(is_staff=True, is_superuser=True)
+    organization_remove_member(organization=organization, user=colleague, by=admin)
+    assert not TicketCC.objects.exists()
+    assert _detail(client, colleague, ticket).status_code == 404
