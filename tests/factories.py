@@ -77,6 +77,7 @@ TIER_MIGRATIONS = (
     "incidents.migrations.0007_publish_permission",
     "routine.migrations.0002_tier_permissions",
     "contracts.migrations.0002_tier_permissions",
+    "tickets.migrations.0009_canned_reply_permissions",
 )
 
 
