@@ -250,12 +250,17 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_display(self, obj):
-        name = obj.customer.get_full_name()
-        who = f"{name} <{obj.customer.email}>" if name else obj.customer.email
+        """The name (the address as its tooltip; the address alone when there is no name),
+        and the organisation under it."""
+        email = obj.customer.email
+        name = obj.customer.get_full_name() or email
         organisation = self._organisation(obj)
-        if organisation is None:
-            return who
-        return format_html('{}<br><span class="ticket-org">{}</span>', who, organisation)
+        return format_html(
+            '<span class="ticket-customer" title="{}">{}</span>{}',
+            email,
+            name,
+            format_html('<span class="ticket-org">{}</span>', organisation) if organisation else "",
+        )
 
     def _organisation(self, obj):
         if not self.organisation_path:
@@ -269,7 +274,15 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description="assignee", ordering="assignee__username")
     def assignee_display(self, obj):
-        return obj.assignee.get_username() if obj.assignee_id else "—"
+        """Their name (the username as its tooltip), cut to the column's width."""
+        if not obj.assignee_id:
+            return "—"
+        user = obj.assignee
+        return format_html(
+            '<span class="ticket-assignee" title="{}">{}</span>',
+            user.get_username(),
+            user.get_full_name() or user.get_username(),
+        )
 
     @admin.display(description="SLA", ordering=F("next_due_at").asc(nulls_last=True))
     def sla_countdown(self, obj):
@@ -279,7 +292,13 @@ class TicketAdmin(admin.ModelAdmin):
         return format_html('<span class="sla sla-{}">{}</span>', state, label)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "ticket_views": QueueViewFilter.VIEWS}
+        extra_context = {
+            **(extra_context or {}),
+            "ticket_views": QueueViewFilter.VIEWS,
+            # The queue is the page staff live on: its columns get the sidebar's width (the
+            # breadcrumbs and the index lead elsewhere).
+            "is_nav_sidebar_enabled": False,
+        }
         return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
