@@ -37,7 +37,7 @@ class Response:
 
 
 def vet(url):
-    """``(scheme, host, port, path, address)`` for ``url``, or ``Refused``."""
+    """``(scheme, host, port, path, addresses)`` for ``url``, or ``Refused``."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("https", "http") or not host:
@@ -53,7 +53,7 @@ def vet(url):
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise Unreachable(f"cannot resolve {host}") from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not allowed:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -67,34 +67,45 @@ def vet(url):
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return parts.scheme, host, port, path, addresses[0]
+    return parts.scheme, host, port, path, addresses
+
+
+def _connect(addresses, port, timeout):
+    """A socket to the first of the vetted ``addresses`` that accepts (IPv6, then IPv4 …)."""
+    error = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, *, address, timeout):
+    def __init__(self, host, port, *, addresses, timeout):
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host, port, *, address, timeout):
+    def __init__(self, host, port, *, addresses, timeout):
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+        self._addresses = addresses
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url, *, body, headers, timeout=None):
     """POST ``body`` (bytes) to ``url``; the answer, ``Refused`` or ``Unreachable``."""
-    scheme, host, port, path, address = vet(url)
+    scheme, host, port, path, addresses = vet(url)
     timeout = settings.PAGING_TIMEOUT if timeout is None else timeout
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(host, port, address=address, timeout=timeout)
+    connection = connection_class(host, port, addresses=addresses, timeout=timeout)
     try:
         connection.request("POST", path, body=body, headers=headers)
         answer = connection.getresponse()

@@ -3,10 +3,11 @@
 Each test gets its own server on a free port, in a thread (``ThreadingHTTPServer``: a hanging
 answer to one request does not block the next). ``answers`` is a list consumed in order, one
 per request: an HTTP status, or ``"hang"`` (hold the request open until the server stops);
-once it is empty every request gets ``default``.
+once it is empty every request gets ``default``. With ``tls`` it serves HTTPS.
 """
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +24,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, *, default=200):
+    def __init__(self, *, default=200, tls=None):
         self.default = default
         self.answers = []
         self.requests = []
@@ -54,6 +55,11 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:
+            # ``tls``: (certificate file, key file); the server then speaks HTTPS only.
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
