@@ -12,9 +12,9 @@
    time (``IMAP_BATCH_SIZE`` messages and at most ``IMAP_BATCH_MAX_BYTES`` of them in memory;
    a message over ``INBOUND_EMAIL_MAX_BYTES`` is fetched as its header block only, and refused
    with its size as the reason);
-4. hands each to ``inbound_receive(via="imap")``, which stores it, then acts on it in its own
-   transactions; only then is the batch flagged ``\\Seen`` on the server and ``last_uid``
-   moved past it.
+4. stores the batch in one transaction and then acts on each message in its own
+   (``inbound_receive_many(via="imap")``: the path every way in shares, a batch at a time);
+   only then is the batch flagged ``\\Seen`` on the server and ``last_uid`` moved past it.
 
 A worker that dies anywhere in a batch leaves ``last_uid`` before it: the next poll fetches the
 batch again, a stored message is found by its key, and one left pending is acted on then.
@@ -41,7 +41,7 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 
 from .models import ImapMailbox, InboundMessage
-from .services import inbound_receive
+from .services import inbound_receive_many
 
 logger = logging.getLogger(__name__)
 
@@ -196,10 +196,12 @@ def _poll(target, mailbox):
         ]
         uids.sort()
         for batch in _batches(box, uids):
-            for _uid, raw, size in _fetch(box, batch):
-                receipt = inbound_receive(raw=raw, via=InboundMessage.Via.IMAP, size=size)
-                result.fetched += 1
-                result.stored += not receipt.duplicate
+            fetched = [(raw, size) for _uid, raw, size in _fetch(box, batch)]
+            # Stored in one transaction, then each acted on in its own (inbound_receive_many).
+            receipts = inbound_receive_many(messages=fetched, via=InboundMessage.Via.IMAP)
+            del fetched
+            result.fetched += len(receipts)
+            result.stored += sum(not receipt.duplicate for receipt in receipts)
             # Every message of the batch is committed (acted on, or pending for the sweep):
             # only now is it marked read on the server and the folder's position moved on.
             _mark_seen(box, [uid for uid, _size in batch])

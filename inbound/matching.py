@@ -1,5 +1,8 @@
 """Which ticket a reply belongs to, which service a new email is for, and who sent it."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.auth import get_user_model
 
 from sla.models import Service
@@ -55,13 +58,30 @@ def _without_tag(address):
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+_batch_addresses = ContextVar("inbound_service_addresses", default=None)
+
+
+@contextmanager
+def service_addresses_read_once():
+    """Within the block, the service addresses are read once (a batch of fetched mail: a
+    plan loaded meanwhile applies from the next batch)."""
+    token = _batch_addresses.set({})
+    try:
+        yield
+    finally:
+        _batch_addresses.reset(token)
+
+
 def _service_addresses():
     """Every service address (``contact`` and the plan's ``inbound`` list), lowercase → service.
 
     Read whole: a portal has tens of services, not thousands, and a JSON list is not portably
     searchable in SQL.
     """
-    addresses = {}
+    cache = _batch_addresses.get()
+    if cache:
+        return cache
+    addresses = {} if cache is None else cache
     for service in Service.objects.only("pk", "slug", "name", "contact", "inbound"):
         for address in [service.contact, *(service.inbound or [])]:
             if address:

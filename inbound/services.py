@@ -82,18 +82,70 @@ def inbound_receive(*, raw, via, size=None):
     return Receipt(message=message, duplicate=not created)
 
 
+def inbound_receive_many(*, messages, via):
+    """``inbound_receive`` for a batch of ``(raw, size)``: all stored in one transaction,
+    then each pending one acted on in its own (as ``inbound_receive`` does). Returns the
+    ``Receipt`` of each, in order."""
+    receipts = []
+    with matching.service_addresses_read_once():
+        for message, created in inbound_store_many(messages=messages, via=via):
+            if message.outcome == Outcome.PENDING:
+                try:
+                    message = inbound_process(inbound_id=message.pk)
+                except Exception:
+                    logger.exception("Inbound message %s stored; acting on it failed", message.pk)
+            receipts.append(Receipt(message=message, duplicate=not created))
+    return receipts
+
+
 @transaction.atomic
 def inbound_store(*, raw, via, size=None):
     """Record the message (``size``: its full size when ``raw`` is only its start); returns
     (row, created). Over ``INBOUND_EMAIL_MAX_BYTES`` only the header block is kept, and the
     row is refused at once."""
+    key, fields = _stored_fields(raw=raw, via=via, size=size, now=timezone.now())
+    return InboundMessage.objects.get_or_create(message_id=key, defaults=fields)
+
+
+@transaction.atomic
+def inbound_store_many(*, messages, via):
+    """``inbound_store`` for a batch of ``(raw, size)`` in one transaction (IMAP polling):
+    one ``INSERT … ON CONFLICT DO NOTHING`` and one read. Returns ``[(row, created)]`` in the
+    given order; a key twice in the batch or stored before is ``created=False``."""
+    now = timezone.now()
+    prepared = [_stored_fields(raw=raw, via=via, size=size, now=now) for raw, size in messages]
+    keys = [key for key, _fields in prepared]
+    existing = set(
+        InboundMessage.objects.filter(message_id__in=keys).values_list("message_id", flat=True)
+    )
+    new, seen = [], set(existing)
+    for key, fields in prepared:
+        if key not in seen:
+            seen.add(key)
+            new.append(InboundMessage(message_id=key, **fields))
+    InboundMessage.objects.bulk_create(new, ignore_conflicts=True)
+    # Read back without the raw bytes (the caller acts by id; inbound_process reads them).
+    rows = {
+        row.message_id: row
+        for row in InboundMessage.objects.filter(message_id__in=keys).defer("raw")
+    }
+    created_keys = {row.message_id for row in new}
+    result = []
+    for key in keys:
+        created = key in created_keys
+        created_keys.discard(key)  # the second copy of a key in the batch is a duplicate
+        result.append((rows[key], created))
+    return result
+
+
+def _stored_fields(*, raw, via, size, now):
+    """(exactly-once key, field values) of the row that stores ``raw``."""
     size = len(raw) if size is None else max(size, len(raw))
     limit = settings.INBOUND_EMAIL_MAX_BYTES
     try:
         envelope = read_envelope(raw)
     except Exception:  # the header parser is lenient; this is odd input meeting a bug in it
         envelope = Envelope(message_id="", sender="", recipients=[], subject="")
-    now = timezone.now()
     fields = {
         "sender": envelope.sender[:320],
         "recipients": ", ".join(envelope.recipients),
@@ -115,9 +167,7 @@ def inbound_store(*, raw, via, size=None):
         }
     else:
         fields |= {"raw": raw, "retry_at": now + SWEEP_AFTER}
-    return InboundMessage.objects.get_or_create(
-        message_id=dedupe_key(envelope.message_id, raw), defaults=fields
-    )
+    return dedupe_key(envelope.message_id, raw), fields
 
 
 def inbound_process(*, inbound_id, now=None):
