@@ -71,7 +71,6 @@ class DeliveryAdmin(SuperuserOnlyAdmin):
     list_select_related = ["destination__service"]
     list_filter = ["status", "event", "destination__kind"]
     search_fields = ["key", "message_id", "destination__name"]
-    date_hierarchy = "created_at"
     actions = ["send_again"]
     fields = [
         "key",
