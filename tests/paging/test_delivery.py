@@ -310,3 +310,13 @@ def test_paging_admin_is_for_superusers_and_shows_no_secret(client, paged, monke
     assert "secretpath" not in page.content.decode()
     body = json.dumps(list(Delivery.objects.values("payload", "last_error")), default=str)
     assert "pd-routing-key-0123" not in body
+
+
+def test_beat_runs_the_page_sweep_every_minute(settings):
+    """Pages whose task was lost, and retries, go out within a minute of falling due."""
+    (entry,) = [
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "paging.tasks.send_pending_pages"
+    ]
+    assert entry["schedule"] == 60.0
