@@ -96,3 +96,16 @@ def test_without_a_profile_zone_the_services_zone_is_used(client, tier1_staff, w
     worked_ticket.service.save(update_fields=["timezone"])
     page = page_of(client, tier1_staff, worked_ticket)
     assert "5 Jan 2026 04:00 EST" in page
+
+
+def test_message_and_event_lists_show_zoned_times(client, tier1_staff, worked_ticket):
+    """The conversation and audit lists read in the reader's zone too, named."""
+    Profile.objects.update_or_create(user=tier1_staff, defaults={"timezone": "Europe/Berlin"})
+    client.force_login(tier1_staff)
+    for name in ["message", "ticketevent"]:
+        page = client.get(reverse(f"admin:tickets_{name}_changelist")).content.decode()
+        assert "5 Jan 2026 10:" in page and " CET<" in page, name
+        assert not ISO_TEXT.search(page), name
+    event = worked_ticket.events.first()
+    page = client.get(reverse("admin:tickets_ticketevent_change", args=[event.pk])).content.decode()
+    assert "5 Jan 2026 10:00 CET" in page

@@ -7,6 +7,7 @@ from portal.admin_pages import ReadOnlyAdminMixin
 
 from ..models import Message, TicketEvent
 from ..selectors import tickets_for_staff
+from ..templatetags.staff_time import local_time, staff_zone
 
 
 class _TicketRowsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -31,6 +32,27 @@ class _TicketRowsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def ticket_number(self, obj):
         return obj.ticket.number
 
+    def get_list_display(self, request):
+        """``created_at`` as the reader reads times: their zone (else the ticket's service's),
+        named. The column is built per request, since the zone is the reader's."""
+
+        @admin.display(description="when", ordering="created_at")
+        def when(obj):
+            return local_time(obj.created_at, staff_zone(request.user, obj.ticket.service))
+
+        return [when if name == "created_at" else name for name in self.list_display]
+
+    def get_object(self, request, object_id, from_field=None):
+        row = super().get_object(request, object_id, from_field)
+        if row is not None:
+            row._staff_zone = staff_zone(request.user, row.ticket.service)
+        return row
+
+    @admin.display(description="when")
+    def created_at_display(self, obj):
+        zone = getattr(obj, "_staff_zone", None) or staff_zone(None, obj.ticket.service)
+        return local_time(obj.created_at, zone)
+
 
 @admin.register(Message)
 class MessageAdmin(_TicketRowsAdmin):
@@ -38,9 +60,10 @@ class MessageAdmin(_TicketRowsAdmin):
 
     list_display = ["ticket_number", "author", "internal", "created_at", "excerpt"]
     list_filter = ["internal"]
-    list_select_related = ["ticket", "author"]
+    list_select_related = ["ticket__service", "author"]
     search_fields = ["body", "author__email"]
-    fields = ["ticket", "author", "internal", "created_at", "body"]
+    fields = ["ticket", "author", "internal", "created_at_display", "body"]
+    readonly_fields = ["created_at_display"]
 
     @admin.display(description="message")
     def excerpt(self, obj):
@@ -53,6 +76,7 @@ class TicketEventAdmin(_TicketRowsAdmin):
 
     list_display = ["created_at", "ticket_number", "kind", "summary", "actor"]
     list_filter = ["kind"]
-    list_select_related = ["ticket", "actor"]
+    list_select_related = ["ticket__service", "actor"]
     search_fields = ["summary"]
-    fields = ["ticket", "kind", "summary", "actor", "created_at", "data"]
+    fields = ["ticket", "kind", "summary", "actor", "created_at_display", "data"]
+    readonly_fields = ["created_at_display"]
