@@ -242,16 +242,20 @@ def test_staff_limits_are_edited_on_the_user_page(client, erp):
 
 def test_maintenance_pages_are_scoped(client, erp, web, erp_agent):
     """Windows, their occurrence actions and subscriptions of other services stay hidden."""
+    from django.contrib.auth.models import Permission
+
     from maintenance.models import Subscription
     from tests.maintenance.conftest import make_window
-
-    from django.contrib.auth.models import Permission
 
     # Tier groups hold no maintenance permissions; a company may grant them to a member.
     erp_agent.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="maintenance",
-            codename__in=["view_maintenancewindow", "change_maintenancewindow", "view_subscription"],
+            codename__in=[
+                "view_maintenancewindow",
+                "change_maintenancewindow",
+                "view_subscription",
+            ],
         )
     )
     mine, theirs = make_window(erp, name="ERP patching"), make_window(web, name="Shop patching")
