@@ -1,10 +1,9 @@
 """The ``alerts:`` section of a plan: applied to ``AlertHook`` rows, exported back."""
 
 import logging
-import os
 
 from sla.models import Priority
-from sla.plan.apply import sync
+from sla.plan.apply import apply_named_entries, warn_unset_secret
 
 from .models import AlertHook
 
@@ -19,7 +18,7 @@ def alerts_apply_plan(*, service, plan, now, report):
         priority.code: priority
         for priority in Priority.objects.filter(service=service, retired_at__isnull=True)
     }
-    existing = {row.name: row for row in AlertHook.objects.filter(service=service)}
+    entries = []
     for position, spec in enumerate(plan.alerts):
         values = {
             "source": spec.source,
@@ -28,27 +27,17 @@ def alerts_apply_plan(*, service, plan, now, report):
             "severity_map": dict(spec.severity_map),
             "auto_resolve": spec.auto_resolve,
             "position": position,
-            "retired_at": None,
         }
-        row = existing.pop(spec.name, None)
-        if row is None:
-            AlertHook.objects.create(service=service, name=spec.name, **values)
-            report.created += 1
-        else:
-            sync(row, values, report)
-        if not os.environ.get(spec.secret_env):
-            logger.warning(
-                "%s: alerts %r: environment variable %s is not set; "
-                "its hook refuses every request until it is",
-                service.slug,
-                spec.name,
-                spec.secret_env,
-            )
-    for row in existing.values():
-        if row.retired_at is None:
-            row.retired_at = now
-            row.save(update_fields=["retired_at"])
-            report.retired += 1
+        entries.append((spec.name, values))
+        warn_unset_secret(
+            logger,
+            service=service,
+            section="alerts",
+            name=spec.name,
+            env=spec.secret_env,
+            consequence="its hook refuses every request until it is",
+        )
+    apply_named_entries(AlertHook, service=service, entries=entries, now=now, report=report)
 
 
 def alerts_export_plan(*, service):

@@ -1,9 +1,8 @@
 """The ``notify:`` section of a plan: applied to ``Destination`` rows, exported back."""
 
 import logging
-import os
 
-from sla.plan.apply import sync
+from sla.plan.apply import apply_named_entries, warn_unset_secret
 
 from .models import Destination
 
@@ -14,7 +13,7 @@ def paging_apply_plan(*, service, plan, now, report):
     """Make the service's destinations match ``plan.notify``, keyed on their names. One the
     plan no longer lists is retired (its sent deliveries stay for the record); listed again,
     it is active again. An unset ``secret_env`` is a warning: the plan still loads."""
-    existing = {row.name: row for row in Destination.objects.filter(service=service)}
+    entries = []
     for position, spec in enumerate(plan.notify):
         values = {
             "kind": spec.kind,
@@ -24,27 +23,17 @@ def paging_apply_plan(*, service, plan, now, report):
             "priorities": list(spec.priorities),
             "tiers": list(spec.tiers),
             "position": position,
-            "retired_at": None,
         }
-        row = existing.pop(spec.name, None)
-        if row is None:
-            Destination.objects.create(service=service, name=spec.name, **values)
-            report.created += 1
-        else:
-            sync(row, values, report)
-        if not os.environ.get(spec.secret_env):
-            logger.warning(
-                "%s: notify %r: environment variable %s is not set; "
-                "nothing is sent to it until it is",
-                service.slug,
-                spec.name,
-                spec.secret_env,
-            )
-    for row in existing.values():
-        if row.retired_at is None:
-            row.retired_at = now
-            row.save(update_fields=["retired_at"])
-            report.retired += 1
+        entries.append((spec.name, values))
+        warn_unset_secret(
+            logger,
+            service=service,
+            section="notify",
+            name=spec.name,
+            env=spec.secret_env,
+            consequence="nothing is sent to it until it is",
+        )
+    apply_named_entries(Destination, service=service, entries=entries, now=now, report=report)
 
 
 def paging_export_plan(*, service):

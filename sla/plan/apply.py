@@ -5,6 +5,7 @@ twice writes nothing. What the file no longer lists is retired (priorities, kept
 that use them), or removed where nothing refers to it (tiers, calendars, holidays, contracts).
 """
 
+import os
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -56,6 +57,43 @@ def sync(instance, values, report):
     instance.save(update_fields=changed)
     report.updated += 1
     return True
+
+
+def apply_named_entries(model, *, service, entries, now, report):
+    """Make a service's rows of ``model`` match a plan list keyed on names: ``entries`` is
+    ``[(name, values)]`` in plan order. A name no longer listed is retired (``retired_at``),
+    not deleted, so what it recorded stays; listed again, it is active again."""
+    existing = {row.name: row for row in model.objects.filter(service=service)}
+    for name, values in entries:
+        upsert(
+            model,
+            existing,
+            name,
+            {**values, "retired_at": None},
+            report,
+            service=service,
+            name=name,
+        )
+        existing.pop(name, None)
+    for row in existing.values():
+        if row.retired_at is None:
+            row.retired_at = now
+            row.save(update_fields=["retired_at"])
+            report.retired += 1
+
+
+def warn_unset_secret(logger, *, service, section, name, env, consequence):
+    """A plan names a secret's environment variable; the variable being unset is a warning
+    (the plan still loads), never an error, and never shows a value."""
+    if not os.environ.get(env):
+        logger.warning(
+            "%s: %s %r: environment variable %s is not set; %s",
+            service.slug,
+            section,
+            name,
+            env,
+            consequence,
+        )
 
 
 def upsert(model, existing, key, values, report, **fixed):
