@@ -105,3 +105,20 @@ def test_a_signed_in_customer_sees_their_organisations_contract_and_hours(client
 
 def test_an_unknown_service_is_404(client, plans):
     assert client.get("/support/no-such-service/").status_code == 404
+
+
+def test_home_ticket_form_and_status_page_link_to_the_support_page(client, db):
+    """A customer finds the support page from where they need it: home, the ticket form and
+    the status page."""
+    from django.urls import reverse
+
+    from tests import factories
+
+    service = factories.ServiceFactory(slug="linked", name="Linked service")
+    factories.PriorityFactory(service=service, code="P3")
+    customer = factories.CustomerFactory(services=[service])
+    support = reverse("support:service", args=["linked"])
+    assert support in client.get(reverse("status")).content.decode()
+    client.force_login(customer)
+    assert support in client.get("/").content.decode()
+    assert support in client.get(reverse("tickets:new")).content.decode()
