@@ -48,20 +48,13 @@ def update_body(update):
             "timezone": tz_name,
             "status_url": absolute_url(reverse("status")),
             "incident_url": absolute_url(reverse("status_incident", args=[incident.pk])),
-            "why_sent": WHY_PLACEHOLDER,
+            "why_sent": maintenance_emails.WHY_PLACEHOLDER,
             "unsubscribe_url": maintenance_emails.UNSUBSCRIBE_PLACEHOLDER,
         },
     )
     return notification_body_create(
         subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
     )
-
-
-# Why the recipient gets the email, filled in per row: a customer's subscription came with
-# their membership (they may never have subscribed), an address's was asked for and confirmed.
-WHY_PLACEHOLDER = "@@why-sent@@"
-WHY_CUSTOMER = "you are a customer of"
-WHY_SUBSCRIBER = "you subscribed to the incident and maintenance notices of"
 
 
 def update_emails(update, body, recipients):
@@ -79,7 +72,7 @@ def update_emails(update, body, recipients):
             body=body,
             substitutions={
                 maintenance_emails.UNSUBSCRIBE_PLACEHOLDER: link(token),
-                WHY_PLACEHOLDER: WHY_CUSTOMER if customer else WHY_SUBSCRIBER,
+                maintenance_emails.WHY_PLACEHOLDER: maintenance_emails.why_sent(customer),
             },
         )
         for address, token, customer in recipients

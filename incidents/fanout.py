@@ -34,7 +34,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from maintenance.models import Subscription
 from maintenance.selectors import subscribers_for_notice
 from maintenance.services import subscriptions_sync_members
 from notifications.models import Notification
@@ -125,22 +124,14 @@ def _not_yet_recorded(update, page):
     yet: each address once, whichever batch (or earlier subscription) it was first seen in.
     ``customer`` says the subscription is a customer's (made with their membership, which
     they may never have asked for) rather than one an address signed up for: the email says
-    which (one query for the page)."""
+    which (the page's rows carry it)."""
     by_key = {}
-    for pk, address, token in page:
+    for _pk, address, token, customer in page:
         address = (address or "").strip()
         if address:
-            by_key.setdefault(emails.update_key(update.pk, address), (address, token, pk))
+            by_key.setdefault(emails.update_key(update.pk, address), (address, token, customer))
     if not by_key:
         return []
-    customers = set(
-        Subscription.objects.filter(
-            pk__in=[pk for _address, _token, pk in by_key.values()], user__isnull=False
-        ).values_list("pk", flat=True)
-    )
-    by_key = {
-        key: (address, token, pk in customers) for key, (address, token, pk) in by_key.items()
-    }
     # Only this worker writes this update's keys (it holds the row lock), so the count it
     # stores is exact; ON CONFLICT DO NOTHING in the INSERT stays the guarantee regardless.
     taken = set(Notification.objects.filter(key__in=list(by_key)).values_list("key", flat=True))

@@ -37,6 +37,18 @@ UNSUBSCRIBE_HEADERS = {
 }
 
 
+# Why the recipient gets a notice, filled in per outbox row: a customer's subscription came
+# with their membership (they may never have asked for it); an address's was asked for and
+# confirmed. Incident updates say the same.
+WHY_PLACEHOLDER = "@@why-sent@@"
+WHY_CUSTOMER = "you are a customer of"
+WHY_SUBSCRIBER = "you subscribed to the incident and maintenance notices of"
+
+
+def why_sent(customer):
+    return WHY_CUSTOMER if customer else WHY_SUBSCRIBER
+
+
 def unsubscribe_links():
     """``token -> that subscriber's unsubscribe URL``, for a batch of recipients: the URL is
     reversed and the signer built once, not per recipient."""
@@ -71,7 +83,8 @@ def confirm_token_read(signed):
 def render_round(template, context):
     """The round's email with the placeholder where each recipient's unsubscribe link goes."""
     return render_email(
-        f"maintenance/{template}", {**context, "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER}
+        f"maintenance/{template}",
+        {**context, "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER, "why_sent": WHY_PLACEHOLDER},
     )
 
 

@@ -265,7 +265,7 @@ def _record(rnd, recipients, rendered, now):
         subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
     )
     deliveries, outbox = [], []
-    for pk, address, token in recipients:
+    for pk, address, token, customer in recipients:
         key = f"maint:{rnd.key}:{pk}"
         deliveries.append(
             NoticeDelivery(round=rnd, subscription_id=pk, notification_key=key, created_at=now)
@@ -277,7 +277,10 @@ def _record(rnd, recipients, rendered, now):
                 subject=rendered.subject,
                 headers=emails.UNSUBSCRIBE_HEADERS,
                 body=body,
-                substitutions={emails.UNSUBSCRIBE_PLACEHOLDER: link(token)},
+                substitutions={
+                    emails.UNSUBSCRIBE_PLACEHOLDER: link(token),
+                    emails.WHY_PLACEHOLDER: emails.why_sent(customer),
+                },
             )
         )
     NoticeDelivery.objects.bulk_create(deliveries, batch_size=5000, ignore_conflicts=True)

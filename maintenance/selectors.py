@@ -98,7 +98,9 @@ def policy_leads(policy):
 
 
 def subscribers_for_notice(*, service_id, after, limit):
-    """The next ``limit`` active subscribers of a service by id: (id, address, token) rows.
+    """The next ``limit`` active subscribers of a service by id: (id, address, token,
+    customer) rows, ``customer`` true for a customer's subscription (made with their
+    membership) rather than an address's.
 
     A customer's subscription counts while they are an active customer of the service.
     """
@@ -114,11 +116,15 @@ def subscribers_for_notice(*, service_id, after, limit):
         .order_by("pk")
         .values_list("pk", "email", "user__email", "token")[:limit]
     )
-    return [(pk, user_email or email, token) for pk, email, user_email, token in rows]
+    return [
+        (pk, user_email or email, token, user_email is not None)
+        for pk, email, user_email, token in rows
+    ]
 
 
 def subscribers_notified(*, round_ids, after, limit):
-    """The next ``limit`` still-subscribed recipients of the given rounds, by subscription id."""
+    """The next ``limit`` still-subscribed recipients of the given rounds, by subscription id:
+    (id, address, token, customer) rows as ``subscribers_for_notice``."""
     notified = NoticeDelivery.objects.filter(round_id__in=round_ids, subscription_id=OuterRef("pk"))
     rows = (
         Subscription.objects.filter(pk__gt=after, unsubscribed_at__isnull=True)
@@ -126,7 +132,10 @@ def subscribers_notified(*, round_ids, after, limit):
         .order_by("pk")
         .values_list("pk", "email", "user__email", "token")[:limit]
     )
-    return [(pk, user_email or email, token) for pk, email, user_email, token in rows]
+    return [
+        (pk, user_email or email, token, user_email is not None)
+        for pk, email, user_email, token in rows
+    ]
 
 
 def subscription_for_user(*, service, user):

@@ -233,3 +233,24 @@ def test_a_round_created_before_a_move_announces_the_new_time(clock, weekly, ser
     (message,) = mailoutbox
     assert "05:00" in message.subject
     assert NoticeRound.objects.get().starts_at == SUNDAY + timedelta(hours=3)
+
+
+def test_a_notice_says_why_it_was_sent(clock, weekly, service, mailoutbox):
+    """A customer, whose subscription came with their membership, is told they are a
+    customer; an address that subscribed is told it subscribed. Neither reads the other's
+    reason."""
+    from tickets.services import customer_add_service
+
+    subscribe_customers(service, 1)
+    customer = factories.CustomerFactory(email="member@example.com")
+    customer_add_service(customer=customer, service=service)
+    mailoutbox.clear()
+    run(clock, SUNDAY - timedelta(hours=48))
+    notifications_send_due()
+    bodies = {m.to[0]: (m.body, m.alternatives[0][0]) for m in mailoutbox}
+    for text in bodies["member@example.com"]:
+        assert f"because you are a customer of {service.name}" in text
+        assert "you subscribed" not in text
+    for text in bodies["sub0@example.com"]:
+        assert "because you subscribed to the incident and maintenance notices of" in text
+        assert "customer of" not in text
