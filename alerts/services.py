@@ -7,25 +7,22 @@ first opened instead of opening another.
 
 - A firing alert while the group has no unresolved incident opens one (a draft: nothing
   public until staff publish it) with the severity of ``severity_map`` for the alert's
-  severity label, else the hook's ``severity``; it pages ``incident.opened``.
+  severity label, else the hook's ``severity``; ``incident_open`` pages ``incident.opened``.
 - Repeats collect on the group and on each alert (``count``, ``last_seen_at``).
 - A resolved alert is marked resolved. When every alert of the group's incident has resolved,
   the group says so (``all_resolved_at``); with ``auto_resolve`` the incident is resolved
-  through ``incidents.services.incident_resolve`` and pages ``incident.resolved``.
+  through ``incidents.services.incident_resolve``, which pages ``incident.resolved``.
 """
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from incidents.services import incident_open, incident_resolve
-from paging.services import pages_record
 from sla.models import Priority
 
 from .models import Alert, AlertGroup
@@ -36,8 +33,6 @@ logger = logging.getLogger(__name__)
 # The staff account incidents opened and resolved by alerts are recorded under. It has no
 # usable password and no email address: nobody signs in as it.
 ACTOR_USERNAME = "alerts-bot"
-
-_URGENCY = ("critical", "error", "warning")
 
 
 def alerts_actor():
@@ -78,7 +73,6 @@ def alerts_receive(*, hook, received, now=None):
         group.title = received.title
         group.count = 0
         group.all_resolved_at = None
-        _page(hook, incident, "incident.opened", severity)
     existing = {
         alert.identity: alert
         for alert in Alert.objects.filter(
@@ -137,39 +131,6 @@ def _auto_resolve(hook, incident, actor):
     except (ValidationError, PermissionDenied) as exc:
         # The incident's process refused (e.g. a plan edited under it): staff resolve it.
         logger.warning("Could not auto-resolve %s: %s", incident, exc)
-        return
-    incident.refresh_from_db(fields=["resolved_at"])
-    _page(hook, incident, "incident.resolved", incident.severity)
-
-
-def _page(hook, incident, event, severity):
-    """Record the pages of ``event`` for ``incident`` (one PagerDuty alert per incident: the
-    same ``dedup_key`` on trigger and resolve)."""
-    position = list(
-        Priority.objects.filter(service=hook.service_id, retired_at__isnull=True)
-        .order_by("position")
-        .values_list("pk", flat=True)
-    )
-    index = position.index(severity.pk) if severity.pk in position else len(_URGENCY)
-    url = settings.SITE_URL.rstrip("/") + reverse(
-        "admin:incidents_incident_change", args=[incident.pk]
-    )
-    verb = "opened" if event == "incident.opened" else "resolved"
-    pages_record(
-        service=hook.service,
-        event=event,
-        key=f"incident:{incident.pk}:{verb}",
-        priority=severity.code,
-        payload={
-            "title": f"{incident.number} {verb}: {incident.title}",
-            "summary": f"{hook.service.name} — {severity.code}, from alerts {hook.name}",
-            "url": url,
-            "label": f"Open {incident.number}",
-            "dedup_key": f"incident-{incident.pk}",
-            "action": "trigger" if event == "incident.opened" else "resolve",
-            "urgency": _URGENCY[index] if index < len(_URGENCY) else "info",
-        },
-    )
 
 
 __all__ = ["RESOLVED", "alerts_actor", "alerts_receive"]

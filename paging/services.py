@@ -1,9 +1,10 @@
 """Record pages in the event's transaction; send them afterwards, retrying, at most once in effect.
 
-``pages_record`` is called by the code of an event (an incident opened by an alert, …) inside
-its transaction: it writes one ``Delivery`` per destination of the service whose plan entry
-wants that event (``events``, ``priorities``, ``tiers``), keyed so a second call writes
-nothing, and enqueues its sending after commit. A rolled-back event pages nobody.
+``pages_record`` is called by the code of an event (the incident services: an incident opened,
+updated, resolved; see ``incidents.services.pages``) inside its transaction: it writes one
+``Delivery`` per destination of the service whose plan entry wants that event (``events``,
+``priorities``, ``tiers``), keyed so a second call writes nothing, and enqueues its sending
+after commit. A rolled-back event pages nobody.
 
 Sending (``delivery_send`` from the task, ``deliveries_send_due`` from the beat sweep) first
 *claims* due rows: under ``SELECT … FOR UPDATE SKIP LOCKED`` it moves their ``next_attempt_at``

@@ -13,6 +13,7 @@ from .. import deadlines, selectors
 from ..models import OUTAGE_IMPACTS, Impact, Incident, IncidentStepRecord, Postmortem
 from ..steps import StepError, StepForbidden, plan_move, resolve_step
 from .common import lock_incident, one_line, require_staff
+from .pages import incident_page
 from .updates import release_held_updates
 
 
@@ -66,6 +67,8 @@ def incident_open(
     IncidentStepRecord.objects.create(incident=incident, step=steps[0], at=now, by=by)
     if tickets:
         incident.tickets.add(*tickets)
+    # Pages go to staff destinations, so a draft pages too (publishing does not page again).
+    incident_page(incident, "incident.opened")
     return incident
 
 
@@ -278,6 +281,9 @@ def set_resolved(incident, resolved_at, now, *, save=True):
     ]
     if save:
         incident.save(update_fields=fields)
+    # Every resolution passes here (resolve, a move to the resolving step, an alert's
+    # auto-resolve): one resolve page per incident, the trigger's dedup_key.
+    incident_page(incident, "incident.resolved")
     return fields
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ..models import IncidentUpdate, UpdateStatus
 from .common import lock_incident, require_staff
+from .pages import incident_page
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ def incident_post_update(*, incident, body, public, by, status=None):
     )
     incident.updated_at = now
     incident.save(update_fields=["updated_at"])
+    if public:
+        incident_page(
+            incident, "incident.updated", key=f"incident:{incident.pk}:update:{update.pk}"
+        )
     if send:
         transaction.on_commit(partial(_enqueue_emails, update.pk), robust=True)
     return update
