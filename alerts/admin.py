@@ -11,24 +11,9 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from portal.admin_pages import SuperuserRecordsAdmin
+
 from .models import Alert, AlertGroup, AlertHook
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _incident_link(incident):
@@ -40,7 +25,7 @@ def _incident_link(incident):
 
 
 @admin.register(AlertHook)
-class AlertHookAdmin(ReadOnlyAdmin):
+class AlertHookAdmin(SuperuserRecordsAdmin):
     list_display = ["__str__", "source", "secret_env", "configured", "severity", "auto_resolve"]
     list_select_related = ["service", "severity"]
     list_filter = ["source", "service"]
@@ -83,7 +68,7 @@ class AllResolvedFilter(admin.SimpleListFilter):
 
 
 @admin.register(AlertGroup)
-class AlertGroupAdmin(ReadOnlyAdmin):
+class AlertGroupAdmin(SuperuserRecordsAdmin):
     list_display = [
         "title",
         "hook",
@@ -119,7 +104,7 @@ class AlertGroupAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(SuperuserRecordsAdmin):
     list_display = [
         "title",
         "hook",

@@ -9,29 +9,14 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from portal.admin_pages import SuperuserRecordsAdmin
+
 from .models import Delivery, Destination
 from .services import delivery_retry, destination_configured
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Destination)
-class DestinationAdmin(SuperuserOnlyAdmin):
+class DestinationAdmin(SuperuserRecordsAdmin):
     list_display = ["name", "service", "kind", "secret_env", "configured", "events", "retired_at"]
     list_select_related = ["service"]
     list_filter = ["kind", "service"]
@@ -56,7 +41,7 @@ class DestinationAdmin(SuperuserOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(SuperuserOnlyAdmin):
+class DeliveryAdmin(SuperuserRecordsAdmin):
     list_display = [
         "id",
         "event",

@@ -30,6 +30,21 @@ def is_active_staff(request):
     return request.user.is_active and request.user.is_staff
 
 
+def is_active_superuser(request):
+    return request.user.is_active and request.user.is_superuser
+
+
+class SuperuserRecordsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Records only a superuser reads (alerts, pages sent): they gather every service's and
+    tier's content in one list, so no tier's permission opens them."""
+
+    def has_module_permission(self, request):
+        return is_active_superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_active_superuser(request)
+
+
 class StaffPageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_module_permission(self, request):
         return is_active_staff(request)
