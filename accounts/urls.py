@@ -10,7 +10,7 @@ urlpatterns = [
     path("verify/resend/", views.verify_resend, name="verify_resend"),
     path("verify/<uidb64>/<token>/", views.verify, name="verify"),
     path("profile/", views.profile, name="profile"),
-    # These two replace Django's own under the same names; the include below keeps the rest
+    # These three replace Django's own under the same names; the include below keeps the rest
     # (logout, password_change, password_reset_done, password_reset_confirm, …).
     path(
         "login/",
@@ -19,6 +19,7 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),

@@ -24,6 +24,17 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
+class LogoutView(auth_views.LogoutView):
+    """Django's log-out, then a word on the page it lands on: without it the home page simply
+    reappears and people wonder whether they are still signed in. The message is kept in the
+    messages cookie, which outlives the session the log-out just ended."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "You have signed out.")
+        return response
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
