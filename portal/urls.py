@@ -14,6 +14,8 @@ urlpatterns = [
     path("inbound/", include("inbound.urls")),
     path("hooks/alerts/", include("alerts.urls")),
     path("api/v2/", include("status.api_urls")),
+    path("api/v1/", include("api.urls")),
+    path("api/tokens/", include("api.page_urls")),
     path("admin/", admin.site.urls),
 ]
 

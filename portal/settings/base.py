@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "status",
     "contracts",
     "metrics",
+    "rest_framework",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -341,6 +344,39 @@ PAGING_PAGERDUTY_URL = env(
 PAGING_ALLOWED_HOSTS = env.list("PAGING_ALLOWED_HOSTS", default=[])
 PAGING_TIMEOUT = env.float("PAGING_TIMEOUT", default=5.0)
 PAGING_GIVE_UP_AFTER = env.int("PAGING_GIVE_UP_AFTER", default=2 * 3600)
+
+# REST API (docs/api.md): Django REST framework, bearer tokens only (api.models.ApiToken),
+# JSON only. No session authentication and no browsable API, in any mode: a second way in
+# would be writes attributed to no token and a CSRF surface; the OpenAPI document at
+# /api/v1/schema/ is the documentation.
+API_TOKEN_RATE = env("API_TOKEN_RATE", default="600/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": API_TOKEN_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Support portal API",
+    "DESCRIPTION": "Tickets, services and their SLAs, as the portal and the admin show them. "
+    "Errors are RFC 9457 problem details. See docs/api.md.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Staff see more fields of a ticket than customers: a field is documented, not promised.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+}
 
 # Security. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

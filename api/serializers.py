@@ -1,0 +1,235 @@
+"""What the API shows and accepts. Output shapes mirror the portal's pages (customers) and
+the admin (staff); inputs are only parsed here, every rule is the services'."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from sla.models import Priority, Service, Tier
+from tickets.models import Attachment, Message, Ticket
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(required=False)
+    errors = serializers.DictField(required=False)
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as its customer sees it on the portal."""
+
+    number = serializers.CharField(read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    priority = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    customer = serializers.SlugRelatedField(slug_field="email", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "subject",
+            "status",
+            "service",
+            "priority",
+            "customer",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+# Columns a list row reads (a ticket row holds a dozen SLA timestamps nobody listed here).
+TICKET_LIST_ONLY = (
+    "subject",
+    "status",
+    "created_at",
+    "updated_at",
+    "service__slug",
+    "priority__code",
+    "customer__email",
+)
+
+
+class TicketDetailSerializer(TicketSerializer):
+    class Meta(TicketSerializer.Meta):
+        fields = [
+            *TicketSerializer.Meta.fields,
+            "description",
+            "resolved_at",
+            "closed_at",
+            "rating",
+            "rating_comment",
+            "follow_up_of",
+        ]
+        read_only_fields = fields
+
+
+class StaffTicketSerializer(TicketSerializer):
+    """A ticket as staff see it in the admin list: with tier, assignee and deadlines."""
+
+    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [
+            *TicketSerializer.Meta.fields,
+            "tier",
+            "assignee",
+            "response_due_at",
+            "resolution_due_at",
+            "next_due_at",
+        ]
+        read_only_fields = fields
+
+
+STAFF_TICKET_LIST_ONLY = (
+    *TICKET_LIST_ONLY,
+    "tier",
+    "assignee__email",
+    "response_due_at",
+    "resolution_due_at",
+    "next_due_at",
+)
+
+
+class StaffTicketDetailSerializer(StaffTicketSerializer):
+    read_only = serializers.SerializerMethodField(
+        help_text="True when the ticket moved past the member's tier: they worked it and may "
+        "read it, not change it."
+    )
+
+    class Meta(StaffTicketSerializer.Meta):
+        fields = [
+            *StaffTicketSerializer.Meta.fields,
+            *[
+                f
+                for f in TicketDetailSerializer.Meta.fields
+                if f not in TicketSerializer.Meta.fields
+            ],
+            "first_response_at",
+            "read_only",
+        ]
+        read_only_fields = fields
+
+    def get_read_only(self, ticket) -> bool:
+        return not getattr(ticket, "api_may_change", True)
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    service = serializers.SlugField(help_text="The service's slug (see /services/).")
+    priority = serializers.CharField(max_length=20, help_text="A priority code of the service.")
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, write_only=True
+    )
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    message = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "message", "created_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment) -> str:
+        return f"/api/v1/tickets/{attachment.ticket_id}/attachments/{attachment.pk}/"
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "body", "internal", "created_at", "attachments"]
+        read_only_fields = fields
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(trim_whitespace=False)
+    internal = serializers.BooleanField(
+        default=False, help_text="An internal note (staff only): never shown to the customer."
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, write_only=True
+    )
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Ticket.Status.choices)
+
+
+class PrioritySerializer(serializers.Serializer):
+    priority = serializers.CharField(max_length=20, help_text="A priority code of the service.")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(
+        allow_null=True, help_text="A staff member's user id; null to unassign."
+    )
+
+
+class EscalateSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=300)
+
+
+# --- services and their SLA table --------------------------------------------------------------
+
+
+class PriorityTargetSerializer(serializers.ModelSerializer):
+    calendar = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Priority
+        fields = [
+            "code",
+            "name",
+            "description",
+            "response",
+            "resolution",
+            "calendar",
+            "uptime",
+            "start_tier",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_calendar(self, priority):
+        return priority.calendar.name if priority.calendar_id else None
+
+
+class TierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tier
+        fields = ["level", "name", "scope", "contact", "pickup", "on_call"]
+        read_only_fields = fields
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["slug", "name", "timezone", "contact", "phone"]
+        read_only_fields = fields
+
+
+class ServiceDetailSerializer(ServiceSerializer):
+    priorities = serializers.SerializerMethodField(help_text="The SLA table, by position.")
+    tiers = TierSerializer(many=True, read_only=True)
+
+    class Meta(ServiceSerializer.Meta):
+        fields = [*ServiceSerializer.Meta.fields, "priorities", "tiers"]
+        read_only_fields = fields
+
+    @extend_schema_field(PriorityTargetSerializer(many=True))
+    def get_priorities(self, service):
+        return PriorityTargetSerializer(service.current_priorities, many=True).data

@@ -1,0 +1,29 @@
+from django.urls import path, re_path
+
+from .views import meta, services, tickets
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", meta.SchemaView.as_view(), name="schema"),
+    path("tickets/", tickets.TicketList.as_view(), name="tickets"),
+    path("tickets/<int:ticket_id>/", tickets.TicketDetail.as_view(), name="ticket"),
+    path("tickets/<int:ticket_id>/messages/", tickets.TicketMessages.as_view(), name="messages"),
+    path("tickets/<int:ticket_id>/status/", tickets.TicketStatus.as_view(), name="status"),
+    path("tickets/<int:ticket_id>/priority/", tickets.TicketPriority.as_view(), name="priority"),
+    path("tickets/<int:ticket_id>/assign/", tickets.TicketAssign.as_view(), name="assign"),
+    path("tickets/<int:ticket_id>/escalate/", tickets.TicketEscalate.as_view(), name="escalate"),
+    path(
+        "tickets/<int:ticket_id>/attachments/",
+        tickets.TicketAttachments.as_view(),
+        name="attachments",
+    ),
+    path(
+        "tickets/<int:ticket_id>/attachments/<int:attachment_id>/",
+        tickets.AttachmentDownload.as_view(),
+        name="attachment",
+    ),
+    path("services/", services.ServiceList.as_view(), name="services"),
+    path("services/<slug:slug>/", services.ServiceDetail.as_view(), name="service"),
+    re_path(r"^.*$", meta.NotFound.as_view()),
+]
