@@ -13,6 +13,7 @@ from sla.selectors import service_tier_members
 
 from .mail_thread import thread_headers
 from .models import TicketCC
+from .promise import customer_zone, ticket_promise
 
 
 def _about(ticket, *, key, to, template, context):
@@ -32,12 +33,20 @@ def received_key(ticket):
 
 
 def ticket_received(ticket):
+    # The promise as it stands when the ticket is filed (its created_at: no clock read here).
+    zone = customer_zone(ticket.customer, ticket.service)
+    promise = ticket_promise(ticket, zone=zone, now=ticket.created_at)
     _about(
         ticket,
         key=received_key(ticket),
         to=ticket.customer.email,
         template="tickets/ticket_received",
-        context={"ticket": ticket, "url": absolute_url(ticket.get_absolute_url())},
+        context={
+            "ticket": ticket,
+            "url": absolute_url(ticket.get_absolute_url()),
+            "promise": promise,
+            "support_url": absolute_url(reverse("support:service", args=[ticket.service.slug])),
+        },
     )
 
 

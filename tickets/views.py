@@ -27,6 +27,7 @@ from . import services
 from .attachments import download_response
 from .forms import CcForm, RatingForm, ReplyForm, StatusForm, TicketFilterForm, TicketForm
 from .models import Ticket
+from .promise import customer_zone, ticket_promise
 from .selectors import (
     attachment_get_for_user,
     customer_colleague_organization,
@@ -155,7 +156,9 @@ def ticket_new(request):
 
 @customer_ticket("GET", "HEAD")
 def ticket_submitted(request, ticket):
-    return render(request, "tickets/submitted.html", {"ticket": ticket})
+    zone = customer_zone(request.user, ticket.service)
+    promise = ticket_promise(ticket, zone=zone, now=timezone.now())
+    return render(request, "tickets/submitted.html", {"ticket": ticket, "promise": promise})
 
 
 @customer_ticket("GET", "HEAD")
@@ -311,10 +314,12 @@ def _render_detail(request, ticket, *, reply_form=None, rating_form=None, status
             else None
         )
     ccs = ticket_cc_list(ticket=ticket)
+    zone = customer_zone(request.user, ticket.service)
     context = {
         "ticket": ticket,
         "viewer_is_owner": owner,
-        "zone": _zone(user_timezone(user=request.user) or ticket.service.timezone),
+        "zone": zone,
+        "promise": ticket_promise(ticket, zone=zone, now=now),
         "conversation": list(ticket_public_messages(ticket=ticket)),
         "opening_attachments": list(ticket_opening_attachments(ticket=ticket)),
         "reply_form": reply_form or ReplyForm(),
