@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from portal.admin_pages import SuperuserRecordsAdmin
 
-from .models import Alert, AlertGroup, AlertHook
+from .models import Alert, AlertGroup, AlertHook, SnsSubscription
 
 
 def _incident_link(incident):
@@ -132,3 +132,33 @@ class AlertAdmin(SuperuserRecordsAdmin):
         "payload",
     ]
     readonly_fields = fields
+
+
+@admin.register(SnsSubscription)
+class SnsSubscriptionAdmin(SuperuserRecordsAdmin):
+    """SNS subscription messages of cloudwatch hooks: confirmed by the portal, or (when that
+    failed) the SubscribeURL to open by hand and why."""
+
+    list_display = ["topic_arn", "hook", "kind", "received_at", "confirmed_at", "error"]
+    list_select_related = ["hook__service"]
+    list_filter = ["kind", "hook__service"]
+    search_fields = ["topic_arn", "message_id"]
+    fields = [
+        "hook",
+        "kind",
+        "topic_arn",
+        "message_id",
+        "subscribe_link",
+        "received_at",
+        "confirmed_at",
+        "error",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="SubscribeURL")
+    def subscribe_link(self, obj):
+        if not obj.subscribe_url:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noreferrer noopener">Confirm at SNS</a>', obj.subscribe_url
+        )

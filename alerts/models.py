@@ -115,3 +115,30 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class SnsSubscription(models.Model):
+    """An SNS ``SubscriptionConfirmation`` (or ``UnsubscribeConfirmation``) a cloudwatch hook
+    received, signature and topic verified. The portal confirms a subscription itself by
+    fetching ``subscribe_url`` (an SNS URL, through the SSRF guard); when that fails, staff see
+    the URL and the reason here and can open it by hand."""
+
+    class Kind(models.TextChoices):
+        SUBSCRIBE = "subscribe", "Subscription confirmation"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribe confirmation"
+
+    hook = models.ForeignKey(AlertHook, on_delete=models.CASCADE, related_name="sns_subscriptions")
+    message_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    topic_arn = models.CharField(max_length=300)
+    subscribe_url = models.CharField(max_length=2000, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "SNS subscription message"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.topic_arn}"

@@ -23,9 +23,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.services import incident_open, incident_resolve
+from paging import transport
 from sla.models import Priority
 
-from .models import Alert, AlertGroup
+from .models import Alert, AlertGroup, SnsSubscription
+from .sns import sns_url_allowed
 from .sources import FIRING, RESOLVED
 
 logger = logging.getLogger(__name__)
@@ -133,4 +135,55 @@ def _auto_resolve(hook, incident, actor):
         logger.warning("Could not auto-resolve %s: %s", incident, exc)
 
 
-__all__ = ["RESOLVED", "alerts_actor", "alerts_receive"]
+def sns_subscription_receive(*, hook, message, now=None):
+    """Record a verified SNS (Un)SubscriptionConfirmation once (keyed by its MessageId) and, for
+    a subscription, confirm it by fetching its SubscribeURL — an SNS URL (checked again here),
+    through the paging SSRF guard, outside any transaction. Returns the row.
+
+    Confirming automatically is safe: the message is SNS-signed and names a topic the plan's
+    variable lists, so it is the operator's own topic subscribing the hook. When the fetch
+    fails the row keeps the reason, and staff open the URL from the admin (SNS sends no second
+    confirmation by itself)."""
+    now = now or timezone.now()
+    kind = (
+        SnsSubscription.Kind.SUBSCRIBE
+        if message["Type"] == "SubscriptionConfirmation"
+        else SnsSubscription.Kind.UNSUBSCRIBE
+    )
+    row, _ = SnsSubscription.objects.get_or_create(
+        message_id=str(message["MessageId"])[:100],
+        defaults={
+            "hook": hook,
+            "kind": kind,
+            "topic_arn": message["TopicArn"][:300],
+            "subscribe_url": str(message.get("SubscribeURL") or "")[:2000],
+            "received_at": now,
+        },
+    )
+    if kind != SnsSubscription.Kind.SUBSCRIBE or row.confirmed_at is not None:
+        return row
+    error = ""
+    if not sns_url_allowed(row.subscribe_url):
+        error = "SubscribeURL is not an SNS URL; not fetched"
+    else:
+        try:
+            answer = transport.get(row.subscribe_url, limit=4096)
+        except (transport.Refused, transport.Unreachable) as exc:
+            error = f"confirmation failed: {exc}"
+        else:
+            if answer.status != 200:
+                error = f"confirmation failed: HTTP {answer.status}"
+    if error:
+        SnsSubscription.objects.filter(pk=row.pk).update(error=error[:300])
+        row.error = error[:300]
+        logger.warning("SNS subscription of %s not confirmed: %s", hook, error)
+    else:
+        confirmed = timezone.now()
+        SnsSubscription.objects.filter(pk=row.pk, confirmed_at__isnull=True).update(
+            confirmed_at=confirmed, error=""
+        )
+        row.confirmed_at, row.error = confirmed, ""
+    return row
+
+
+__all__ = ["RESOLVED", "alerts_actor", "alerts_receive", "sns_subscription_receive"]

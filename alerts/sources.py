@@ -8,6 +8,9 @@
   (no heartbeat) are ignored;
 - generic: ``{"id", "group" (default: id), "status" (default firing), "title", "severity",
   "details"}``.
+- cloudwatch: an SNS ``Notification`` (signature already verified, ``alerts.sns``) whose
+  ``Message`` is a CloudWatch alarm state change: group and alert are the ``AlarmArn``;
+  ``NewStateValue`` ALARM fires, OK resolves, INSUFFICIENT_DATA is ignored.
 
 What is kept of a payload has every secret-looking key removed (Uptime Kuma sends the
 monitor's ``basic_auth_pass``, headers, tokens …) and NUL characters dropped (PostgreSQL
@@ -108,6 +111,8 @@ def parse(source, data):
         return _uptime_kuma(data)
     if source == "generic":
         return _generic(data)
+    if source == "cloudwatch":
+        return _cloudwatch(data)
     raise PayloadInvalid(f"source {source!r} is not supported")
 
 
@@ -195,3 +200,48 @@ def _generic(data):
         payload=without_secrets(data),
     )
     return Received(group_key=_key(group), title=title, events=[event])
+
+
+_ALARM_STATES = {"ALARM": FIRING, "OK": RESOLVED}
+
+
+def _cloudwatch(message):
+    try:
+        alarm = json.loads(message.get("Message") or "")
+    except (TypeError, ValueError):
+        raise PayloadInvalid("the SNS Message is not a CloudWatch alarm (not JSON)") from None
+    if not isinstance(alarm, dict) or not alarm.get("AlarmArn") and not alarm.get("AlarmName"):
+        raise PayloadInvalid("the SNS Message is not a CloudWatch alarm (no AlarmArn)")
+    state = alarm.get("NewStateValue")
+    if state == "INSUFFICIENT_DATA":
+        return None
+    if state not in _ALARM_STATES:
+        raise PayloadInvalid("the alarm's NewStateValue must be ALARM, OK or INSUFFICIENT_DATA")
+    identity = _key(alarm.get("AlarmArn") or f"alarm:{alarm['AlarmName']}")
+    title = _title(
+        alarm.get("AlarmDescription"), alarm.get("AlarmName"), default="CloudWatch alarm"
+    )
+    kept = {
+        key: alarm.get(key)
+        for key in (
+            "AlarmName",
+            "AlarmDescription",
+            "AWSAccountId",
+            "Region",
+            "AlarmArn",
+            "NewStateValue",
+            "OldStateValue",
+            "NewStateReason",
+            "StateChangeTime",
+            "Trigger",
+        )
+        if key in alarm
+    }
+    kept["MessageId"] = message.get("MessageId")
+    event = AlertEvent(
+        identity=identity,
+        status=_ALARM_STATES[state],
+        title=title,
+        payload=without_secrets(kept),
+    )
+    return Received(group_key=identity, title=title, events=[event])

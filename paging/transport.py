@@ -102,14 +102,24 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def post(url, *, body, headers, timeout=None):
     """POST ``body`` (bytes) to ``url``; the answer, ``Refused`` or ``Unreachable``."""
+    return _request("POST", url, body=body, headers=headers, timeout=timeout, limit=2000)
+
+
+def get(url, *, headers=None, timeout=None, limit=65536):
+    """GET ``url`` through the same guard (an SNS signing certificate, a SubscribeURL); the
+    answer's first ``limit`` bytes, ``Refused`` or ``Unreachable``."""
+    return _request("GET", url, body=None, headers=headers or {}, timeout=timeout, limit=limit)
+
+
+def _request(method, url, *, body, headers, timeout, limit):
     scheme, host, port, path, addresses = vet(url)
     timeout = settings.PAGING_TIMEOUT if timeout is None else timeout
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(host, port, addresses=addresses, timeout=timeout)
     try:
-        connection.request("POST", path, body=body, headers=headers)
+        connection.request(method, path, body=body, headers=headers)
         answer = connection.getresponse()
-        return Response(status=answer.status, body=answer.read(2000))
+        return Response(status=answer.status, body=answer.read(limit))
     except TimeoutError as exc:
         raise Unreachable(f"no answer from {host} within {timeout:g} s") from exc
     except ssl.SSLError as exc:

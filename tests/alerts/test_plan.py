@@ -38,10 +38,6 @@ def errors(text):
             "bad.yaml: alerts[0].source (line 7): unknown source 'nagios'",
         ),
         (
-            "alerts:\n  - {name: a, source: cloudwatch, secret_env: X, severity: P0}\n",
-            "bad.yaml: alerts[0].source (line 7): source 'cloudwatch' is not supported yet",
-        ),
-        (
             "alerts:\n  - {name: a, source: generic, secret_env: X, severity: P9}\n",
             "bad.yaml: alerts[0].severity (line 7): 'P9' is not one of the plan's priority codes",
         ),

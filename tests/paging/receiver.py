@@ -3,7 +3,8 @@
 Each test gets its own server on a free port, in a thread (``ThreadingHTTPServer``: a hanging
 answer to one request does not block the next). ``answers`` is a list consumed in order, one
 per request: an HTTP status, or ``"hang"`` (hold the request open until the server stops);
-once it is empty every request gets ``default``. With ``tls`` it serves HTTPS.
+once it is empty every request gets ``default``. With ``tls`` it serves HTTPS. A GET is
+answered from ``files`` (path → bytes; 404 otherwise) and recorded in ``fetched``.
 """
 
 import json
@@ -28,6 +29,8 @@ class Receiver:
         self.default = default
         self.answers = []
         self.requests = []
+        self.files = {}
+        self.fetched = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
         receiver = self
@@ -49,6 +52,15 @@ class Receiver:
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
+
+            def do_GET(self):
+                with receiver._lock:
+                    receiver.fetched.append(self.path)
+                    content = receiver.files.get(self.path)
+                self.send_response(200 if content is not None else 404)
+                self.send_header("Content-Length", str(len(content or b"")))
+                self.end_headers()
+                self.wfile.write(content or b"")
 
             def log_message(self, *args):
                 pass

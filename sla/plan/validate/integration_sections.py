@@ -13,8 +13,6 @@ from ..spec import AlertSourceSpec, NotifySpec
 from .values import boolean, integer, text
 
 ALERT_SOURCES = ("alertmanager", "cloudwatch", "grafana", "uptime-kuma", "generic")
-# Sources whose hook is built; the others are refused with a clear message until they are.
-ALERT_SOURCES_BUILT = ("alertmanager", "grafana", "uptime-kuma", "generic")
 NOTIFY_KINDS = ("pagerduty", "slack", "teams", "webhook")
 NOTIFY_EVENTS = (
     "ticket.created",
@@ -85,15 +83,6 @@ class IntegrationSections:
                 raise RuleError(f"{value!r} is not one of the plan's priority codes")
             return value
 
-        def source(value):
-            value = one_of(ALERT_SOURCES, "source")(value)
-            if value not in ALERT_SOURCES_BUILT:
-                raise RuleError(
-                    f"source {value!r} is not supported yet (docs/alerts.md); "
-                    f"use one of: {', '.join(ALERT_SOURCES_BUILT)}"
-                )
-            return value
-
         result = []
         seen = {}
         required = ("name", "source", "secret_env", "severity")
@@ -123,7 +112,7 @@ class IntegrationSections:
             result.append(
                 AlertSourceSpec(
                     name=name,
-                    source=self.field(node, "source", here, source, ""),
+                    source=self.field(node, "source", here, one_of(ALERT_SOURCES, "source"), ""),
                     secret_env=self.field(node, "secret_env", here, env_name, ""),
                     severity=self.field(node, "severity", here, priority, ""),
                     severity_map=severity_map,
