@@ -11,6 +11,7 @@ urlpatterns = [
     path("maintenance/", include("maintenance.urls")),
     path("status/", include("status.urls")),
     path("support/", include("support.urls")),
+    path("kb/", include("knowledge.urls")),
     path("inbound/", include("inbound.urls")),
     path("hooks/alerts/", include("alerts.urls")),
     path("api/v2/", include("status.api_urls")),

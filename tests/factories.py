@@ -78,6 +78,7 @@ TIER_MIGRATIONS = (
     "routine.migrations.0002_tier_permissions",
     "contracts.migrations.0002_tier_permissions",
     "tickets.migrations.0009_canned_reply_permissions",
+    "knowledge.migrations.0003_tier_permissions",
 )
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "api",
+    "knowledge",
 ]
 
 MIDDLEWARE = [
