@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
@@ -16,6 +17,10 @@ class EmailBackend(ModelBackend):
             get_user_model()().set_password(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
+            if user.is_staff and settings.OIDC_REQUIRED_FOR_STAFF:
+                # Staff sign in through the identity provider only: a right password gets
+                # the same answer as a wrong one (and counts as a failure for axes).
+                return None
             return user
         return None
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
+
 from . import views
 
 urlpatterns = [
@@ -15,6 +17,8 @@ urlpatterns = [
     path("inbound/", include("inbound.urls")),
     path("hooks/alerts/", include("alerts.urls")),
     path("api/v2/", include("status.api_urls")),
+    # The admin's log-in is the portal's two-step one (second factor, staff sign-in rules).
+    path("admin/login/", account_views.admin_login),
     path("api/v1/", include("api.urls")),
     path("api/tokens/", include("api.page_urls")),
     path("admin/", admin.site.urls),

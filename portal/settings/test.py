@@ -28,6 +28,8 @@ STORAGES = {
 }
 # Throttling is switched on by the tests that pin it; elsewhere client.login() needs no request.
 AXES_ENABLED = False
+# Idle expiry of staff sessions likewise: tests that move the clock keep their sign-in.
+STAFF_SESSION_IDLE_MINUTES = 0
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 if CELERY_BROKER_URL.startswith("memory://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {}  # the base's filesystem folders; Redis keeps its timeouts
