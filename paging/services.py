@@ -96,6 +96,60 @@ def pages_record(*, service, event, key, payload, priority=None, tier=None, now=
     return recorded
 
 
+def pages_record_many(*, pages, now=None):
+    """Record many events' pages at once, for a sweep: ``pages`` are dicts with the arguments
+    of ``pages_record`` (``service`` may be an id). Two queries whatever their number — the
+    destinations of their services, one ``INSERT … ON CONFLICT DO NOTHING`` of the rows (a key
+    recorded before is skipped) — and one send task enqueued on commit, which sends every due
+    row (the beat sweep does the same if the broker is down). Returns how many rows were
+    offered (conflicts included)."""
+    if not pages:
+        return 0
+    now = now or timezone.now()
+    give_up = now + timedelta(seconds=settings.PAGING_GIVE_UP_AFTER)
+    service_ids = {getattr(page["service"], "pk", page["service"]) for page in pages}
+    by_service = {}
+    for destination in (
+        Destination.objects.filter(service_id__in=service_ids, retired_at__isnull=True)
+        .select_related("service")
+        .order_by("position", "id")
+    ):
+        by_service.setdefault(destination.service_id, []).append(destination)
+    rows = []
+    for page in pages:
+        service_id = getattr(page["service"], "pk", page["service"])
+        for destination in by_service.get(service_id, ()):
+            priority, tier = page.get("priority"), page.get("tier")
+            if not destination_wants(
+                destination, event=page["event"], priority=priority, tier=tier
+            ):
+                continue
+            delivery_key = f"{page['key']}:{destination.pk}"
+            payload = {
+                **page["payload"],
+                "event": page["event"],
+                "service": destination.service.slug,
+                "priority": priority or "",
+                "tier": tier,
+            }
+            rows.append(
+                Delivery(
+                    key=delivery_key,
+                    destination=destination,
+                    event=page["event"],
+                    message_id="msg_" + hashlib.sha256(delivery_key.encode()).hexdigest()[:32],
+                    payload=payload,
+                    next_attempt_at=now,
+                    give_up_at=give_up,
+                    created_at=now,
+                )
+            )
+    if rows:
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        transaction.on_commit(_enqueue_sweep, robust=True)
+    return len(rows)
+
+
 def delivery_send(*, delivery_id, now=None):
     """Attempt one pending delivery now if no one else is; returns True when it was sent."""
     now = now or timezone.now()
@@ -238,3 +292,12 @@ def _enqueue_send(delivery_id):
         send_page.delay(delivery_id)
     except Exception:  # the broker is down; the row stays pending for the sweep
         logger.warning("Could not enqueue page %s; the sweep will send it", delivery_id)
+
+
+def _enqueue_sweep():
+    from .tasks import send_pending_pages
+
+    try:
+        send_pending_pages.delay()
+    except Exception:  # the broker is down; the beat sweep sends them
+        logger.warning("Could not enqueue the page sweep; beat will run it")

@@ -37,6 +37,7 @@ from sla.selectors import Rosters
 
 from . import emails, timers
 from .models import Ticket, TicketEvent, TicketSlaStep
+from .paging_events import SweepPages
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class _Batch:
         self.counts = Counter()
         # Tickets whose assignee an escalation handed over (the sweep unassigns them at once).
         self.handed_over = []
+        self.pages = SweepPages(now)  # pages of ticket.escalated and sla.* (paging_events)
 
     def ctx(self, ticket):
         return timers.Context(
@@ -149,6 +151,7 @@ class _Batch:
                 f"Tier {ticket.tier} picks it up)"
             )
             data["unassigned"] = {"id": handed_over.pk, "username": handed_over.get_username()}
+        self.pages.escalated(ticket, key=key, escalated=escalated, summary=summary)
         event = self.event(
             ticket,
             TicketEvent.Kind.ESCALATED if escalated else TicketEvent.Kind.SLA,
@@ -180,6 +183,7 @@ class _Batch:
             else:
                 recipients = self.tier_addresses(ticket)
             self.event(ticket, TicketEvent.Kind.SLA, f"At risk: {name} due {due}", data)
+            self.pages.sla_step(ticket, "sla.warned", key=key, summary=f"{name} due {due}")
             self.emails += emails.sla_at_risk(
                 ticket,
                 key=key,
@@ -195,6 +199,7 @@ class _Batch:
                 reason = f"not picked up by Tier {ticket.tier} by {due}"
             else:
                 reason = f"{name} deadline {due} lapsed"
+            self.pages.sla_step(ticket, "sla.breached", key=key, summary=reason)
             self.escalate(ticket, actor=None, reason=reason, key=key)
         else:
             policy = self.rosters.policy(ticket.service_id)
@@ -220,6 +225,7 @@ class _Batch:
     def flush(self, *, fast=False):
         """Write the batch's events and emails; ``fast`` (the sweep, which needs no event ids
         back) as one array-bound ``INSERT`` each on PostgreSQL (``_insert_events``)."""
+        self.pages.flush()
         if self.events:
             if fast and connection.vendor == "postgresql":
                 _insert_events(self.events)
