@@ -38,11 +38,13 @@ def split_token(raw):
     return prefix
 
 
-def token_validate(*, user, name, scope, expires_at, now=None):
-    """Raise ``ValidationError`` (by field) unless a token may be made with these values."""
-    now = now or timezone.now()
+@transaction.atomic
+def token_create(*, user, name, scope, expires_at, by=None):
+    """Make a token for ``user``; returns ``(token, raw)``: the raw value is shown once."""
+    now = timezone.now()
+    name = (name or "").strip()
     errors = {}
-    if not (name or "").strip():
+    if not name:
         errors["name"] = "Name the token (what will use it)."
     if scope not in ApiToken.Scope.values:
         errors["scope"] = "Choose read or write."
@@ -50,18 +52,10 @@ def token_validate(*, user, name, scope, expires_at, now=None):
         errors["expires_at"] = "A token must expire in the future."
     elif expires_at - now > MAX_LIFETIME:
         errors["expires_at"] = "A token may live at most a year."
-    if user is not None and not user.is_active:
+    if not user.is_active:
         errors["user"] = "The user is inactive."
     if errors:
         raise ValidationError(errors)
-
-
-@transaction.atomic
-def token_create(*, user, name, scope, expires_at, by=None):
-    """Make a token for ``user``; returns ``(token, raw)``: the raw value is shown once."""
-    now = timezone.now()
-    token_validate(user=user, name=name, scope=scope, expires_at=expires_at, now=now)
-    name = name.strip()
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(

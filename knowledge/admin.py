@@ -127,9 +127,6 @@ class ArticleAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding, obj._state.db = False, saved._state.db
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the versions inline is read only; nothing else relates
-
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(request, "_knowledge_failed", False):
             return HttpResponseRedirect(reverse("admin:knowledge_article_changelist"))

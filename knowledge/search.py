@@ -39,7 +39,7 @@ STOP_WORDS = frozenset(
 
 
 def _vector():
-    return RawSQL('"knowledge_article"."search_vector"', (), output_field=SearchVectorField())
+    return RawSQL('"knowledge_article"."search_vector"', [], output_field=SearchVectorField())
 
 
 def words(text):
