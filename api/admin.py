@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,6 +16,21 @@ class ApiTokenAddForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["user", "name", "scope", "expires_at"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services.token_validate(
+                user=data.get("user"),
+                name=data.get("name"),
+                scope=data.get("scope"),
+                expires_at=data.get("expires_at"),
+            )
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                for message in messages_:
+                    self.add_error(field if field in self.fields else None, message)
+        return data
 
 
 @admin.register(ApiToken)
@@ -77,37 +92,41 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         return {"expires_at": timezone.now() + timedelta(days=90), "scope": ApiToken.Scope.READ}
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if request.method != "POST":
-            return super().add_view(request, form_url, extra_context)
-        form = ApiTokenAddForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                token, raw = services.token_create(
-                    user=data["user"],
-                    name=data["name"],
-                    scope=data["scope"],
-                    expires_at=data["expires_at"],
-                    by=request.user,
-                )
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-            else:
-                response = TemplateResponse(
-                    request,
-                    "admin/api/token_created.html",
-                    {
-                        **self.admin_site.each_context(request),
-                        "token": token,
-                        "raw": raw,
-                        "opts": self.model._meta,
-                        "title": "API token created",
-                    },
-                )
-                response["Cache-Control"] = "no-store"
-                return response
-        return super().add_view(request, form_url, extra_context)
+    def save_model(self, request, obj, form, change):
+        # Only the service makes tokens (prefix, digest, kind); the raw value is kept on the
+        # request for response_add to show once, and nowhere else.
+        data = form.cleaned_data
+        token, raw = services.token_create(
+            user=data["user"],
+            name=data["name"],
+            scope=data["scope"],
+            expires_at=data["expires_at"],
+            by=request.user,
+        )
+        obj.pk = token.pk
+        request._api_token_created = (token, raw)
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def log_addition(self, request, obj, message):
+        return super().log_addition(request, ApiToken.objects.get(pk=obj.pk), message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        token, raw = request._api_token_created
+        response = TemplateResponse(
+            request,
+            "admin/api/token_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "token": token,
+                "raw": raw,
+                "opts": self.model._meta,
+                "title": "API token created",
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):

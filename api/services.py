@@ -38,13 +38,11 @@ def split_token(raw):
     return prefix
 
 
-@transaction.atomic
-def token_create(*, user, name, scope, expires_at, by=None):
-    """Make a token for ``user``; returns ``(token, raw)``: the raw value is shown once."""
-    now = timezone.now()
-    name = (name or "").strip()
+def token_validate(*, user, name, scope, expires_at, now=None):
+    """Raise ``ValidationError`` (by field) unless a token may be made with these values."""
+    now = now or timezone.now()
     errors = {}
-    if not name:
+    if not (name or "").strip():
         errors["name"] = "Name the token (what will use it)."
     if scope not in ApiToken.Scope.values:
         errors["scope"] = "Choose read or write."
@@ -52,10 +50,18 @@ def token_create(*, user, name, scope, expires_at, by=None):
         errors["expires_at"] = "A token must expire in the future."
     elif expires_at - now > MAX_LIFETIME:
         errors["expires_at"] = "A token may live at most a year."
-    if not user.is_active:
+    if user is not None and not user.is_active:
         errors["user"] = "The user is inactive."
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def token_create(*, user, name, scope, expires_at, by=None):
+    """Make a token for ``user``; returns ``(token, raw)``: the raw value is shown once."""
+    now = timezone.now()
+    token_validate(user=user, name=name, scope=scope, expires_at=expires_at, now=now)
+    name = name.strip()
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(

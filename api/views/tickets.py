@@ -239,12 +239,11 @@ class _TicketAction(ApiView):
 
     staff_only = False
 
-    def get_permissions(self):
-        extra = [StaffOnly()] if self.staff_only else []
-        return [*super().get_permissions(), *extra]
-
     def post(self, request, ticket_id):
+        # The ticket first: one outside the caller's scope is 404 whoever asks, as on the portal.
         ticket = ticket_for_user(user=request.user, ticket_id=ticket_id, change=True)
+        if self.staff_only and not StaffOnly().has_permission(request, self):
+            self.permission_denied(request, message=StaffOnly.message)
         data = _validated(self.serializer_class, request)
         self.act(request, ticket, data)
         self.write_target = f"ticket:{ticket.pk}"

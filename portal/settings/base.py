@@ -38,10 +38,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    # Two-factor sign-in for staff (TOTP, and single-use recovery codes): accounts.otp.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "notifications",
     "sla",
@@ -72,8 +75,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Ends sessions signed out everywhere, idle staff sessions, single sign-on sessions the
+    # identity provider no longer vouches for; the admin asks staff for their second factor.
+    "accounts.sessions.SessionPolicyMiddleware",
     # Last, so it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -96,11 +104,6 @@ CONTENT_SECURITY_POLICY = {
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
-
-# Widgets are drawn from the same template directories as pages, so templates/admin/widgets/
-# can give Django's admin widgets real labels (accessibility; tests/browser/test_accessibility.py).
-# "django.forms" (INSTALLED_APPS) provides the built-in widget templates to that engine.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -167,6 +170,39 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"  # one count per account, any case
+
+# Single sign-on with OpenID Connect (docs/security.md, accounts.oidc). Off while OIDC_ISSUER is
+# unset. The issuer's /.well-known/openid-configuration gives every endpoint and its keys.
+OIDC_ISSUER = env("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+# Shown on the sign-in button: "Sign in with …".
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="single sign-on")
+# The ID-token (or userinfo) claim listing the person's groups at the provider, and what each
+# group grants here, as JSON: {"support-l2": {"tier": 2}, "team-acme": {"services": ["acme"]}}.
+# Empty: the provider only authenticates, and tiers and services stay as set in the admin.
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_GROUP_MAP = env.json("OIDC_GROUP_MAP", default={})
+# Customers may sign in (and be given an account) through the provider too.
+OIDC_FOR_CUSTOMERS = env.bool("OIDC_FOR_CUSTOMERS", default=False)
+# Staff may sign in only through the provider: passwords are refused for them, admin included.
+OIDC_REQUIRED_FOR_STAFF = env.bool("OIDC_REQUIRED_FOR_STAFF", default=False)
+# How often a single sign-on session asks the provider (refresh token) whether the person may
+# still sign in; refused: the session ends at once.
+OIDC_RECHECK_MINUTES = env.int("OIDC_RECHECK_MINUTES", default=5)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+# Writes the services a staff member works (IdP groups → sla.StaffService): sla sits above
+# accounts, so it is named here rather than imported.
+ACCOUNTS_SET_STAFF_SERVICES = "sla.services.staff_services_set"
+
+# Two-factor sign-in: staff must have a second factor (an authenticator app) before the admin
+# lets them in. Single sign-on counts as one (the provider decides how people authenticate).
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Support portal")
+# A staff session unused for this long ends (0: never; sessions still end after
+# SESSION_COOKIE_AGE, two weeks).
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=60)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
