@@ -77,8 +77,8 @@ def test_first_load_reports_created_rows():
     output = load(str(PLANS / "xsafe-erp.yaml"))
     # service, 24/7 calendar, 4 priorities, 3 tiers, escalation, targets,
     # maintenance policy, 1 window, 9 routine tasks (the seed's six and its daily backup,
-    # WAL and S3 checks)
-    assert output.strip() == "xsafe-erp: created 22, updated 0, retired 0"
+    # WAL and S3 checks), 2 paging destinations
+    assert output.strip() == "xsafe-erp: created 24, updated 0, retired 0"
 
 
 @pytest.fixture
