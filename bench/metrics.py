@@ -95,10 +95,10 @@ def prepare(service, now):
 def periods_to_measure(today, tz):
     """The last whole month, quarter and year before local ``today``, as the dashboard builds
     them (its own period arithmetic, not a second copy)."""
-    from metrics import periods
+    from core import periods
 
     kinds = (periods.MONTH, periods.QUARTER, periods.YEAR)
-    return [(kind, periods.shifted(periods.containing(kind, today, tz), -1, tz)) for kind in kinds]
+    return [(kind, periods.containing(kind, today, tz).shifted(-1)) for kind in kinds]
 
 
 def explain(service, period, now):

@@ -2,8 +2,8 @@
 staff log on their tickets.
 
 An organisation is a customer of one service: its contract comes from that service's plan and
-its support month runs in that service's time zone (see ``months.py``). A user belongs to at
-most one organisation (``OrganizationMember.user`` is unique).
+its support month runs in that service's time zone (``core.periods.month_bounds``). A user
+belongs to at most one organisation (``OrganizationMember.user`` is unique).
 """
 
 from django.conf import settings

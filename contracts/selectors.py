@@ -8,10 +8,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from core.periods import month_bounds, month_of
 from sla.models import ManagementContact, SupportContract
 
 from .models import ContractPeriod, Organization, OrganizationMember, TimeEntry
-from .months import month_bounds, month_of
 
 
 def format_hours(minutes):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts import emails as account_emails
 from accounts.roles import staff_tier_level
-from sla.months import first_of, previous_month
+from core.periods import first_of, month_bounds, month_of, previous_month
 from tickets.models import TicketCC
 from tickets.selectors import tickets_for_staff
 from tickets.services import customer_add_service
@@ -31,7 +31,6 @@ from .models import (
     TimeEntry,
     UsageAlert,
 )
-from .months import month_bounds, month_of
 from .selectors import contract_in_force, organization_month_usage
 
 # One entry is one stretch of work: a day or more is a typo, not a log.

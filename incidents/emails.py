@@ -12,8 +12,8 @@ from datetime import UTC
 
 from django.urls import reverse
 
+from core.zones import zone
 from maintenance import emails as maintenance_emails
-from maintenance.occurrences import zone
 from notifications.rendering import absolute_url, render_email
 from notifications.services import OutboxEmail, notification_body_create, notification_key
 

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.zones import to_utc, zone
 from notifications.models import Notification
 from notifications.services import notifications_retry_failed
 from sla.admin_scoping import ServiceScopedAdminMixin
@@ -33,7 +34,7 @@ from .models import (
     RoutineTask,
     Subscription,
 )
-from .occurrences import apply_exceptions, zone
+from .occurrences import apply_exceptions
 from .selectors import occurrence_get
 
 NEXT_SHOWN = 8
@@ -195,8 +196,6 @@ class MaintenanceWindowAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
             initial={"date": local.date(), "start": local.time(), "minutes": minutes},
         )
         if request.method == "POST" and form.is_valid():
-            from .occurrences import to_utc
-
             data = form.cleaned_data
             new_start = to_utc(datetime.combine(data["date"], data["start"]), tz)
             try:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils import timezone
 
-from .occurrences import zone
+from core.zones import zone
+
 from .selectors import banner_occurrences, services_of_user, viewer_timezone
 from .services import banner_cache_key
 

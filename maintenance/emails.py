@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 from django.core import signing
 from django.urls import reverse
 
+from core.zones import zone
 from notifications.rendering import absolute_url, render_email
 
 UNSUBSCRIBE_PLACEHOLDER = "@@unsubscribe-url@@"
@@ -91,7 +92,6 @@ def render_round(template, context):
 def round_context(rnd):
     """What a round's email says: the occurrence (or the quarter's windows) in local time."""
     from .models import NoticeRound
-    from .occurrences import zone
     from .selectors import occurrences_for_services
 
     service = rnd.service

@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from .occurrences import first_slot, zone
+from core.zones import zone
+
+from .occurrences import first_slot
 from .selectors import occurrences_for_services
 
 OVERRIDE_HORIZON = timedelta(days=2 * 366)

@@ -30,6 +30,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.periods import next_quarter_start, quarter_start
+from core.zones import local_midnight, zone
 from notifications.services import (
     OutboxEmail,
     notification_body_create,
@@ -38,7 +40,6 @@ from notifications.services import (
 
 from . import emails
 from .models import MaintenanceWindow, NoticeDelivery, NoticeRound, OccurrenceException
-from .occurrences import local_midnight, next_quarter_start, quarter_start, zone
 from .selectors import (
     occurrences_for_services,
     policies_by_service,

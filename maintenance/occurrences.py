@@ -3,14 +3,15 @@
 A window's times are wall-clock times in its zone (``plan-format.md``): 02:00 America/New_York
 stays 02:00 local across DST. On the night the clock springs forward a start that does not
 exist moves to the first valid minute after it, and the end stays at its local end; on the
-night it falls back an ambiguous time means its first occurrence (``fold=0``).
+night it falls back an ambiguous time means its first occurrence (``fold=0``): the one rule of
+``core.zones.to_utc``, which every app shares.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
+from core.zones import to_utc, zone
 from sla.plan import rules
 
 
@@ -55,29 +56,6 @@ class Occurrence:
 
 def occurrence_key(window_id, original_start):
     return f"{window_id}:{original_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-
-
-@lru_cache(maxsize=256)
-def zone(name):
-    return ZoneInfo(name)
-
-
-def to_utc(naive, tz):
-    """A local wall-clock time → aware UTC: a time in a DST gap moves to the gap's end,
-    an ambiguous one is its first occurrence."""
-    aware = naive.replace(tzinfo=tz, fold=0)
-    utc = aware.astimezone(UTC)
-    if utc.astimezone(tz).replace(tzinfo=None) == naive:
-        return utc
-    # In a gap: the first valid minute after it. Gaps are an hour or less in practice (one day
-    # at most, Samoa 2011), so walking forward a minute at a time is cheap and exact.
-    probe = naive.replace(second=0, microsecond=0)
-    for _ in range(24 * 60 + 1):
-        probe += timedelta(minutes=1)
-        utc = probe.replace(tzinfo=tz).astimezone(UTC)
-        if utc.astimezone(tz).replace(tzinfo=None) == probe:
-            return utc
-    raise ValueError(f"no valid local time after {naive} in {tz}")  # pragma: no cover
 
 
 def slot_for(local_start, minutes, tz):
@@ -197,18 +175,3 @@ def apply_exceptions(window, slots, exceptions, range_start, range_end):
             )
             occurrences.append(occurrence)
     return occurrences
-
-
-def quarter_start(day):
-    """The first day of ``day``'s quarter."""
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def next_quarter_start(day):
-    first = quarter_start(day)
-    month = first.month + 3
-    return date(first.year + (month > 12), (month - 1) % 12 + 1, 1)
-
-
-def local_midnight(day, tz_name):
-    return to_utc(datetime.combine(day, time(0)), zone(tz_name))

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.selectors import user_timezone
+from core.zones import zone
 from sla.models import Service, ServiceCustomer
 from sla.plan import rules
 from sla.selectors import customer_services
@@ -22,7 +23,7 @@ from .models import (
     OccurrenceException,
     Subscription,
 )
-from .occurrences import apply_exceptions, zone
+from .occurrences import apply_exceptions
 
 
 def _service(service):

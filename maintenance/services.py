@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from core.zones import zone
 from notifications.rendering import absolute_url
 from notifications.services import notification_create
 from sla.models import ServiceCustomer
@@ -31,7 +32,7 @@ from .models import (
     RoutineTask,
     Subscription,
 )
-from .occurrences import occurrence_key, zone
+from .occurrences import occurrence_key
 from .selectors import occurrence_get
 
 logger = logging.getLogger(__name__)

@@ -12,14 +12,14 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.periods import add_months, next_month
+from core.zones import zone
 from sla.models import Service
-from sla.months import add_months, next_month
 
 from . import ics as ics_feed
 from . import services
 from .forms import SubscribeForm
 from .models import MaintenanceWindow, Subscription
-from .occurrences import zone
 from .selectors import occurrence_display, occurrences_for_services, viewer_timezone
 
 CALENDAR_MONTHS = 3

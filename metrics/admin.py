@@ -15,9 +15,10 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 
+from core import periods
 from portal.admin_pages import StaffPageAdmin
 
-from . import charts, periods, selectors
+from . import charts, selectors
 from .export import write_csv
 from .forms import DashboardForm
 from .models import SuccessMetrics
@@ -87,14 +88,14 @@ def _query(report, **changes):
 
 
 def _page_context(report):
-    period, tz = report.period, report.service.timezone
+    period = report.period
     context = {
         "weekly_chart": charts.weekly_chart(report.weeks),
         "compliance_chart": charts.compliance_chart(report.priorities),
         "export_url": reverse("admin:metrics_successmetrics_export") + _query(report),
     }
     if period.kind != periods.CUSTOM:
-        before, after = periods.shifted(period, -1, tz), periods.shifted(period, 1, tz)
+        before, after = period.shifted(-1), period.shifted(1)
         context["previous_url"] = _query(report, **{period.kind: before.value})
         context["next_url"] = _query(report, **{period.kind: after.value})
         context["previous_label"], context["next_label"] = before.label, after.label

@@ -2,7 +2,10 @@
 
 from django import forms
 
-from . import periods
+from core import periods
+
+# A custom range is capped so the weekly chart stays legible and the aggregates bounded.
+MAX_CUSTOM_DAYS = 731
 
 PERIOD_CHOICES = [
     (periods.MONTH, "Month"),
@@ -47,7 +50,7 @@ class DashboardForm(forms.Form):
             if kind == periods.CUSTOM:
                 if not (data.get("start") and data.get("end")):
                     raise ValueError("a custom range needs both a first and a last day")
-                period = periods.custom(data["start"], data["end"], tz)
+                period = periods.custom(data["start"], data["end"], tz, max_days=MAX_CUSTOM_DAYS)
             elif data.get(kind):
                 period = periods.containing(kind, periods.parse(kind, data[kind]), tz)
             else:

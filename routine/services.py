@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import TOP_TIER, staff_tier_level
+from core import periods
+from core.zones import local_date
 from maintenance.models import RoutineTask
 from sla.models import ServiceTargets
 from sla.selectors import staff_service_ids
@@ -19,12 +21,20 @@ from tickets.attachments import attachment_fields, validate_uploads
 
 from . import recovery
 from .models import DEFAULT_TIER, RoutineItem
-from .periods import local_date, periods_between
 
 # How far back a run makes up for periods it never saw (beat down, the portal switched off):
 # a month, so a missed week or month still gets its item — due already, so its owners hear of
 # it — while a long-dead installation is not flooded with years of daily items on restart.
 CATCH_UP = timedelta(days=31)
+# A task's ``every`` (plan-format.md) → its kind of period: a day, an ISO week, a month, a
+# quarter or a year of the service's zone, due when its last local day ends there.
+EVERY = {
+    "daily": periods.DAY,
+    "weekly": periods.WEEK,
+    "monthly": periods.MONTH,
+    "quarterly": periods.QUARTER,
+    "annually": periods.YEAR,
+}
 
 
 def owner_tier(task):
@@ -59,8 +69,9 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP, service=None):
         # or put back after weeks out of it, must not get a month of days (or the weeks it was
         # out) as items already overdue, each emailed to its tier.
         since = max(window_start, task.updated_at)
-        for period in periods_between(task.every, local_date(since, zone), local_date(now, zone)):
-            candidates[(task.pk, task.every, period.start)] = (task, period)
+        kind = period_kind(task.every)
+        for period in periods.between(kind, local_date(since, zone), local_date(now, zone), zone):
+            candidates[(task.pk, task.every, period.first)] = (task, period)
     if not candidates:
         return 0
     # Every candidate ends after ``window_start``, so the items already made are all in this
@@ -73,16 +84,25 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP, service=None):
     return len(rows)
 
 
+def period_kind(every):
+    """The ``core.periods`` kind of a task's ``every`` (the plan's word for it)."""
+    try:
+        return EVERY[every]
+    except KeyError:
+        raise ValueError(
+            f"{every!r} is not a routine period; use one of {', '.join(EVERY)}"
+        ) from None
+
+
 def _item(task, period, now):
-    zone = task.service.timezone
     return RoutineItem(
         task=task,
         service_id=task.service_id,
         every=task.every,
-        period_start=period.start,
-        period_end=period.end,
+        period_start=period.first,
+        period_end=period.last,
         label=period.label,
-        due_at=period.due_at(zone),
+        due_at=period.end,
         tier=owner_tier(task),
         recovery_test=recovery.is_recovery_test(name=task.name, category=task.category),
         created_at=now,

@@ -4,10 +4,11 @@ Nothing here reads the wall clock or the database (STYLE.md rule 6): every funct
 moment it works from and the calendar it counts on, and returns aware datetimes in UTC.
 
 A calendar's weekly open intervals are wall-clock local times in its zone. Each interval of a
-local day maps to real instants through the zone: a local time that does not exist (the spring-
-forward gap) maps to the first valid instant after it, an ambiguous one (fall back) to its first
-occurrence. Open time is real elapsed time between those instants, so ``00:00-24:00`` on the
-spring-forward day holds 23 hours. The rules, with worked examples, are in ``docs/sla-clock.md``.
+local day maps to real instants through the zone by ``core.zones.to_utc``: a local time that does
+not exist (the spring-forward gap) maps to the first valid instant after it, an ambiguous one
+(fall back) to its first occurrence. Open time is real elapsed time between those instants, so
+``00:00-24:00`` on the spring-forward day holds 23 hours. The rules, with worked examples, are in
+``docs/sla-clock.md``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from core.zones import to_utc
 
 if TYPE_CHECKING:
     from sla.durations import Duration
@@ -239,7 +242,7 @@ def add_business_days(cal: BusinessCalendar, start: datetime, days: int) -> date
             if skipped > SEARCH_LIMIT_DAYS:
                 raise ValueError(f"calendar is never open: no open day after {day.isoformat()}")
     naive = datetime.combine(day, local.time().replace(tzinfo=None, fold=0))
-    return next_opening(cal, _local_to_utc(cal.tz, naive))
+    return next_opening(cal, to_utc(naive, cal.tz))
 
 
 def deadline(cal: BusinessCalendar, start: datetime, duration: Duration) -> datetime:
@@ -265,27 +268,7 @@ def _wall_to_utc(tz: ZoneInfo, day: date, minute: int) -> datetime:
     """The real instant of local ``day`` at ``minute`` (1440 = the next day's 00:00)."""
     if minute == MINUTES_PER_DAY:
         day, minute = day + _DAY, 0
-    return _local_to_utc(tz, datetime.combine(day, time(minute // 60, minute % 60)))
-
-
-def _local_to_utc(tz: ZoneInfo, naive: datetime) -> datetime:
-    """Map a naive local time to UTC: ambiguous -> first occurrence, gap -> end of the gap."""
-    instant = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) == naive:
-        return instant
-    # ``naive`` is in a spring-forward gap. With fold=0 zoneinfo applies the offset from
-    # before the transition, which lands after it; fold=1 applies the offset from after,
-    # which lands before it. The transition instant (the first valid one after the gap) lies
-    # between: bisect on whole seconds for the first instant whose local time is >= naive.
-    low = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    lo, hi = 0, int((instant - low).total_seconds())
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if (low + timedelta(seconds=mid)).astimezone(tz).replace(tzinfo=None) >= naive:
-            hi = mid
-        else:
-            lo = mid + 1
-    return low + timedelta(seconds=lo)
+    return to_utc(datetime.combine(day, time(minute // 60, minute % 60)), tz)
 
 
 def _weekday_keys(key: str) -> range | list[int]:

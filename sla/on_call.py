@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.zones import to_utc
+
 from .clock import WEEKDAYS
-from .clock import _local_to_utc as local_to_utc  # the clock's gap/fold rule, shared
 
 DEFAULT_HANDOFF = "mon 09:00"
 DEFAULT_LAYERS = ("primary", "secondary")
@@ -35,10 +36,10 @@ def rotation_start(handoff: str, tz: ZoneInfo | str, at: datetime) -> tuple[int,
     weekday, at_time = parse_handoff(handoff)
     local_day = at.astimezone(tz).date()
     day = local_day - timedelta(days=(local_day.weekday() - weekday) % 7)
-    began = local_to_utc(tz, datetime.combine(day, at_time))
+    began = to_utc(datetime.combine(day, at_time), tz)
     if began > at:
         day -= timedelta(days=7)
-        began = local_to_utc(tz, datetime.combine(day, at_time))
+        began = to_utc(datetime.combine(day, at_time), tz)
     anchor = _ANCHOR + timedelta(days=weekday)
     return (day - anchor).days // 7, began.astimezone(UTC)
 

@@ -9,9 +9,9 @@ from django.contrib import admin
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.periods import next_month, parse_month, previous_month
 from portal.admin_pages import StaffPageAdmin
 from sla.models import Service
-from sla.months import next_month, parse_month, previous_month
 from sla.selectors import limit_to_staff_services
 
 from .models import UptimeReport

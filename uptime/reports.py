@@ -1,7 +1,7 @@
 """The monthly uptime report and the status page's 90-day bars, built from a fixed number of
 queries (``selectors``) and the pure availability math (``availability``).
 
-Days and months are the service's local ones (``periods``). Per-priority availability: a plan
+Days and months are the service's local ones (``core.periods``). Per-priority availability: a plan
 that promises an uptime per priority (XSafe ERP: P0 99.99 %, P1 99.9 %, P2 99.5 %) is read as
 "the service is up at level Pk while no outage of severity Pk or more urgent lasts". The row of
 Pk counts the outages of Pk and of every priority above it, so a P0 outage (system down) also
@@ -9,12 +9,13 @@ counts against P1 and P2, and a P2 outage only against P2.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from maintenance.occurrences import zone
+from core import periods
+from core.zones import local_date
 
-from . import periods, selectors
+from . import selectors
 from .availability import Availability, measure, merge, minutes, overlapping
 from .figures import day_text, minutes_text, percent_text
 
@@ -89,10 +90,11 @@ class ServiceMonth:
     outages: int = 0
 
 
-def monthly_report(*, services, first, now):
-    """Per service, its month holding ``first`` (a date, the 1st) in the service's zone."""
+def monthly_report(*, services, first, now, kind=periods.MONTH):
+    """Per service, its month holding ``first`` (a date, the 1st) in the service's zone; or
+    its quarter or year (``kind``: the period reports' quarter and yearly downtime budget)."""
     services = list(services)
-    bounds = {s.pk: periods.month(first.year, first.month, s.timezone) for s in services}
+    bounds = {s.pk: periods.containing(kind, first, s.timezone) for s in services}
     if not services:
         return []
     start = min(p.start for p in bounds.values())
@@ -195,10 +197,9 @@ def status_bars(*, services, now, days=STATUS_DAYS):
         return []
     runs = {}
     for service in services:
-        today = now.astimezone(zone(service.timezone)).date()
-        runs[service.pk] = [
-            periods.day(d, service.timezone) for d in periods.last_days(today, days)
-        ]
+        today = local_date(now, service.timezone)
+        first = today - timedelta(days=days - 1)
+        runs[service.pk] = list(periods.between(periods.DAY, first, today, service.timezone))
     start = min(run[0].start for run in runs.values())
     end = max(run[-1].end for run in runs.values())
     ids = [s.pk for s in services]

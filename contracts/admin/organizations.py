@@ -15,13 +15,11 @@ from django.utils import timezone
 
 from contracts import services
 from contracts.models import ContractPeriod, Organization, OrganizationMember, UsageAlert
-from contracts.months import month_of
 from contracts.selectors import contract_in_force, format_hours, organizations_month_usage
+from core.periods import add_months, month_of, parse_month
 from portal.admin_pages import ReadOnlyInline
-from sla import months
 from sla.admin_scoping import ServiceScopedAdminMixin
 from sla.models import SupportContract
-from sla.months import add_months
 
 from ._common import usage_text
 
@@ -249,7 +247,7 @@ class OrganizationForm(forms.ModelForm):
 
     def clean_contract_from(self):
         try:
-            return months.parse_month(self.cleaned_data["contract_from"])
+            return parse_month(self.cleaned_data["contract_from"])
         except ValueError as exc:  # the choices allow none, but a hand-made post might
             raise ValidationError(str(exc)) from None
 
@@ -385,7 +383,7 @@ class OrganizationAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
         month, error = month_of(timezone.now(), settings.TIME_ZONE), ""
         if request.GET.get("month"):
             try:
-                month = months.parse_month(request.GET["month"])
+                month = parse_month(request.GET["month"])
             except ValueError as exc:
                 error = str(exc)  # shown on the page: a wrong month is not quietly this one
         organizations = [] if error else self._report_organizations(request)

@@ -15,11 +15,10 @@ from django.utils.text import Truncator
 
 from contracts import services
 from contracts.models import TimeEntry
-from contracts.months import month_bounds, month_of
 from contracts.selectors import format_hours
+from core.periods import add_months, month_bounds, month_of, parse_month
 from portal.admin_filters import ChoiceListFilter
 from sla.models import Service
-from sla.months import add_months, parse_month
 from tickets.selectors import tickets_for_staff
 
 from ._common import error_text

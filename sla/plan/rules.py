@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrulestr
 
+from core.zones import to_utc
 from sla.durations import parse_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -341,7 +342,7 @@ def parse_slot(text):
 
 
 def _local(day, start, zone):
-    return datetime.combine(day, start, tzinfo=ZoneInfo(zone))
+    return to_utc(datetime.combine(day, start), zone)
 
 
 def check_window_in_slot(*, slot, start, duration, timezone, rrule=None, on_date=None, today):

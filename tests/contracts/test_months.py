@@ -4,8 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from contracts.months import month_bounds, month_of
-from sla.months import add_months, parse_month, previous_month
+from core.periods import add_months, month_bounds, month_of, parse_month, previous_month
 
 NY = "America/New_York"
 
@@ -80,7 +79,7 @@ def test_a_month_whose_first_midnight_does_not_exist_starts_at_the_first_real_in
     ],
 )
 def test_months_in_the_admins_query_strings(text, month):
-    """The usage report's and the time-entry filter's ``month=`` (``sla.months.parse_month``):
+    """The usage report's and the time-entry filter's ``month=`` (``core.periods.parse_month``):
     anything but YYYY-MM is refused with the reason."""
     if month is None:
         with pytest.raises(ValueError, match="is not a month"):

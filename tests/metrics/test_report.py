@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from metrics import periods
+from core import periods
 from metrics.report import build_report
 from sla.models import ServiceTargets
 from tests.factories import PriorityFactory, ServiceFactory
@@ -16,7 +16,9 @@ from .factories import IncidentFactory
 
 
 def november_report(service, now=NOW):
-    return build_report(service=service, period=periods.month(date(2026, 11, 1), "UTC"), now=now)
+    return build_report(
+        service=service, period=periods.containing(periods.MONTH, date(2026, 11, 1), "UTC"), now=now
+    )
 
 
 def by_key(figures):
@@ -70,7 +72,9 @@ def test_mtbf_of_a_period_in_progress_counts_only_the_time_so_far(metrics_servic
     MTBF of 228 h (missed), not the month's 744 h (which would be met)."""
     IncidentFactory(service=metrics_service, started_at=at(12, 2, 6))
     report = build_report(
-        service=metrics_service, period=periods.month(date(2026, 12, 1), "UTC"), now=NOW
+        service=metrics_service,
+        period=periods.containing(periods.MONTH, date(2026, 12, 1), "UTC"),
+        now=NOW,
     )
     assert report.in_progress
     item = by_key(report.targets)["mtbf"]
@@ -80,7 +84,9 @@ def test_mtbf_of_a_period_in_progress_counts_only_the_time_so_far(metrics_servic
 def test_mtbf_of_a_period_not_begun_is_no_data(metrics_service, now):
     item = by_key(
         build_report(
-            service=metrics_service, period=periods.month(date(2027, 1, 1), "UTC"), now=NOW
+            service=metrics_service,
+            period=periods.containing(periods.MONTH, date(2027, 1, 1), "UTC"),
+            now=NOW,
         ).targets
     )["mtbf"]
     assert (item.display, item.result) == ("—", "no data")
@@ -92,7 +98,9 @@ def test_mtbf_uses_the_real_length_of_a_local_month_with_a_dst_change(db, now):
     PriorityFactory(service=service, code="P1", position=0)
     IncidentFactory(service=service, started_at=at(11, 15))
     report = build_report(
-        service=service, period=periods.month(date(2026, 11, 1), service.timezone), now=NOW
+        service=service,
+        period=periods.containing(periods.MONTH, date(2026, 11, 1), service.timezone),
+        now=NOW,
     )
     assert by_key(report.targets)["mtbf"].display == "721 h"
 
@@ -193,7 +201,7 @@ def test_week_buckets_across_a_year_boundary_in_local_time(db, now):
         at(2, 1, 5, year=2027),  # 1 Feb 00:00 local: February
     ]:
         make_ticket(service, "P1", created, status="open")
-    period = periods.month(date(2027, 1, 1), service.timezone)
+    period = periods.containing(periods.MONTH, date(2027, 1, 1), service.timezone)
     weeks = build_report(service=service, period=period, now=NOW + timedelta(days=90)).weeks
     assert [(w.label, w.partial, w.opened.number) for w in weeks] == [
         ("2026-12-28 (W53)", True, 2),
@@ -206,7 +214,9 @@ def test_week_buckets_across_a_year_boundary_in_local_time(db, now):
 
 def test_a_period_without_tickets_or_incidents_shows_dashes_not_errors(metrics_service, now):
     report = build_report(
-        service=metrics_service, period=periods.month(date(2026, 3, 1), "UTC"), now=NOW
+        service=metrics_service,
+        period=periods.containing(periods.MONTH, date(2026, 3, 1), "UTC"),
+        now=NOW,
     )
     targets = by_key(report.targets)
     for key in ("first_response_avg", "mttr", "resolution_rate", "csat"):

@@ -3,7 +3,7 @@ a figure exactly on such a target is missed; a bare target is reached by a figur
 
 from datetime import date
 
-from metrics import periods
+from core import periods
 from metrics.figures import MET, MISSED, duration_target, percent_target, score_target
 from metrics.report import build_report
 
@@ -11,7 +11,9 @@ from .conftest import NOW
 
 
 def november_figures(service):
-    report = build_report(service=service, period=periods.month(date(2026, 11, 1), "UTC"), now=NOW)
+    report = build_report(
+        service=service, period=periods.containing(periods.MONTH, date(2026, 11, 1), "UTC"), now=NOW
+    )
     return {item.key: item for item in report.targets}
 
 

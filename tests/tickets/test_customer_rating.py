@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics import periods
+from core import periods
 from metrics import selectors as metrics
 from tickets import services
 
@@ -59,7 +59,7 @@ def test_the_rating_can_be_changed_for_seven_days_and_csat_follows(
     assert (resolved.rating, resolved.rating_comment) == (5, "Great in the end")
 
     today = timezone.localdate()
-    period = periods.span("custom", today - timedelta(days=1), today + timedelta(days=1), "UTC")
+    period = periods.custom(today - timedelta(days=1), today + timedelta(days=1), "UTC")
     rows = list(metrics.resolved_by_week(service=service, period=period))
     assert sum(r["rated"] for r in rows) == 1 and sum(r["rating_sum"] for r in rows) == 5
 

@@ -3,17 +3,17 @@
 November 2026 has 30 days = 43,200 minutes, October 31 days = 44,640 minutes (UTC).
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from sla.months import next_month, parse_month, previous_month
-from uptime import periods
+from core import periods
+from core.periods import next_month, parse_month, previous_month
 from uptime.availability import clip, measure, merge, overlapping, subtract
 
-NOVEMBER = periods.month(2026, 11, "UTC")
-OCTOBER = periods.month(2026, 10, "UTC")
+NOVEMBER = periods.containing(periods.MONTH, date(2026, 11, 1), "UTC")
+OCTOBER = periods.containing(periods.MONTH, date(2026, 10, 1), "UTC")
 AFTER = datetime(2027, 1, 1, tzinfo=UTC)  # "now": both months are over
 
 
@@ -126,7 +126,7 @@ def test_a_future_period_is_100_percent():
 
 
 def test_a_period_all_planned_maintenance_is_100_percent():
-    day = periods.day(at(3, 0).date(), "UTC")
+    day = periods.containing(periods.DAY, at(3, 0).date(), "UTC")
     figure = of(day, outages=[(at(3, 0), at(4, 0))], maintenance=[(at(2, 23), at(4, 1))])
     assert figure.eligible == timedelta(0)
     assert figure.percent == 100
@@ -145,7 +145,7 @@ def test_a_dst_month_in_new_york_is_743_hours_and_the_budget_is_exact(down, met)
     """March 2027 in New York: the clocks spring forward on the 14th, so the month runs
     1 Mar 05:00 UTC → 1 Apr 04:00 UTC, 743 hours = 44,580 minutes. A 99.9 % budget is
     44.58 minutes (44 min 34.8 s): exactly that meets the target, a fifth of a second more not."""
-    march = periods.month(2027, 3, "America/New_York")
+    march = periods.containing(periods.MONTH, date(2027, 3, 1), "America/New_York")
     assert march.start == datetime(2027, 3, 1, 5, tzinfo=UTC)
     assert march.end == datetime(2027, 4, 1, 4, tzinfo=UTC)
     began = datetime(2027, 3, 14, 12, tzinfo=UTC)
@@ -159,15 +159,15 @@ def test_a_dst_month_in_new_york_is_743_hours_and_the_budget_is_exact(down, met)
 def test_local_days_and_months_follow_the_service_zone():
     """The day the clocks spring forward is 23 hours long, the day they fall back 25; an
     outage at 03:00 UTC on 1 March is still 28 February in New York."""
-    spring = periods.day(datetime(2027, 3, 14).date(), "America/New_York")
-    fall = periods.day(datetime(2026, 11, 1).date(), "America/New_York")
+    spring = periods.containing(periods.DAY, datetime(2027, 3, 14).date(), "America/New_York")
+    fall = periods.containing(periods.DAY, datetime(2026, 11, 1).date(), "America/New_York")
     assert spring.end - spring.start == timedelta(hours=23)
     assert fall.end - fall.start == timedelta(hours=25)
-    february = periods.month(2027, 2, "America/New_York")
+    february = periods.containing(periods.MONTH, date(2027, 2, 1), "America/New_York")
     outage = [(datetime(2027, 3, 1, 3, tzinfo=UTC), datetime(2027, 3, 1, 4, tzinfo=UTC))]
     now = datetime(2027, 5, 1, tzinfo=UTC)
     assert of(february, outages=outage, now=now).downtime == minutes(60)
-    march = periods.month(2027, 3, "America/New_York")
+    march = periods.containing(periods.MONTH, date(2027, 3, 1), "America/New_York")
     assert of(march, outages=outage, now=now).downtime == timedelta(0)
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from contracts import services
 from contracts.models import Organization
-from contracts.months import month_of
 from contracts.selectors import contract_in_force
+from core.periods import month_of
 from sla.models import Service
 
 
