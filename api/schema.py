@@ -28,7 +28,8 @@ ERRORS = {
     "415": "Unsupported media type.",
     "429": "Too many requests for this token.",
 }
-READ_ONLY_ERRORS = ("401", "404", "405", "406", "429")
+# A read is refused for a bad filter or cursor too (400).
+READ_ONLY_ERRORS = ("400", "401", "404", "405", "406", "429")
 
 
 def add_problem_responses(result, generator, request, public):
@@ -40,8 +41,6 @@ def add_problem_responses(result, generator, request, public):
             if path.endswith("/schema/"):
                 continue
             codes = ERRORS if method != "get" else {c: ERRORS[c] for c in READ_ONLY_ERRORS}
-            if method == "get" and "{" in path:
-                codes = {**codes, "400": ERRORS["400"]}
             for code, description in codes.items():
                 responses.setdefault(
                     code,

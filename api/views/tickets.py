@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -25,6 +24,7 @@ from tickets.selectors import (
 )
 
 from .. import serializers as s
+from ..pagination import OldestFirstPagination
 from ..permissions import CustomerOnly, StaffOnly, is_staff_request
 from ..selectors import (
     ticket_attachments_for_user,
@@ -186,16 +186,9 @@ class TicketDetail(ApiView):
         return Response(_detail(request, ticket_for_user(user=request.user, ticket_id=ticket_id)))
 
 
-class MessageCursor(CursorPagination):
-    ordering = "id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-
 class TicketMessages(ApiView):
     serializer_class = s.MessageSerializer
-    pagination_class = MessageCursor
+    pagination_class = OldestFirstPagination
     parser_classes = PARSERS
 
     @extend_schema(
@@ -344,8 +337,8 @@ class AttachmentDownload(ApiView):
     @extend_schema(
         operation_id="tickets_attachments_download",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, as a download."
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as a download, in its own type."
             )
         },
     )

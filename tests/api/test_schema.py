@@ -1,0 +1,172 @@
+"""The OpenAPI 3.1 document at /api/v1/schema/ does not lie: every documented operation,
+called against the running code, answers as documented (status, media type, body, headers),
+and schemathesis's generated requests (valid and invalid) find no undocumented answer."""
+
+import pytest
+import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
+
+from tests import factories
+from tests.api.conftest import make_token
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api_schema(db):
+    return schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+
+
+@pytest.fixture
+def world(customer, service, priority, tier2_staff, settings):
+    """A customer's ticket with a file, staff who work it, a token each."""
+    settings.API_TOKEN_RATE = "100000/minute"
+    factories.PriorityFactory(service=service, code="P2", name="Medium")
+    ticket = services.ticket_create(
+        customer=customer,
+        service=service,
+        priority=priority,
+        subject="Printer on fire",
+        description="Smoke.",
+        attachments=[SimpleUploadedFile("photo.png", b"\x89PNG fake", content_type="image/png")],
+    )
+    services.ticket_reply(ticket=ticket, author=tier2_staff, body="Evacuate.")
+    return {
+        "service": service,
+        "ticket": ticket,
+        "attachment": ticket.attachments.get(),
+        "customer": make_token(customer)[1],
+        "staff": make_token(tier2_staff)[1],
+        "staff_user": tier2_staff,
+    }
+
+
+def test_the_document_is_openapi_3_1(client):
+    response = client.get("/api/v1/schema/", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["bearerToken"]["scheme"] == "bearer"
+
+
+def _calls(world):
+    """For each operationId: (who, path parameters, query, body, media type)."""
+    t, a, s = world["ticket"].pk, world["attachment"].pk, world["service"].slug
+    file = SimpleUploadedFile("more.txt", b"more")
+    return {
+        "tickets_list": ("customer", {}, {"status": "active"}, None, None),
+        "tickets_create": (
+            "customer",
+            {},
+            {},
+            {"service": s, "priority": "P1", "subject": "New", "description": "d"},
+            "application/json",
+        ),
+        "tickets_retrieve": ("staff", {"ticket_id": t}, {}, None, None),
+        "tickets_messages_list": ("staff", {"ticket_id": t}, {}, None, None),
+        "tickets_messages_create": (
+            "customer",
+            {"ticket_id": t},
+            {},
+            {"body": "More", "attachments": [file]},
+            "multipart/form-data",
+        ),
+        "tickets_status": ("staff", {"ticket_id": t}, {}, {"status": "open"}, "application/json"),
+        "tickets_priority": ("staff", {"ticket_id": t}, {}, {"priority": "P2"}, "application/json"),
+        "tickets_assign": (
+            "staff",
+            {"ticket_id": t},
+            {},
+            {"assignee": world["staff_user"].pk},
+            "application/json",
+        ),
+        "tickets_escalate": ("staff", {"ticket_id": t}, {}, {"reason": "L3"}, "application/json"),
+        "tickets_attachments_list": ("customer", {"ticket_id": t}, {}, None, None),
+        "tickets_attachments_download": (
+            "customer",
+            {"ticket_id": t, "attachment_id": a},
+            {},
+            None,
+            None,
+        ),
+        "services_list": ("customer", {}, {}, None, None),
+        "services_retrieve": ("staff", {"slug": s}, {}, None, None),
+    }
+
+
+def _operations(schema):
+    return {op.ok().definition.raw["operationId"]: op.ok() for op in schema.get_all_operations()}
+
+
+def test_every_documented_operation_answers_as_documented(api_schema, world):
+    operations = _operations(api_schema)
+    calls = _calls(world)
+    assert set(operations) == set(calls), "document an operation here when you add one"
+    for operation_id, (who, path_parameters, query, body, media_type) in calls.items():
+        operation = operations[operation_id]
+        kwargs = {"path_parameters": path_parameters, "query": query}
+        if body is not None:
+            kwargs.update(body=body, media_type=media_type)
+        case = operation.Case(headers={"Authorization": f"Bearer {world[who]}"}, **kwargs)
+        response = case.call()
+        assert response.status_code < 300, (operation_id, response.status_code, response.text)
+        case.validate_response(response)
+
+
+def test_every_documented_error_shape_holds(api_schema, world):
+    """Each operation's 401, and 404 with an id outside the caller's scope, as documented."""
+    stranger = make_token(factories.CustomerFactory(services=[factories.ServiceFactory()]))[1]
+    for operation_id, (_, path_parameters, query, body, media_type) in _calls(world).items():
+        operation = _operations(api_schema)[operation_id]
+        kwargs = {"path_parameters": path_parameters, "query": query}
+        if body is not None:
+            kwargs.update(body=body, media_type=media_type)
+        case = operation.Case(**kwargs)
+        response = case.call()
+        assert response.status_code == 401, operation_id
+        case.validate_response(response)
+        if "ticket_id" in path_parameters or "slug" in path_parameters:
+            case = operation.Case(headers={"Authorization": f"Bearer {stranger}"}, **kwargs)
+            response = case.call()
+            assert response.status_code == 404, (operation_id, response.status_code)
+            case.validate_response(response)
+
+
+# schemathesis's pytest plugin (from_fixture) reads a node attribute pytest 9 no longer has;
+# its strategies, driven by hypothesis here, generate the same requests.
+FUZZ = hypothesis_settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
+
+
+@pytest.mark.parametrize("who", ["customer", "staff"])
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_generated_requests_find_nothing_undocumented(api_schema, world, who, mode):
+    authorization = f"Bearer {world[who]}"
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @FUZZ
+        def run(case):
+            case.headers = {**(case.headers or {}), "Authorization": authorization}
+            # Excluded: "schema-valid input must be accepted". The document cannot say that a
+            # service slug must exist or a ticket be open; such input is a documented 400.
+            # In negative mode, "invalid auth accepted" misreads our valid token as generated
+            # garbage; refused tokens are checked operation by operation above.
+            excluded = [positive_data_acceptance]
+            if mode == GenerationMode.NEGATIVE:
+                excluded.append(ignored_auth)
+            case.call_and_validate(excluded_checks=excluded)
+
+        run()
