@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
@@ -104,6 +105,11 @@ CONTENT_SECURITY_POLICY = {
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
+
+# Widgets are drawn from the same template directories as pages, so templates/admin/widgets/
+# can give Django's admin widgets real labels (accessibility; tests/browser/test_accessibility.py).
+# "django.forms" (INSTALLED_APPS) provides the built-in widget templates to that engine.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
