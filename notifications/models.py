@@ -41,6 +41,9 @@ class Notification(models.Model):
         NotificationBody, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     substitutions = models.JSONField(default=dict, blank=True)
+    # Files sent with it: [[filename, content type, text], ...] (a period report's CSV). Null,
+    # not [], so the bulk inserts that do not name the column leave it empty.
+    attachments = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

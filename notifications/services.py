@@ -77,8 +77,9 @@ def notification_key(prefix, address):
 
 
 @transaction.atomic
-def notification_create(*, key, to, template, context, headers=None):
-    """Record one email for ``to``; a second call with the same key changes nothing."""
+def notification_create(*, key, to, template, context, headers=None, attachments=None):
+    """Record one email for ``to``; a second call with the same key changes nothing.
+    ``attachments``: ``[(filename, content type, text), ...]`` sent with it."""
     rendered = render_email(template, context)
     notification, created = Notification.objects.get_or_create(
         key=key,
@@ -88,6 +89,7 @@ def notification_create(*, key, to, template, context, headers=None):
             "body_text": rendered.text,
             "body_html": rendered.html,
             "headers": headers or {},
+            "attachments": [list(item) for item in attachments] if attachments else None,
         },
     )
     if created:
@@ -424,6 +426,8 @@ def _deliver(notification, *, now, connection, save=True, compiled=None):
             )
             if html:
                 message.attach_alternative(html, "text/html")
+            for filename, content_type, content in notification.attachments or ():
+                message.attach(filename, content, content_type)
             if message.send() == 0:
                 # A backend reports 0 when it dropped the message (no usable recipient).
                 raise ValueError(f"the mail backend sent nothing to {notification.to!r}")

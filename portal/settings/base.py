@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "api",
     "knowledge",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +374,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-pages": {
         "task": "paging.tasks.send_pending_pages",
         "schedule": 60.0,
+    },
+    # Monthly and quarterly reports, within a quarter of an hour of their period's end.
+    "send-period-reports": {
+        "task": "reports.tasks.send_period_reports",
+        "schedule": 900.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -25,6 +25,7 @@ SECTIONS = (
     "targets",
     "alerts",
     "notify",
+    "reports",
 )
 
 
@@ -196,6 +197,18 @@ class NotifySpec:
     url: str = ""
 
 
+REPORT_EVERY = ("monthly", "quarterly")
+
+
+@dataclass(frozen=True)
+class ReportsSpec:
+    """The period reports (docs/plans.md, extension): emailed once each period is over."""
+
+    every: tuple = REPORT_EVERY
+    to: tuple = ()  # management_chain role names
+    contract_holders: bool = False  # also the members of each organisation holding a contract
+
+
 @dataclass(frozen=True)
 class Plan:
     service: ServiceSpec
@@ -211,4 +224,5 @@ class Plan:
     targets: TargetsSpec | None = None
     alerts: tuple = ()
     notify: tuple = ()
+    reports: ReportsSpec | None = None
     source: str = field(default="", compare=False)

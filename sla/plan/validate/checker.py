@@ -35,5 +35,6 @@ class PlanChecker(CheckerBase, SlaSections, OperationsSections, IntegrationSecti
             targets=self.targets(tree),
             alerts=self.alerts(tree, codes),
             notify=self.notify(tree, codes, levels),
+            reports=self.reports(tree, escalation),
             source=self.file,
         )

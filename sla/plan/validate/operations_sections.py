@@ -5,15 +5,27 @@ from decimal import Decimal
 from .. import rules
 from ..rules import RuleError
 from ..spec import (
+    REPORT_EVERY,
     ContractSpec,
     IncidentsSpec,
     MaintenanceSpec,
     RecoveryClassSpec,
+    ReportsSpec,
     RoutineTaskSpec,
     TargetsSpec,
     WindowSpec,
 )
-from .values import CURRENCY, duration, integer, nullable, number, percent, plain_duration, text
+from .values import (
+    CURRENCY,
+    boolean,
+    duration,
+    integer,
+    nullable,
+    number,
+    percent,
+    plain_duration,
+    text,
+)
 
 
 class OperationsSections:
@@ -265,3 +277,39 @@ class OperationsSections:
         if operator in rules.STRICT_OPERATORS:
             strict.append(key)
         return value
+
+    def reports(self, tree, escalation):
+        """``reports``: which period reports (monthly, quarterly) go to which management roles
+        (names of the escalation's chain, so a typo is caught here, not in a silent month) and
+        whether contract holders get theirs."""
+        if "reports" not in tree:
+            return None
+        parts = ("reports",)
+        node = self.mapping(
+            tree["reports"], parts, tree.lines["reports"], ("every", "to", "contract_holders")
+        )
+        if node is None:
+            return None
+
+        def every(value):
+            value = text(20)(value)
+            if value not in REPORT_EVERY:
+                raise RuleError(f"{value!r}: use one of {', '.join(REPORT_EVERY)}")
+            return value
+
+        chain = set(escalation.management_chain)
+
+        def role(value):
+            value = text(100)(value)
+            if value not in chain:
+                raise RuleError(f"{value!r} is not a role of escalation.management_chain")
+            return value
+
+        kinds = self.text_list(node, "every", parts, every, REPORT_EVERY)
+        if "every" in node and not node["every"]:
+            self.error((*parts, "every"), node.lines["every"], "name at least one period")
+        return ReportsSpec(
+            every=tuple(k for k in REPORT_EVERY if k in kinds),
+            to=self.text_list(node, "to", parts, role),
+            contract_holders=self.field(node, "contract_holders", parts, boolean, False),
+        )
