@@ -11,20 +11,20 @@ from notifications.rendering import absolute_url, render_email
 from notifications.services import OutboxEmail, notification_create, notification_key
 from sla.selectors import service_tier_members
 
+from . import lookups
 from .mail_thread import thread_headers
 from .models import TicketCC
 from .promise import customer_zone, ticket_promise
 
 
-def _about(ticket, *, key, to, template, context):
-    """One outbox row about ``ticket``, with its threading headers (``mail_thread``)."""
-    notification_create(
-        key=key,
-        to=to,
-        template=template,
-        context=context,
-        headers=thread_headers(ticket.pk, key),
-    )
+def _about(ticket, *, key, to, template, context, answers=""):
+    """One outbox row about ``ticket``, with its threading headers (``mail_thread``);
+    ``answers``: the Message-ID of the email this one answers (threaded under it too)."""
+    headers = thread_headers(ticket.pk, key)
+    if answers:
+        headers["In-Reply-To"] = answers
+        headers["References"] = f"{headers['References']} {answers}"
+    notification_create(key=key, to=to, template=template, context=context, headers=headers)
 
 
 def received_key(ticket):
@@ -32,7 +32,9 @@ def received_key(ticket):
     return f"ticket:{ticket.pk}:received"
 
 
-def ticket_received(ticket):
+def ticket_received(ticket, *, answers=""):
+    """The confirmation; ``answers``: the customer's email that opened the ticket (inbound
+    mail), so their mail client shows the confirmation in that thread."""
     # The promise as it stands when the ticket is filed (its created_at: no clock read here).
     zone = customer_zone(ticket.customer, ticket.service)
     promise = ticket_promise(ticket, zone=zone, now=ticket.created_at)
@@ -47,6 +49,7 @@ def ticket_received(ticket):
             "promise": promise,
             "support_url": absolute_url(reverse("support:service", args=[ticket.service.slug])),
         },
+        answers=answers,
     )
 
 
@@ -55,7 +58,11 @@ def ticket_new_in_tier(ticket, escalation=None):
     (opened or escalated)."""
     cause = f"escalated:{escalation.pk}" if escalation else "new"
     url = absolute_url(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
-    for member in service_tier_members(ticket.service_id, ticket.tier):
+    members = lookups.once(
+        ("tier_members", ticket.service_id, ticket.tier),
+        lambda: list(service_tier_members(ticket.service_id, ticket.tier)),
+    )
+    for member in members:
         _about(
             ticket,
             key=f"ticket:{ticket.pk}:{cause}:staff:{member.pk}",

@@ -56,14 +56,26 @@ def customer_add_service(*, customer, service):
 
 @transaction.atomic
 def ticket_create(
-    *, customer, service, priority, subject, description, attachments=(), follow_up_of=None
+    *,
+    customer,
+    service,
+    priority,
+    subject,
+    description,
+    attachments=(),
+    follow_up_of=None,
+    answers="",
 ):
-    """Open a ticket. ``follow_up_of``: a closed ticket of the customer's, too old to reopen,
-    that this one continues (linked, and named in the description's first line)."""
+    """Open a ticket. ``follow_up_of``: a closed ticket of the customer's that this one
+    continues (linked, and named in the description's first line): one too old to reopen in
+    the portal, or one answered by email. ``answers``: the Message-ID of the customer's email
+    that opened it (inbound mail): the confirmation is threaded under it."""
     service = _service(service)
     priority = _priority(service, priority)
     if not ServiceCustomer.objects.filter(service=service, customer=customer).exists():
-        raise ValidationError({"service": "You are not a customer of this service."})
+        raise ValidationError(
+            {"service": ValidationError("You are not a customer of this service.", "no_access")}
+        )
     subject, description = subject.strip(), description.strip()
     if not subject:
         raise ValidationError({"subject": "A subject is required."})
@@ -72,7 +84,7 @@ def ticket_create(
     if follow_up_of is not None:
         if follow_up_of.customer_id != customer.pk:
             raise ValidationError("Only the customer of a ticket may open its follow-up.")
-        reference = f"Follow-up to {follow_up_of.number} “{follow_up_of.subject}”"
+        reference = follow_up_reference(follow_up_of)
         if not description.startswith(reference):
             description = f"{reference}\n\n{description}"
     _check_text_size(description, field="description")
@@ -97,10 +109,15 @@ def ticket_create(
     ticket.save(force_insert=True)
     _store_attachments(ticket, uploads, uploaded_by=customer)
     _event(ticket, customer, TicketEvent.Kind.CREATED, f"Ticket opened as {priority.code}")
-    emails.ticket_received(ticket)
+    emails.ticket_received(ticket, answers=answers)
     emails.ticket_new_in_tier(ticket)
     ticket_created_page(ticket)
     return ticket
+
+
+def follow_up_reference(ticket):
+    """The first line of a follow-up's description: which ticket it continues."""
+    return f"Follow-up to {ticket.number} “{ticket.subject}”"
 
 
 @transaction.atomic

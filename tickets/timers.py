@@ -25,6 +25,7 @@ from sla.durations import Duration, parse_duration
 from sla.models import EscalationPolicy, Tier
 from sla.selectors import management_interval, pause_statuses
 
+from . import lookups
 from .models import Ticket, TimerOutcome
 
 Status = Ticket.Status
@@ -73,8 +74,14 @@ class Context:
 
     @classmethod
     def load(cls, ticket):
-        policy = EscalationPolicy.objects.filter(service_id=ticket.service_id).first()
-        return cls(business_calendar(ticket.priority.calendar), policy)
+        # Plan data: read once per batch of inbound mail (``lookups.read_once``).
+        return lookups.once(
+            ("timers.context", ticket.service_id, ticket.priority.calendar_id),
+            lambda: cls(
+                business_calendar(ticket.priority.calendar),
+                EscalationPolicy.objects.filter(service_id=ticket.service_id).first(),
+            ),
+        )
 
 
 # --- the pure part: deadlines from a start, durations and pauses ----------------------------
@@ -128,15 +135,24 @@ def open_delta(cal, due: datetime, finished: datetime) -> timedelta:
 def start(ticket, *, now):
     """Set the timers of a new (unsaved) ticket: response, resolution, warnings, pickup."""
     ctx = Context.load(ticket)
-    tier = (
-        Tier.objects.filter(service_id=ticket.service_id, level=ticket.tier)
-        .select_related("calendar")
-        .first()
+    tier, calendars = lookups.once(
+        ("timers.tier", ticket.service_id, ticket.tier),
+        lambda: _tier_with_calendar(ticket.service_id, ticket.tier),
     )
     ticket.tier_entered_at = now
-    ticket.pickup_due_at = pickup_due(tier, now)
+    ticket.pickup_due_at = pickup_due(tier, now, calendars)
     refresh(ticket, ctx)
     return ctx
+
+
+def _tier_with_calendar(service_id, level):
+    """The service's tier ``level`` and {its calendar id: clock calendar}, or (None, None)."""
+    tier = (
+        Tier.objects.filter(service_id=service_id, level=level).select_related("calendar").first()
+    )
+    if tier is None:
+        return None, None
+    return tier, {tier.calendar_id: business_calendar(tier.calendar if tier.calendar_id else None)}
 
 
 def pickup_due(tier, entered_at, calendars=None):
