@@ -217,6 +217,8 @@ def one_run(messages_total, run_no):
 
                 profile = cProfile.Profile()
                 result2 = profile.runcall(imap_fetch_mail, url=url)
+                if os.environ.get("BENCH_PROFILE_OUT"):
+                    profile.dump_stats(os.environ["BENCH_PROFILE_OUT"])
                 stats = pstats.Stats(profile).sort_stats("cumulative")
                 stats.print_stats(45)
             else:

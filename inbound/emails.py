@@ -20,8 +20,13 @@ AUTO_ANSWER_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppre
 SENT, ANSWERED_TODAY, HOURLY_CAP = "sent", "answered today", "hourly cap"
 
 
-def unknown_sender_answer(*, to, service, subject, message_id, today, ticket=None, now=None):
-    """At most one answer per sender per (UTC) day, whatever they send: the outbox key holds the
+def unknown_sender_answer(
+    *, to, service, subject, message_id, today, ticket=None, closed=False, now=None
+):
+    """The polite answer to mail that starts nothing: from an unknown sender, or (``closed``)
+    a CC's or colleague's reply to a closed ticket, which only its customer may continue.
+
+    At most one answer per sender per (UTC) day, whatever they send: the outbox key holds the
     date; and at most ``INBOUND_AUTO_ANSWERS_PER_HOUR`` per service in the last hour, however
     many senders (forged ones, in a flood) write. Runs in the caller's transaction, which holds
     the service's row lock while it counts. Returns ``SENT``, ``ANSWERED_TODAY`` or
@@ -47,6 +52,7 @@ def unknown_sender_answer(*, to, service, subject, message_id, today, ticket=Non
             "sender": to,
             "subject": subject,
             "ticket_number": ticket.number if ticket is not None else "",
+            "closed": closed,
             "signup_url": absolute_url(reverse("signup")),
         },
         headers=headers,

@@ -58,6 +58,7 @@ class Mail:
     text: str  # the new text of the message: quoted history and signature trimmed
     attachments: list = field(default_factory=list)  # (file name, bytes)
     noise: str = ""  # why this is an automatic message not to act on ("" for a person's mail)
+    copied: list = field(default_factory=list)  # lowercase addresses of To and Cc only
 
 
 def header_block(raw):
@@ -124,6 +125,7 @@ def parse(raw, *, max_text_chars):
         text=trim_reply(_clean(text[: max_text_chars + 1])),
         attachments=attachments,
         noise=noise(message, parts),
+        copied=_addresses(headers(message, "To") + headers(message, "Cc"))[:MAX_RECIPIENTS],
     )
 
 

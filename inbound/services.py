@@ -14,28 +14,41 @@ effect; a process that dies between the two steps leaves a pending row, which th
 or the beat sweep (``inbound_process_pending``, for rows pending over a minute) acts on.
 """
 
+import contextvars
 import logging
-from collections import Counter
+import zlib
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, connections, transaction
+from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.roles import staff_tier_level
-from notifications.services import address_suppress, notification_headers_update
+from notifications.services import address_suppress
 from notifications.sweeps import sweep_due_rows
 from sla.models import ServiceCustomer
+from tickets import lookups
 from tickets.attachments import validate_uploads
-from tickets.emails import received_key
-from tickets.mail_thread import thread_root_id
 from tickets.models import Ticket
-from tickets.selectors import tickets_for_staff
-from tickets.services import customer_add_service, ticket_create, ticket_reply
+from tickets.selectors import (
+    ticket_cc_candidates,
+    ticket_customer_can_access,
+    tickets_for_staff,
+)
+from tickets.services import (
+    customer_add_service,
+    follow_up_reference,
+    ticket_cc_add,
+    ticket_create,
+    ticket_reply,
+)
 
 from . import bounces, emails, matching
 from .models import InboundMessage
@@ -84,18 +97,57 @@ def inbound_receive(*, raw, via, size=None):
 
 def inbound_receive_many(*, messages, via):
     """``inbound_receive`` for a batch of ``(raw, size)``: all stored in one transaction,
-    then each pending one acted on in its own (as ``inbound_receive`` does). Returns the
-    ``Receipt`` of each, in order."""
-    receipts = []
-    with matching.service_addresses_read_once():
-        for message, created in inbound_store_many(messages=messages, via=via):
-            if message.outcome == Outcome.PENDING:
-                try:
-                    message = inbound_process(inbound_id=message.pk)
-                except Exception:
-                    logger.exception("Inbound message %s stored; acting on it failed", message.pk)
-            receipts.append(Receipt(message=message, duplicate=not created))
-    return receipts
+    then each pending one acted on in its own (as ``inbound_receive`` does), by up to
+    ``INBOUND_ACT_THREADS`` threads at once (``_act_all``). Returns the ``Receipt`` of each,
+    in order, once every one of them is committed."""
+    # Plan data (service addresses, priorities, SLA policy, tiers) read once per batch.
+    with matching.service_addresses_read_once(), lookups.read_once():
+        stored = inbound_store_many(messages=messages, via=via)
+        acted = _act_all([row for row, _created in stored if row.outcome == Outcome.PENDING])
+    return [
+        Receipt(message=acted.get(row.pk, row), duplicate=not created) for row, created in stored
+    ]
+
+
+def _act_all(rows):
+    """Act on stored pending ``rows``; {pk: row as it ended}.
+
+    On PostgreSQL, outside any transaction, with ``INBOUND_ACT_THREADS`` > 1, the rows are
+    split by sender into that many groups, each acted on in a thread of its own (its own
+    database connection), so the database works on several messages while Python prepares
+    the next. Exactly once still comes from ``inbound_process``'s row lock; one sender's mail
+    stays in one thread, in the order received (their replies keep their order, and their
+    customer row's lock is never waited for by a sibling thread). Returns when all are done.
+    """
+    threads = min(settings.INBOUND_ACT_THREADS, len(rows))
+    if threads <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return {row.pk: _act_logged(row) for row in rows}
+    groups = defaultdict(list)
+    for row in rows:
+        groups[zlib.crc32(row.sender.encode()) % threads].append(row)
+    context = contextvars.copy_context()  # the batch's read-once caches, shared
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        futures = [pool.submit(context.copy().run, _act_group, group) for group in groups.values()]
+        acted = {}
+        for future in futures:
+            acted.update(future.result())
+    return acted
+
+
+def _act_group(rows):
+    try:
+        return {row.pk: _act_logged(row) for row in rows}
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+def _act_logged(row):
+    """``inbound_process``, an unexpected failure logged (the row stays pending for the sweep)."""
+    try:
+        return inbound_process(inbound_id=row.pk)
+    except Exception:
+        logger.exception("Inbound message %s stored; acting on it failed", row.pk)
+        return row
 
 
 @transaction.atomic
@@ -328,10 +380,23 @@ def _act(message, *, now):
             "Not addressed to a service's address, and not a reply to a ticket email.",
             None,
         )
-    if user is None or not ServiceCustomer.objects.filter(service=service, customer=user).exists():
+    if user is None:
         return _unknown_sender(mail, service, now=now)
-    ticket, notes = _open_ticket(mail, user, service)
+    try:
+        # ticket_create checks that the sender is a customer of the service (one query, not
+        # one here and one there); not one: the unknown-sender answer, nothing written.
+        ticket, notes = _open_ticket(mail, user, service)
+    except ValidationError as exc:
+        if _no_access(exc):
+            return _unknown_sender(mail, service, now=now)
+        raise
     return Outcome.TICKET_OPENED, f"Opened {ticket.number} for {service}.{notes}", ticket
+
+
+def _no_access(exc):
+    """Whether ``ticket_create`` refused because the sender is not a customer of the service."""
+    errors = getattr(exc, "error_dict", {}).get("service", [])
+    return any(error.code == "no_access" for error in errors)
 
 
 def _bounce(message):
@@ -364,33 +429,92 @@ def _bounce(message):
 
 
 def _reply(mail, user, ticket, how, *, now):
+    """A reply matched to ``ticket``. Who may write, as in the portal: staff who may work it
+    (a public staff reply), its customer, and the people its customer may share it with —
+    its CCs and, when their organisation shares tickets, colleagues
+    (``ticket_customer_can_access``).
+    Anyone else: the polite auto-answer. A resolved ticket reopens (``ticket_reply``); a
+    closed one is continued by a linked follow-up of its customer's (``_closed``)."""
     is_staff = user is not None and staff_tier_level(user) is not None
-    if user is None or not (is_staff or user.pk == ticket.customer_id):
+    if is_staff:
+        if not tickets_for_staff(user=user).filter(pk=ticket.pk).exists():
+            return (
+                Outcome.REFUSED,
+                f"{mail.sender} is staff but cannot see {ticket.number} (tier or service).",
+                None,
+            )
+    elif user is None or not ticket_customer_can_access(user=user, ticket=ticket):
         return _unknown_sender(mail, ticket.service, now=now, ticket=ticket)
-    if is_staff and not tickets_for_staff(user=user).filter(pk=ticket.pk).exists():
-        return (
-            Outcome.REFUSED,
-            f"{mail.sender} is staff but cannot see {ticket.number} (tier or service).",
-            None,
-        )
-    if not is_staff and ticket.status == Ticket.Status.CLOSED:
-        follow_up, notes = _open_ticket(mail, user, ticket.service, follows=ticket)
-        return (
-            Outcome.TICKET_OPENED,
-            f"Reply to closed {ticket.number} (matched by {how}): opened {follow_up.number} "
-            f"as its follow-up.{notes}",
-            follow_up,
-        )
+    elif ticket.status == Ticket.Status.CLOSED:
+        return _closed(mail, user, ticket, how, now=now)
+    return _add_reply(mail, user, ticket, how, is_staff=is_staff)
+
+
+def _add_reply(mail, user, ticket, how, *, is_staff, note=""):
     uploads, notes = _uploads(mail.attachments)
     body = mail.text or ("(The email had no text; see its attachments.)" if uploads else "")
     if not body:
-        return Outcome.IGNORED, f"Reply to {ticket.number} with no text.", ticket
+        return Outcome.IGNORED, f"Reply to {ticket.number} with no text.{note}", ticket
+    reopens = not is_staff and ticket.status == Ticket.Status.RESOLVED
     ticket_reply(ticket=ticket, author=user, body=_fit(body + _note(notes)), attachments=uploads)
-    who = "staff" if is_staff else "customer"
+    if is_staff:
+        who = "staff"
+    elif user.pk == ticket.customer_id:
+        who = "customer"
+    else:
+        who = f"customer (CC or colleague of {ticket.customer.email})"
     return (
         Outcome.REPLY_ADDED,
-        f"Added to {ticket.number} as a public {who} reply (matched by {how}).{_note(notes)}",
+        f"Added to {ticket.number} as a public {who} reply (matched by {how})."
+        f"{' It was resolved: reopened.' if reopens else ''}{note}{_note(notes)}",
         ticket,
+    )
+
+
+def _closed(mail, user, ticket, how, *, now):
+    """A customer's reply to a closed ticket, within ``TICKET_REOPEN_DAYS`` or not: an email is
+    not the deliberate "Reopen" of the ticket page, so it never reopens; it is continued by a
+    follow-up linked to it (``follow_up_of``), as the page offers once the window has passed.
+    A follow-up of it still open takes the reply instead of a second one. Only the ticket's
+    own customer may open a follow-up (as in the portal): a CC or colleague gets an answer
+    saying so, and nothing is written."""
+    if user.pk != ticket.customer_id:
+        sent = emails.unknown_sender_answer(
+            to=mail.sender,
+            service=ticket.service,
+            subject=mail.subject,
+            message_id=mail.message_id,
+            today=now.date(),
+            ticket=ticket,
+            closed=True,
+            now=now,
+        )
+        return (
+            Outcome.IGNORED,
+            f"Reply to closed {ticket.number} (matched by {how}) from {mail.sender}, who is "
+            "not its customer: only its customer may reopen it or open a follow-up; "
+            f"{_answer_note(sent, ticket.service)}.",
+            None,
+        )
+    follow_up = (
+        ticket.follow_ups.filter(customer=user).exclude(status=Ticket.Status.CLOSED).order_by("-pk")
+    ).first()
+    if follow_up is not None:
+        return _add_reply(
+            mail,
+            user,
+            follow_up,
+            how,
+            is_staff=False,
+            note=f" (The reply was to closed {ticket.number}; {follow_up.number} is its open "
+            "follow-up.)",
+        )
+    follow_up, notes = _open_ticket(mail, user, ticket.service, follows=ticket)
+    return (
+        Outcome.TICKET_OPENED,
+        f"Reply to closed {ticket.number} (matched by {how}): opened {follow_up.number} "
+        f"as its follow-up.{notes}",
+        follow_up,
     )
 
 
@@ -398,10 +522,11 @@ def _open_ticket(mail, user, service, follows=None):
     priority, subject = _priority_and_subject(service, mail.subject)
     uploads, notes = _uploads(mail.attachments)
     text = mail.text or ("(The email had no text; see its attachments.)" if uploads else "")
-    if follows is not None:
-        text = f"Follow-up of {follows.number} ({follows.subject}).\n\n{text}".strip()
     if not text:
         text = "(The email had no text.)"
+    if follows is not None:
+        # Written here (ticket_create would add it) so that the whole text is fitted.
+        text = f"{follow_up_reference(follows)}\n\n{text}"
     ticket = ticket_create(
         customer=user,
         service=service,
@@ -409,17 +534,26 @@ def _open_ticket(mail, user, service, follows=None):
         subject=subject or "(no subject)",
         description=_fit(text + _note(notes)),
         attachments=uploads,
-    )
-    if mail.message_id:
+        follow_up_of=follows,
         # The confirmation answers the customer's email: their client shows it in that thread.
-        notification_headers_update(
-            key=received_key(ticket),
-            headers={
-                "In-Reply-To": mail.message_id,
-                "References": f"{thread_root_id(ticket.pk)} {mail.message_id}",
-            },
-        )
+        answers=mail.message_id,
+    )
+    if follows is None:
+        _copy_colleagues(mail, ticket)
     return ticket, _note(notes)
+
+
+def _copy_colleagues(mail, ticket):
+    """Colleagues the customer put on To or Cc of the email that opened the ticket become its
+    CCs, as if the customer had CC'd them on the ticket page (``ticket_cc_add``: only active
+    colleagues of the customer's organisation). Anyone else copied is not: their replies get
+    the auto-answer."""
+    others = [a for a in mail.copied if a != mail.sender and not matching.is_our_address(a)]
+    if not others:
+        return
+    candidates = ticket_cc_candidates(ticket=ticket).annotate(address=Lower("email"))
+    for colleague in candidates.filter(address__in=others):
+        ticket_cc_add(ticket=ticket, user=colleague, by=ticket.customer)
 
 
 def _unknown_sender(mail, service, *, now, ticket=None):
@@ -433,7 +567,16 @@ def _unknown_sender(mail, service, *, now, ticket=None):
         now=now,
     )
     what = f"a reply to {ticket.number}" if ticket is not None else f"mail to {service}"
-    answer = {
+    return (
+        Outcome.IGNORED,
+        f"{mail.sender} may not send {what} (no customer account of it); "
+        f"{_answer_note(sent, service)}.",
+        None,
+    )
+
+
+def _answer_note(sent, service):
+    return {
         emails.SENT: "an auto-answer was sent",
         emails.ANSWERED_TODAY: "already auto-answered today",
         emails.HOURLY_CAP: (
@@ -441,17 +584,19 @@ def _unknown_sender(mail, service, *, now, ticket=None):
             "(INBOUND_AUTO_ANSWERS_PER_HOUR)"
         ),
     }[sent]
-    return (
-        Outcome.IGNORED,
-        f"{mail.sender} may not send {what} (no customer account of it); {answer}.",
-        None,
-    )
 
 
 def _priority_and_subject(service, subject):
     """A ``[P1]``-style tag naming one of the service's priorities, or its least urgent one;
     the tag is taken out of the subject."""
-    priorities = list(service.priorities.filter(retired_at__isnull=True).order_by("position"))
+    priorities = lookups.once(
+        ("inbound.priorities", service.pk),
+        lambda: list(
+            service.priorities.filter(retired_at__isnull=True)
+            .select_related("calendar")
+            .order_by("position")
+        ),
+    )
     if not priorities:
         raise ValidationError(f"{service} has no priority to file a ticket with.")
     by_code = {priority.code.lower(): priority for priority in priorities}

@@ -288,6 +288,9 @@ IMAP_URL = env("IMAP_URL", default="")
 IMAP_BATCH_SIZE = env.int("IMAP_BATCH_SIZE", default=100)
 IMAP_BATCH_MAX_BYTES = env.int("IMAP_BATCH_MAX_BYTES", default=32 * 1024 * 1024)
 IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30.0)
+# Threads acting on a fetched batch at once (PostgreSQL only; one sender's mail stays in one
+# thread, in order). 1: one after another.
+INBOUND_ACT_THREADS = env.int("INBOUND_ACT_THREADS", default=4)
 # Auto-answers to unknown senders: at most this many per hour from each service (a flood of
 # forged senders cannot make us a backscatter source), on top of one per sender per day.
 INBOUND_AUTO_ANSWERS_PER_HOUR = env.int("INBOUND_AUTO_ANSWERS_PER_HOUR", default=3)

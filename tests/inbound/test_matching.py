@@ -118,12 +118,14 @@ def test_a_reply_to_a_resolved_ticket_reopens_it(open_ticket):
 
 
 def test_a_reply_to_a_closed_ticket_opens_a_linked_follow_up(open_ticket):
+    """More cases (reopen window, a second reply, CCs) in test_reply_rules.py."""
     services.ticket_set_status(ticket=open_ticket, status="closed", by=open_ticket.customer)
     message = receive(make_mail(sender="ann@client.example", to=token_address(open_ticket)))
     assert message.outcome == Outcome.TICKET_OPENED
     follow_up = message.ticket
     assert follow_up != open_ticket
-    assert follow_up.description.startswith(f"Follow-up of {open_ticket.number}")
+    assert follow_up.follow_up_of == open_ticket
+    assert follow_up.description.startswith(f"Follow-up to {open_ticket.number}")
     assert not open_ticket.messages.exists()
 
 
