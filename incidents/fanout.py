@@ -98,7 +98,7 @@ def _record_batch(update, batch_size):
         # by default; as the maintenance notices do, before the first batch reads.
         subscriptions_sync_members(service_id=service_id)
     page = subscribers_for_notice(
-        service_id=service_id, after=update.emails_cursor, limit=batch_size
+        service_id=service_id, after=update.emails_cursor, limit=batch_size, topic="incidents"
     )
     fields = ["emails_cursor", "emails_recorded"]
     fresh = _not_yet_recorded(update, page)

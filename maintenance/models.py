@@ -280,6 +280,12 @@ class Subscription(models.Model):
     )
     # For an email subscription; a customer's notices go to the user's current address.
     email = models.EmailField(blank=True)
+    # What the subscriber chose to hear of the service (both unless they chose otherwise); the
+    # senders' selectors read only the subscriptions that want what they send.
+    maintenance = models.BooleanField(
+        default=True, help_text="Maintenance notices, changes, cancellations, the calendar."
+    )
+    incidents = models.BooleanField(default=True, help_text="Public incident updates.")
     # The credential of its links (unsubscribe, confirm): never shown, not even in the admin.
     token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
     # Goes up each time the subscription is turned off. A confirm link carries the version it

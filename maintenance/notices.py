@@ -250,7 +250,9 @@ def _recipients(rnd, batch_size):
     if rnd.kind in (Kind.NOTICE, Kind.DIGEST):
         if rnd.cursor == 0:
             subscriptions_sync_members(service_id=rnd.service_id)
-        return subscribers_for_notice(service_id=rnd.service_id, after=rnd.cursor, limit=batch_size)
+        return subscribers_for_notice(
+            service_id=rnd.service_id, after=rnd.cursor, limit=batch_size, topic="maintenance"
+        )
     notices = NoticeRound.objects.filter(
         window_id=rnd.window_id, occurrence_start=rnd.occurrence_start, kind=Kind.NOTICE
     ).values("pk")

@@ -98,16 +98,27 @@ def policy_leads(policy):
     return sorted(leads, key=lambda pair: pair[1], reverse=True)
 
 
-def subscribers_for_notice(*, service_id, after, limit):
-    """The next ``limit`` active subscribers of a service by id: (id, address, token,
-    customer) rows, ``customer`` true for a customer's subscription (made with their
-    membership) rather than an address's.
+# What a subscriber may choose to hear: the Subscription field that says they want it.
+TOPICS = ("maintenance", "incidents")
+
+
+def _wanting(topic):
+    if topic not in TOPICS:
+        raise ValueError(f"unknown subscription topic {topic!r}")
+    return Q(**{topic: True})
+
+
+def subscribers_for_notice(*, service_id, after, limit, topic):
+    """The next ``limit`` active subscribers of a service who want ``topic`` ("maintenance"
+    or "incidents"), by id: (id, address, token, customer) rows, ``customer`` true for a
+    customer's subscription (made with their membership) rather than an address's.
 
     A customer's subscription counts while they are an active customer of the service.
     """
     member = ServiceCustomer.objects.filter(service_id=service_id, customer_id=OuterRef("user_id"))
     rows = (
         Subscription.objects.filter(
+            _wanting(topic),
             service_id=service_id,
             pk__gt=after,
             confirmed_at__isnull=False,
@@ -125,10 +136,13 @@ def subscribers_for_notice(*, service_id, after, limit):
 
 def subscribers_notified(*, round_ids, after, limit):
     """The next ``limit`` still-subscribed recipients of the given rounds, by subscription id:
-    (id, address, token, customer) rows as ``subscribers_for_notice``."""
+    (id, address, token, customer) rows as ``subscribers_for_notice``. Someone who has since
+    chosen not to hear of maintenance is left out, as they would be from a new notice."""
     notified = NoticeDelivery.objects.filter(round_id__in=round_ids, subscription_id=OuterRef("pk"))
     rows = (
-        Subscription.objects.filter(pk__gt=after, unsubscribed_at__isnull=True)
+        Subscription.objects.filter(
+            _wanting("maintenance"), pk__gt=after, unsubscribed_at__isnull=True
+        )
         .filter(Exists(notified))
         .order_by("pk")
         .values_list("pk", "email", "user__email", "token")[:limit]
@@ -137,6 +151,17 @@ def subscribers_notified(*, round_ids, after, limit):
         (pk, user_email or email, token, user_email is not None)
         for pk, email, user_email, token in rows
     ]
+
+
+def customer_subscriptions(*, user):
+    """(service, subscription or None) for each service ``user`` is a customer of, by name:
+    two queries whatever the number of services."""
+    services = customer_services(user)
+    by_service = {
+        sub.service_id: sub
+        for sub in Subscription.objects.filter(user=user, service__in=[s.pk for s in services])
+    }
+    return [(service, by_service.get(service.pk)) for service in services]
 
 
 def subscription_for_user(*, service, user):

@@ -411,6 +411,16 @@ def subscriptions_sync_members(*, service_id, batch_size=5000):
             return created
 
 
+def topics_words(*, maintenance, incidents):
+    """What a subscription hears, in words: "incident updates and maintenance notices"."""
+    words = [
+        word
+        for word, wanted in (("incident updates", incidents), ("maintenance notices", maintenance))
+        if wanted
+    ]
+    return " and ".join(words)
+
+
 class StaleConfirmation(Exception):
     """A confirm link issued before the subscription was last turned off."""
 
@@ -422,19 +432,25 @@ def _turn_off(subscription, *, at):
 
 
 @transaction.atomic
-def subscription_request(*, service, email):
-    """Start a double opt-in: record the address and email it a signed confirmation link.
+def subscription_request(*, service, email, maintenance=True, incidents=True):
+    """Start a double opt-in: record the address and what it wants to hear (maintenance,
+    incidents or both), and email it a signed confirmation link.
 
     Says nothing about whether the address was subscribed already (no address probing); an
-    active subscription is left as it is and gets no mail. The link confirms only the state it
-    was sent for: an unsubscribe after it voids it, and asking again sends a new one.
+    active subscription is left as it is and gets no mail (what it hears is changed from its
+    emails' manage link, which only its owner has). The link confirms only the state it was
+    sent for: an unsubscribe after it voids it, and asking again sends a new one.
     """
+    if not (maintenance or incidents):
+        raise ValueError("a subscription hears of maintenance, incidents or both")
     email = email.strip().lower()
     subscription, _ = Subscription.objects.select_for_update().get_or_create(
         service=service, user=None, email=email
     )
     if subscription.active:
         return subscription
+    subscription.maintenance, subscription.incidents = bool(maintenance), bool(incidents)
+    subscription.save(update_fields=["maintenance", "incidents"])
     confirm_url = absolute_url(
         reverse("maintenance:subscription_confirm", args=[emails.confirm_token(subscription)])
     )
@@ -446,7 +462,11 @@ def subscription_request(*, service, email):
         ),
         to=email,
         template="maintenance/confirm",
-        context={"service": service, "confirm_url": confirm_url},
+        context={
+            "service": service,
+            "confirm_url": confirm_url,
+            "hear": topics_words(maintenance=maintenance, incidents=incidents),
+        },
     )
     return subscription
 
@@ -483,6 +503,52 @@ def subscription_unsubscribe(*, token):
     if subscription.unsubscribed_at is None:
         _turn_off(subscription, at=timezone.now())
         subscription.save(update_fields=["unsubscribed_at", "confirm_version"])
+    return subscription
+
+
+def _choose(subscription, *, maintenance, incidents, at):
+    """Set what a subscription hears; hearing nothing is unsubscribing (its confirm links
+    stop working, as after any unsubscribe), hearing something again turns it back on."""
+    subscription.maintenance, subscription.incidents = bool(maintenance), bool(incidents)
+    if not (maintenance or incidents):
+        if subscription.unsubscribed_at is None:
+            _turn_off(subscription, at=at)
+    else:
+        subscription.unsubscribed_at = None
+
+
+@transaction.atomic
+def subscription_choose(*, service, user, maintenance, incidents):
+    """A customer chooses what they hear of one of their services: maintenance, incidents,
+    both or nothing (the portal's subscriptions page)."""
+    subscription = subscription_ensure_for_customer(service=service, customer=user)
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    _choose(subscription, maintenance=maintenance, incidents=incidents, at=timezone.now())
+    subscription.confirmed_at = subscription.confirmed_at or timezone.now()
+    subscription.save(
+        update_fields=[
+            "maintenance",
+            "incidents",
+            "unsubscribed_at",
+            "confirmed_at",
+            "confirm_version",
+        ]
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_choose_by_token(*, token, maintenance, incidents):
+    """Someone following an email's manage link chooses what they hear (no login: the signed
+    token is the credential, as for unsubscribing). Raises ``signing.BadSignature`` if forged.
+    A subscription that was never confirmed stays unconfirmed."""
+    subscription = Subscription.objects.select_for_update().get(
+        token=emails.unsubscribe_token_read(token)
+    )
+    _choose(subscription, maintenance=maintenance, incidents=incidents, at=timezone.now())
+    subscription.save(
+        update_fields=["maintenance", "incidents", "unsubscribed_at", "confirm_version"]
+    )
     return subscription
 
 

@@ -4,21 +4,22 @@ import calendar as calendar_lib
 from datetime import UTC, datetime, time, timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.periods import add_months, next_month
 from core.zones import zone
 from sla.models import Service
 
 from . import ics as ics_feed
-from . import services
-from .forms import SubscribeForm
+from . import selectors, services
+from .forms import SubscribeForm, TopicsForm
 from .models import MaintenanceWindow, Subscription
 from .selectors import occurrence_display, occurrences_for_services, viewer_timezone
 
@@ -125,7 +126,7 @@ def subscribe(request):
         messages.error(request, "Enter a valid email address and choose a service.")
         return redirect("status")
     services.subscription_request(
-        service=form.cleaned_data["service"], email=form.cleaned_data["email"]
+        service=form.cleaned_data["service"], email=form.cleaned_data["email"], **form.topics()
     )
     messages.success(
         request,
@@ -166,7 +167,62 @@ def unsubscribe(request, token):
     subscription = Subscription.objects.select_related("service").filter(token=token_value).first()
     if subscription is None:
         return HttpResponseBadRequest("unknown subscription")
+    if request.method == "POST" and "choose" in request.POST:
+        # The page's "what to hear" form; an RFC 8058 one-click POST never carries "choose".
+        form = TopicsForm(request.POST)
+        form.is_valid()  # two check boxes: always valid
+        subscription = services.subscription_choose_by_token(token=token, **form.cleaned_data)
+        if subscription.unsubscribed_at is not None:
+            return render(request, "maintenance/unsubscribed.html", {"subscription": subscription})
+        words = services.topics_words(
+            maintenance=subscription.maintenance, incidents=subscription.incidents
+        )
+        messages.success(request, f"Saved: {subscription.address} will get {words}.")
+        return redirect(request.path)
     if request.method == "POST":
         services.subscription_unsubscribe(token=token)
         return render(request, "maintenance/unsubscribed.html", {"subscription": subscription})
-    return render(request, "maintenance/unsubscribe.html", {"subscription": subscription})
+    return render(
+        request,
+        "maintenance/unsubscribe.html",
+        {
+            "subscription": subscription,
+            "form": TopicsForm(
+                initial={
+                    "maintenance": subscription.maintenance,
+                    "incidents": subscription.incidents,
+                }
+            ),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscriptions(request):
+    """A customer chooses, per service of theirs, whether they hear of its maintenance, its
+    incidents, both or nothing by email."""
+    rows = selectors.customer_subscriptions(user=request.user)
+    if request.method == "POST":
+        for service, _ in rows:
+            form = TopicsForm(request.POST, prefix=service.slug)
+            form.is_valid()  # two check boxes: always valid
+            services.subscription_choose(service=service, user=request.user, **form.cleaned_data)
+        messages.success(request, "Your email choices are saved.")
+        return redirect("maintenance:subscriptions")
+    forms = [
+        (
+            service,
+            TopicsForm(
+                prefix=service.slug,
+                initial={
+                    "maintenance": bool(sub and sub.active and sub.maintenance),
+                    "incidents": bool(sub and sub.active and sub.incidents),
+                }
+                if sub is not None
+                else {"maintenance": True, "incidents": True},
+            ),
+        )
+        for service, sub in rows
+    ]
+    return render(request, "maintenance/subscriptions.html", {"forms": forms})
