@@ -5,7 +5,7 @@ waiting for access."""
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
-from portal.admin_filters import BoundedDateHierarchyMixin
+from core.admin import BoundedDateHierarchyMixin
 
 from .models import PendingSignup
 

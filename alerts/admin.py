@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from portal.admin_pages import SuperuserRecordsAdmin
+from core.admin import SuperuserRecordsAdmin
 
 from .models import Alert, AlertGroup, AlertHook, SnsSubscription
 

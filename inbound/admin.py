@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from portal.admin_pages import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from sla.models import Service
 
 from . import matching

@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from core import periods
-from portal.admin_pages import StaffPageAdmin
+from core.admin import StaffPageAdmin
 
 from . import charts, selectors
 from .export import write_csv

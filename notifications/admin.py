@@ -13,7 +13,7 @@ with their token masked (``notifications.masking``).
 from django.contrib import admin, messages
 from django.utils.text import Truncator
 
-from portal.admin_pages import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 
 from .masking import mask_credentials
 from .models import Notification, SuppressedAddress

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from portal.admin_pages import SuperuserRecordsAdmin
+from core.admin import SuperuserRecordsAdmin
 
 from .models import Delivery, Destination
 from .services import delivery_retry, destination_configured

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.admin import StaffPageAdmin
 from core.periods import next_month, parse_month, previous_month
-from portal.admin_pages import StaffPageAdmin
 from sla.models import Service
 from sla.selectors import limit_to_staff_services
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 from contracts import services
 from contracts.models import ContractPeriod, Organization, OrganizationMember, UsageAlert
 from contracts.selectors import contract_in_force, format_hours, organizations_month_usage
+from core.admin import ReadOnlyInline
 from core.periods import add_months, month_of, parse_month
-from portal.admin_pages import ReadOnlyInline
 from sla.admin_scoping import ServiceScopedAdminMixin
 from sla.models import SupportContract
 

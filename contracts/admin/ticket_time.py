@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -16,9 +15,7 @@ from accounts.roles import staff_tier_level
 from contracts import services
 from contracts.models import TimeEntry
 from contracts.selectors import format_hours
-from portal.admin_pages import ReadOnlyInline
-
-from ._common import add_errors, error_text
+from core.admin import ReadOnlyInline, add_errors, error_text, mark_refused
 
 
 class OptionalInlineFormSet(forms.BaseInlineFormSet):
@@ -121,10 +118,9 @@ class TimeEntryLogFormSet(OptionalInlineFormSet):
         """The ticket's own changes are saved before the inlines, and one of them can be why
         the time, valid when the page was checked, is refused now: an escalation takes the
         ticket out of a tier 1 member's reach. Undo the whole save and say why, as the ticket
-        page does when one of its own changes is refused (``_ticket_admin_failed`` is what
-        ``TicketAdmin`` reads to skip its log entry and show the page again)."""
-        transaction.set_rollback(True)
-        self.request._ticket_admin_failed = True
+        page does when one of its own changes is refused (``mark_refused``: ``TicketAdmin``
+        then skips its log entry and shows the page again)."""
+        mark_refused(self.request)
         self.new_objects = []
         messages.error(
             self.request,

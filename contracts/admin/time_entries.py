@@ -3,11 +3,9 @@ organisation, staff and support month; an entry's page voids it."""
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,12 +14,10 @@ from django.utils.text import Truncator
 from contracts import services
 from contracts.models import TimeEntry
 from contracts.selectors import format_hours
+from core.admin import ChoiceListFilter, ServiceWritesAdmin
 from core.periods import add_months, month_bounds, month_of, parse_month
-from portal.admin_filters import ChoiceListFilter
 from sla.models import Service
 from tickets.selectors import tickets_for_staff
-
-from ._common import error_text
 
 
 class StaffFilter(ChoiceListFilter):
@@ -103,7 +99,7 @@ class TimeEntryVoidForm(forms.ModelForm):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(admin.ModelAdmin):
+class TimeEntryAdmin(ServiceWritesAdmin):
     form = TimeEntryVoidForm
     list_display = [
         "worked_at",
@@ -171,21 +167,12 @@ class TimeEntryAdmin(admin.ModelAdmin):
     def counted(self, obj):
         return not obj.voided
 
-    def save_model(self, request, obj, form, change):
-        try:
-            services.time_entry_void(
-                entry=obj, by=request.user, reason=form.cleaned_data["void_reason"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            request._contracts_admin_failed = True
-            self.message_user(request, f"Not voided: {error_text(exc)}", messages.ERROR)
+    refused_text = "Not voided"
+
+    def write(self, request, obj, form, change):
+        services.time_entry_void(
+            entry=obj, by=request.user, reason=form.cleaned_data["void_reason"]
+        )
 
     def log_change(self, request, obj, message):
-        if getattr(request, "_contracts_admin_failed", False):
-            return None
         return super().log_change(request, obj, "Voided")
-
-    def response_change(self, request, obj):
-        if getattr(request, "_contracts_admin_failed", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)

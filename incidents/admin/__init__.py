@@ -6,9 +6,14 @@
   prefilled by ``incident_add_url`` (service, severity, title, tickets).
 - ``postmortems``: the post-mortem page, with its actions and owners inline; complete, publish.
 - ``base``: what both share — a refused service call rolls the whole save back and says why.
+- ``tickets``: the ticket page's incident links and the ticket list's "Open an incident"
+  action, added to ``TicketAdmin`` from here (tickets does not know about incidents).
 """
 
 from . import incidents, postmortems  # noqa: F401 (registers the model admins)
 from .incidents import incident_add_url
+from .tickets import extend_ticket_admin
+
+extend_ticket_admin()
 
 __all__ = ["incident_add_url"]

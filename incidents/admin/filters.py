@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from portal.admin_filters import ChoiceListFilter
+from core.admin import ChoiceListFilter
 from sla.models import IncidentPolicy, Priority
 
 from ..models import DEFAULT_STEPS

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from portal.admin_pages import ReadOnlyInline
+from core.admin import ReadOnlyInline
 from sla.admin_scoping import ServiceScopedAdminMixin
 from tickets.selectors import tickets_for_staff
 

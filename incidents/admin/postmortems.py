@@ -9,11 +9,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import REFUSALS
 from sla.admin_scoping import ServiceScopedAdminMixin
 
 from .. import services
 from ..models import Postmortem, PostmortemAction
-from .base import REFUSALS, ServiceWritesAdmin
+from .base import ServiceWritesAdmin
 from .filters import PostmortemStateFilter
 from .forms import PostmortemActionForm, PostmortemForm
 

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from portal.admin_filters import ChoiceListFilter
+from core.admin import ChoiceListFilter
 from tickets.admin import TierFilter
 
 

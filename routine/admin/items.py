@@ -4,15 +4,15 @@ Every write goes through ``routine.services``; the list is scoped by ``items_for
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from core.admin import REFUSALS, ServiceWritesAdmin, error_text
 from routine import recovery
 from routine.forms import MarkDoneFields, RoutineItemForm
 from routine.models import RoutineItem
@@ -24,12 +24,6 @@ from tickets.attachments import download_response
 from .filters import OverdueFilter, OwnerTierFilter, ResultsFilter
 
 
-def _error_text(exc):
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc) or "Not allowed."
-
-
 def _verdict(met):
     if met is None:
         return "no target"
@@ -37,7 +31,7 @@ def _verdict(met):
 
 
 @admin.register(RoutineItem)
-class RoutineItemAdmin(admin.ModelAdmin):
+class RoutineItemAdmin(ServiceWritesAdmin):
     form = RoutineItemForm
     view_on_site = False  # the item's URL is this change page (for the emails' links)
     list_display = [
@@ -207,14 +201,10 @@ class RoutineItemAdmin(admin.ModelAdmin):
 
         return WithClasses
 
-    def save_model(self, request, obj, form, change):
-        """Route the change through the services; a refusal saves nothing and says why."""
-        try:
-            with transaction.atomic():  # a savepoint: results and tick-off stand or fall together
-                self._apply(request, obj, form)
-        except (ValidationError, PermissionDenied) as exc:
-            request._routine_admin_failed = True
-            self.message_user(request, f"Nothing was saved: {_error_text(exc)}", messages.ERROR)
+    def write(self, request, obj, form, change):
+        """Route the change through the services (results and tick-off stand or fall together);
+        a refusal saves nothing and says why (``ServiceWritesAdmin``)."""
+        self._apply(request, obj, form)
 
     def _apply(self, request, item, form):
         # The form's declared fields are posted whatever the fieldsets showed, on purpose: a
@@ -243,16 +233,6 @@ class RoutineItemAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         pass  # no many-to-many fields or inlines; the services did the work
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_routine_admin_failed", False):
-            return None
-        return super().log_change(request, obj, message)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_routine_admin_failed", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
 
     # --- evidence download -----------------------------------------------------------------
 
@@ -317,8 +297,8 @@ class RoutineItemAdmin(admin.ModelAdmin):
         for item in items:
             try:
                 act(item)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{item} not done: {_error_text(exc)}", messages.ERROR)
+            except REFUSALS as exc:
+                self.message_user(request, f"{item} not done: {error_text(exc)}", messages.ERROR)
             else:
                 done.append(str(item))
         if done:

@@ -3,17 +3,14 @@
 import re
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+
+# Moved to core.admin; kept importable here until knowledge/admin.py (in progress) imports
+# it from there. TODO(core): remove before the session ends.
+from core.admin import error_text  # noqa: F401
 
 # "#123" names exactly one ticket; a bare "123" also matches subjects and emails. Bounded so a
 # pasted phone number cannot overflow a bigint.
 NUMBER = re.compile(r"#?\s*([0-9]{1,18})")
-
-
-def error_text(exc):
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc) or "Not allowed."
 
 
 def staff_users():

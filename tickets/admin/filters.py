@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import TIER_LEVELS, staff_tier_level
-from portal.admin_filters import ChoiceListFilter
+from core.admin import ChoiceListFilter
 from sla.models import Priority, Service
 from sla.selectors import limit_to_staff_services
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.text import Truncator
 
-from portal.admin_pages import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 
 from ..models import Message, TicketEvent
 from ..selectors import tickets_for_staff

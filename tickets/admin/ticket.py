@@ -5,14 +5,15 @@ from datetime import datetime, timedelta
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
+
+from core.admin import REFUSALS, ServiceWritesAdmin, error_text
 
 from ..canned import canned_reply_values, render_canned_reply
 from ..models import (
@@ -34,7 +35,7 @@ from ..services import (
     ticket_set_status,
 )
 from ..templatetags.staff_time import human_duration, local_time, staff_zone
-from .common import NUMBER, error_text
+from .common import NUMBER
 from .filters import (
     AssigneeFilter,
     PriorityFilter,
@@ -80,7 +81,7 @@ def obj_zone(obj):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ServiceWritesAdmin):
     form = TicketAdminForm
     change_form_template = "admin/tickets/ticket/change_form.html"
     change_list_template = "admin/tickets/ticket/change_list.html"
@@ -121,7 +122,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_help_text = "Ticket number (#123 or 123), words of the subject, or the customer's email."
     # Counting the unfiltered table again for "N total" is a second full count on every page.
     show_full_result_count = False
-    actions = ["assign_to_me", "escalate_to_next_tier", "resolve", "open_incident"]
+    actions = ["assign_to_me", "escalate_to_next_tier", "resolve"]
     # The ticket's URL is the customer's page, which answers 404 to staff.
     view_on_site = False
     # The time logged on the ticket and a row to log more; the row is saved by its service.
@@ -139,6 +140,10 @@ class TicketAdmin(admin.ModelAdmin):
             f"Select this object for an action - {obj}",
         )
 
+    # Read-only fields that apps built on tickets add to the top of the change page (incidents
+    # adds the incidents a ticket is linked to): tickets knows nothing of them.
+    summary_fields = []
+
     readonly_fields = [
         "number_display",
         "subject",
@@ -149,7 +154,6 @@ class TicketAdmin(admin.ModelAdmin):
         "resolution_met",
         "rating",
         "rating_comment",
-        "incidents_display",
         *(f"{field}_display" for field in TIME_FIELDS),
     ]
 
@@ -323,7 +327,7 @@ class TicketAdmin(admin.ModelAdmin):
                         "subject",
                         "service",
                         "customer_display",
-                        "incidents_display",
+                        *self.summary_fields,
                     ]
                 },
             ),
@@ -355,31 +359,6 @@ class TicketAdmin(admin.ModelAdmin):
             ),
         ]
         return fieldsets
-
-    @admin.display(description="incidents")
-    def incidents_display(self, obj):
-        """The incidents this ticket is linked to, and a link to open one from it."""
-        from incidents.admin import incident_add_url  # incidents depends on tickets, not back
-        from incidents.selectors import incidents_of_ticket
-
-        links = format_html_join(
-            ", ",
-            '<a href="{}">{}</a> ({}, {})',
-            (
-                (
-                    reverse("admin:incidents_incident_change", args=[incident.pk]),
-                    str(incident),
-                    incident.step,
-                    "resolved" if incident.resolved_at else "open",
-                )
-                for incident in incidents_of_ticket(obj)
-            ),
-        )
-        opener = format_html(
-            '<a class="open-incident" href="{}">Open an incident from this ticket</a>',
-            incident_add_url([obj]),
-        )
-        return format_html("{} {}", links, opener) if links else opener
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -487,16 +466,15 @@ class TicketAdmin(admin.ModelAdmin):
         return {"state": state, "label": label, "entries": entries}
 
     def save_model(self, request, obj, form, change):
-        """Route each change through its service; nothing about a ticket is saved raw."""
         if not change:
             raise PermissionDenied("Tickets are opened by customers.")
-        try:
-            # A savepoint: when one service refuses, the others' writes (and emails) go too.
-            with transaction.atomic():
-                self._apply_changes(request, obj, form)
-        except (ValidationError, PermissionDenied) as exc:
-            request._ticket_admin_failed = True
-            self.message_user(request, f"Nothing was saved: {error_text(exc)}", messages.ERROR)
+        super().save_model(request, obj, form, change)
+
+    def write(self, request, obj, form, change):
+        """Route each change through its service; nothing about a ticket is saved raw. In a
+        savepoint (``ServiceWritesAdmin``): when one service refuses, the others' writes (and
+        emails) go too."""
+        self._apply_changes(request, obj, form)
 
     def _apply_changes(self, request, ticket, form):
         data, changed, user = form.cleaned_data, set(form.changed_data), request.user
@@ -525,21 +503,15 @@ class TicketAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         # A ticket has no many-to-many fields; the services did the work. Inline formsets (time
-        # logged) save through their own services, unless save_model refused the whole change.
+        # logged) save through their own services, unless the change was refused.
+        if self.refused(request):
+            return super().save_related(request, form, formsets, change)
         for formset in formsets:
-            if getattr(request, "_ticket_admin_failed", False):
-                formset.new_objects = formset.changed_objects = formset.deleted_objects = []
-            else:
-                self.save_formset(request, form, formset, change=change)
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_ticket_admin_failed", False):
-            return None
-        return super().log_change(request, obj, message)
+            self.save_formset(request, form, formset, change=change)
 
     def response_change(self, request, obj):
-        if getattr(request, "_ticket_admin_failed", False):
-            return HttpResponseRedirect(request.path)
+        if self.refused(request):
+            return super().response_change(request, obj)
         if not self.get_queryset(request).filter(pk=obj.pk).exists():
             # Escalated past the member's own tier: they can no longer change it, so back to
             # the list, told where it went; they keep reading it (tickets_worked_by).
@@ -592,26 +564,13 @@ class TicketAdmin(admin.ModelAdmin):
 
         self._each(request, queryset, resolve_one, done="resolved")
 
-    @admin.action(description="Open an incident for these tickets", permissions=["change"])
-    def open_incident(self, request, queryset):
-        """To the incident's add page, prefilled from the tickets (one service at a time)."""
-        from incidents.admin import incident_add_url  # incidents depends on tickets, not back
-
-        tickets = list(queryset.select_related("priority").order_by("priority__position", "id"))
-        if len({ticket.service_id for ticket in tickets}) != 1:
-            self.message_user(
-                request, "Choose tickets of one service to open an incident.", messages.ERROR
-            )
-            return None
-        return HttpResponseRedirect(incident_add_url(tickets))
-
     def _each(self, request, queryset, act, *, done):
         """Run ``act`` on each ticket on its own; report what worked and what was refused."""
         succeeded = []
         for ticket in queryset.order_by("id"):
             try:
                 act(ticket)
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 self.message_user(
                     request, f"{ticket.number} not {done}: {error_text(exc)}", messages.ERROR
                 )
