@@ -11,7 +11,8 @@ from django.utils.html import format_html
 
 from core.admin import SuperuserRecordsAdmin
 
-from .models import Delivery, Destination
+from .models import Delivery, Destination, OnCallPage
+from .oncall import on_call_page_acknowledge
 from .services import delivery_retry, destination_configured
 
 
@@ -89,3 +90,53 @@ class DeliveryAdmin(SuperuserRecordsAdmin):
         self.message_user(
             request, f"{queued} delivery(ies) queued; sent ones are left alone.", messages.INFO
         )
+
+
+@admin.register(OnCallPage)
+class OnCallPageAdmin(SuperuserRecordsAdmin):
+    """What the on-call rotation was paged for, who acknowledged it, whether the secondary was
+    called in; "Acknowledge" takes it for the signed-in member."""
+
+    list_display = [
+        "title",
+        "service",
+        "tier_level",
+        "primary",
+        "secondary",
+        "created_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "secondary_told_at",
+    ]
+    list_select_related = ["service", "primary", "secondary", "acknowledged_by"]
+    list_filter = ["service", "acknowledged_via"]
+    search_fields = ["title", "key"]
+    actions = ["acknowledge"]
+    fields = [
+        "key",
+        "service",
+        "tier_level",
+        "title",
+        "url",
+        "primary",
+        "secondary",
+        "secondary_due_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "acknowledged_via",
+        "secondary_told_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        # The action needs it; every field stays read-only.
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.action(description="Acknowledge (I take it)")
+    def acknowledge(self, request, queryset):
+        taken = sum(
+            on_call_page_acknowledge(page=page, by=request.user, via=OnCallPage.Via.ADMIN)
+            for page in queryset
+        )
+        self.message_user(request, f"{taken} page(s) acknowledged.", messages.INFO)

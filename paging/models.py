@@ -6,6 +6,7 @@ row holds a secret: routing keys, chat webhook URLs and signing secrets are read
 environment variable the plan names (``secret_env``) at the moment of sending.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -96,3 +97,52 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.destination}"
+
+
+class OnCallPage(models.Model):
+    """Something the on-call rotation of an on-call tier must take: the primary is told at
+    once; if nobody acknowledges it by ``secondary_due_at`` (the plan's
+    ``on_call.acknowledge`` later), the beat sweep tells the secondary, once. ``key`` names
+    what caused it (a ticket's creation or escalation, an incident's opening), so recording it
+    twice makes one row."""
+
+    class Via(models.TextChoices):
+        LINK = "link", "Email link"
+        ADMIN = "admin", "Admin"
+
+    key = models.CharField(max_length=255, unique=True)
+    service = models.ForeignKey("sla.Service", on_delete=models.CASCADE, related_name="+")
+    tier_level = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    # Where staff act on it (the ticket or incident in the admin).
+    url = models.CharField(max_length=500)
+    primary = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    secondary = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Deadline of the primary's acknowledgement: the sweep reads due rows through the index.
+    # Cleared when acknowledged or when the secondary has been told.
+    secondary_due_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_via = models.CharField(max_length=10, choices=Via.choices, blank=True)
+    secondary_told_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "on-call page"
+        indexes = [
+            models.Index(
+                fields=["secondary_due_at", "id"],
+                condition=models.Q(secondary_due_at__isnull=False),
+                name="paging_oncall_secondary_due",
+            )
+        ]
+
+    def __str__(self):
+        return self.title

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import oncall, services
 
 
 @shared_task
@@ -11,5 +11,8 @@ def send_page(delivery_id):
 
 @shared_task
 def send_pending_pages():
-    """Beat sweep: send what the per-page task could not (broker down, crash) and the retries."""
+    """Beat sweep: on-call pages whose primary did not acknowledge in time go to the secondary
+    (``oncall``); then send what the per-page task could not (broker down, crash) and the
+    retries."""
+    oncall.on_call_pages_escalate_due()
     return services.deliveries_send_due()

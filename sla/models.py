@@ -247,6 +247,11 @@ class EscalationPolicy(models.Model):
         max_length=20, blank=True, default="", help_text='Weekly handoff, e.g. "mon 09:00".'
     )
     on_call_layers = models.JSONField(default=list, blank=True)
+    # Plan `on_call.acknowledge`: a page to the primary not acknowledged within this goes to
+    # the secondary (paging.oncall); empty: every layer is told at once.
+    on_call_acknowledge = models.CharField(
+        max_length=20, blank=True, default="", validators=[validate_duration]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

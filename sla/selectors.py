@@ -186,6 +186,10 @@ class Rosters:
         tier = self.tier(service_id, level)
         if tier is not None and tier.on_call:
             people = list(self.on_call(service_id, level).values())
+            policy = self.policy(service_id)
+            if policy is not None and policy.on_call_acknowledge:
+                # The primary first; the secondary only if unacknowledged (paging.oncall).
+                people = people[:1]
             if people:
                 unique = {user.pk: user for user in people}
                 return list(unique.values())

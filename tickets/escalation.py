@@ -96,7 +96,7 @@ class _Batch:
         self.counts = Counter()
         # Tickets whose assignee an escalation handed over (the sweep unassigns them at once).
         self.handed_over = []
-        self.pages = SweepPages(now)  # pages of ticket.escalated and sla.* (paging_events)
+        self.pages = SweepPages(now, self.rosters)  # ticket.escalated, sla.* (paging_events)
 
     def ctx(self, ticket):
         return timers.Context(

@@ -8,6 +8,7 @@ them, so the resolve closes the alert the trigger opened."""
 from django.conf import settings
 from django.urls import reverse
 
+from paging.oncall import on_call_page_open_for_incident
 from paging.services import pages_record
 from sla.models import Priority
 
@@ -32,6 +33,13 @@ def incident_page(incident, event, *, key=None, summary=""):
     # An update of a resolved incident must not open a new PagerDuty alert: a resolve of a
     # resolved dedup_key changes nothing.
     resolved = event == "incident.resolved" or incident.resolved_at is not None
+    if event == "incident.opened":
+        on_call_page_open_for_incident(
+            service_id=incident.service_id,
+            key=f"incident:{incident.pk}:opened",
+            title=f"{incident.number} opened: {incident.title}",
+            url=url,
+        )
     return pages_record(
         service=incident.service,
         event=event,

@@ -296,6 +296,7 @@ def _apply_escalation(service, plan, report):
             "pause_statuses": list(spec.pause_statuses),
             "on_call_handoff": on_call.handoff if on_call else "",
             "on_call_layers": list(on_call.layers) if on_call else [],
+            "on_call_acknowledge": on_call.acknowledge if on_call else "",
         },
         report,
         service=service,

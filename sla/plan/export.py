@@ -113,6 +113,8 @@ def _sla_tree(service):
                 "handoff": policy.on_call_handoff,
                 "layers": list(policy.on_call_layers),
             }
+            if policy.on_call_acknowledge:
+                tree["on_call"]["acknowledge"] = policy.on_call_acknowledge
     incidents = getattr(service, "incident_policy", None)
     if incidents is not None:
         tree["incidents"] = {

@@ -97,6 +97,7 @@ class EscalationSpec:
 class OnCallSpec:
     handoff: str = "mon 09:00"
     layers: tuple = ("primary",)
+    acknowledge: str = ""  # a page to the primary unacknowledged this long goes to the secondary
 
 
 @dataclass(frozen=True)

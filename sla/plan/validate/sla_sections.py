@@ -308,7 +308,9 @@ class SlaSections:
         if "on_call" not in tree:
             return None
         parts = ("on_call",)
-        node = self.mapping(tree["on_call"], parts, tree.lines["on_call"], ("handoff", "layers"))
+        node = self.mapping(
+            tree["on_call"], parts, tree.lines["on_call"], ("handoff", "layers", "acknowledge")
+        )
         if node is None:
             return None
         layers = self.text_list(node, "layers", parts, default=("primary",))
@@ -317,4 +319,5 @@ class SlaSections:
         return OnCallSpec(
             handoff=self.field(node, "handoff", parts, rules.check_handoff, "mon 09:00"),
             layers=layers,
+            acknowledge=self.field(node, "acknowledge", parts, duration, ""),
         )
