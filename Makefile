@@ -26,6 +26,7 @@ demo: migrate
 	$(BIN)/python manage.py load_plan plans/*.yaml
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_contracts
+	$(BIN)/python manage.py seed_demo_incidents
 	$(BIN)/python manage.py seed_demo_knowledge
 
 # The web server's port (`make run PORT=8001`, or PORT in the environment); honcho hands it to
