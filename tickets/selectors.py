@@ -201,15 +201,30 @@ def customer_colleague_organization(*, user):
 
 def ticket_customer_access(*, user):
     """``Q`` of the tickets a customer may read and reply to: their own; those they are CC'd
-    on; and, when their organisation allows it, those its members filed for its service."""
-    access = Q(customer=user) | Q(pk__in=TicketCC.objects.filter(user=user).values("ticket_id"))
+    on; and, when their organisation allows it, those its members filed for its service.
+
+    Written as ``pk IN (own UNION CC'd UNION colleagues')`` rather than an OR of the three:
+    PostgreSQL cannot estimate an OR with a subquery (it guesses half the table), and at a
+    million tickets read "my tickets" by a scan of the whole table (~0.6 s); each part of the
+    union is an index read of the customer's own rows.
+    """
+    ids = (
+        Ticket.objects.filter(customer=user)
+        .order_by()
+        .values("pk")
+        .union(TicketCC.objects.filter(user=user).order_by().values("ticket_id"))
+    )
     organization = customer_colleague_organization(user=user)
     if organization is not None:
-        access |= Q(
-            customer__organization_membership__organization_id=organization.pk,
-            service_id=organization.service_id,
+        ids = ids.union(
+            Ticket.objects.filter(
+                customer__organization_membership__organization_id=organization.pk,
+                service_id=organization.service_id,
+            )
+            .order_by()
+            .values("pk")
         )
-    return access
+    return Q(pk__in=ids)
 
 
 def ticket_customer_can_access(*, user, ticket):
