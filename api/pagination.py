@@ -35,9 +35,16 @@ class StrictCursorPagination(CursorPagination):
 
 
 class IdCursorPagination(StrictCursorPagination):
-    """Newest first."""
+    """Newest first (the admin's ticket list)."""
 
     ordering = "-id"
+
+
+class ActivityCursorPagination(StrictCursorPagination):
+    """Latest activity first: the portal's "My tickets" order (a customer's few tickets,
+    read through ``ticket_customer_access`` and sorted)."""
+
+    ordering = ("-updated_at", "-id")
 
 
 class OldestFirstPagination(StrictCursorPagination):

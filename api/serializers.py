@@ -4,6 +4,7 @@ the admin (staff); inputs are only parsed here, every rule is the services'."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from maintenance.models import MaintenanceWindow
 from sla.models import Priority, Service, Tier
 from tickets.models import Attachment, Message, Ticket
 
@@ -233,3 +234,60 @@ class ServiceDetailSerializer(ServiceSerializer):
     @extend_schema_field(PriorityTargetSerializer(many=True))
     def get_priorities(self, service):
         return PriorityTargetSerializer(service.current_priorities, many=True).data
+
+
+# --- maintenance -----------------------------------------------------------------------------
+
+
+class WindowSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Wall-clock time in the window's zone: a plain string, not an RFC 3339 time (which would
+    # need an offset the window does not have — it changes with DST).
+    start = serializers.CharField(read_only=True, help_text="Local start time, HH:MM:SS.")
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = [
+            "id",
+            "service",
+            "name",
+            "category",
+            "rrule",
+            "date",
+            "start",
+            "duration",
+            "timezone",
+            "impact",
+        ]
+        read_only_fields = fields
+
+
+class OccurrenceSerializer(serializers.Serializer):
+    window = serializers.IntegerField(source="window.pk")
+    service = serializers.CharField(source="window.service.slug")
+    name = serializers.CharField(source="window.name")
+    category = serializers.CharField(source="window.category")
+    impact = serializers.CharField(source="window.impact")
+    original_start = serializers.DateTimeField(
+        help_text="Names the occurrence for good, however often it is moved."
+    )
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    cancelled = serializers.BooleanField()
+    moved = serializers.BooleanField()
+
+
+class OccurrenceListSerializer(serializers.Serializer):
+    results = OccurrenceSerializer(many=True)
+
+
+class OccurrenceCancelSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(
+        help_text="The occurrence's start (its original start, or where it was moved to)."
+    )
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+
+
+class OccurrenceMoveSerializer(OccurrenceCancelSerializer):
+    new_start = serializers.DateTimeField()
+    new_end = serializers.DateTimeField(required=False)

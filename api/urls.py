@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import meta, services, tickets
+from .views import maintenance, meta, services, tickets
 
 app_name = "api"
 
@@ -25,5 +25,17 @@ urlpatterns = [
     ),
     path("services/", services.ServiceList.as_view(), name="services"),
     path("services/<slug:slug>/", services.ServiceDetail.as_view(), name="service"),
+    path("maintenance/windows/", maintenance.WindowList.as_view(), name="windows"),
+    path(
+        "maintenance/windows/<int:window_id>/cancel/",
+        maintenance.OccurrenceCancel.as_view(),
+        name="occurrence-cancel",
+    ),
+    path(
+        "maintenance/windows/<int:window_id>/move/",
+        maintenance.OccurrenceMove.as_view(),
+        name="occurrence-move",
+    ),
+    path("maintenance/occurrences/", maintenance.OccurrenceList.as_view(), name="occurrences"),
     re_path(r"^.*$", meta.NotFound.as_view()),
 ]

@@ -24,7 +24,7 @@ from tickets.selectors import (
 )
 
 from .. import serializers as s
-from ..pagination import OldestFirstPagination
+from ..pagination import ActivityCursorPagination, OldestFirstPagination
 from ..permissions import CustomerOnly, StaffOnly, is_staff_request
 from ..selectors import (
     ticket_attachments_for_user,
@@ -122,11 +122,14 @@ class TicketList(ApiView):
         operation_id="tickets_list",
         parameters=LIST_PARAMETERS,
         responses=s.StaffTicketSerializer(many=True),
-        description="Newest first. Customers: their tickets as on the portal (own, CC'd, "
-        "colleagues' when their organisation shares). Staff: the tickets of their tiers and "
-        "services, as in the admin; staff items carry `tier`, `assignee` and deadlines.",
+        description="Customers: their tickets as on the portal (own, CC'd, colleagues' when "
+        "their organisation shares), latest activity first, as there. Staff: the tickets of "
+        "their tiers and services, as in the admin, newest first; staff items carry `tier`, "
+        "`assignee` and deadlines.",
     )
     def get(self, request):
+        if not is_staff_request(request):
+            self.pagination_class = ActivityCursorPagination
         page = self.paginate_queryset(self.get_queryset())
         serializer = self.get_serializer_class()(page, many=True)
         return self.get_paginated_response(serializer.data)

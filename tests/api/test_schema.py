@@ -2,17 +2,25 @@
 called against the running code, answers as documented (status, media type, body, headers),
 and schemathesis's generated requests (valid and invalid) find no undocumented answer."""
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
+from django.contrib.auth.models import Permission
+from django.core import signals
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
+from maintenance.selectors import window_occurrences
 from tests import factories
 from tests.api.conftest import make_token
+from tests.maintenance.conftest import make_window
 from tickets import services
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +28,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api_schema(db):
-    return schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+    """The document, loaded from the running WSGI app, whose requests the tests then send.
+
+    Called outside Django's test client, the handler would close the test's database
+    connection at the end of each request (PostgreSQL: the test's transaction with it), so
+    that signal is off while the test runs, as the test client turns it off.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -37,7 +55,16 @@ def world(customer, service, priority, tier2_staff, settings):
         attachments=[SimpleUploadedFile("photo.png", b"\x89PNG fake", content_type="image/png")],
     )
     services.ticket_reply(ticket=ticket, author=tier2_staff, body="Evacuate.")
+    tier2_staff.user_permissions.add(Permission.objects.get(codename="change_maintenancewindow"))
+    window = make_window(service)
+    now = timezone.now()
+    first, second = [
+        o.original_start
+        for o in window_occurrences(service=service, start=now, end=now + timedelta(days=15))
+    ][:2]
     return {
+        "window": window,
+        "occurrences": (first, second),
         "service": service,
         "ticket": ticket,
         "attachment": ticket.attachments.get(),
@@ -58,6 +85,7 @@ def test_the_document_is_openapi_3_1(client):
 def _calls(world):
     """For each operationId: (who, path parameters, query, body, media type)."""
     t, a, s = world["ticket"].pk, world["attachment"].pk, world["service"].slug
+    w, (first, second) = world["window"].pk, world["occurrences"]
     file = SimpleUploadedFile("more.txt", b"more")
     return {
         "tickets_list": ("customer", {}, {"status": "active"}, None, None),
@@ -96,6 +124,22 @@ def _calls(world):
             None,
         ),
         "services_list": ("customer", {}, {}, None, None),
+        "maintenance_windows_list": ("customer", {}, {"service": s}, None, None),
+        "maintenance_occurrences_list": ("customer", {}, {"service": s}, None, None),
+        "maintenance_occurrence_move": (
+            "staff",
+            {"window_id": w},
+            {},
+            {"starts_at": first.isoformat(), "new_start": (first + timedelta(hours=3)).isoformat()},
+            "application/json",
+        ),
+        "maintenance_occurrence_cancel": (
+            "staff",
+            {"window_id": w},
+            {},
+            {"starts_at": second.isoformat(), "reason": "not needed"},
+            "application/json",
+        ),
         "services_retrieve": ("staff", {"slug": s}, {}, None, None),
     }
 
@@ -122,6 +166,9 @@ def test_every_documented_operation_answers_as_documented(api_schema, world):
 def test_every_documented_error_shape_holds(api_schema, world):
     """Each operation's 401, and 404 with an id outside the caller's scope, as documented."""
     stranger = make_token(factories.CustomerFactory(services=[factories.ServiceFactory()]))[1]
+    outsider = factories.StaffFactory(tier=3, services=[factories.ServiceFactory()])
+    outsider.user_permissions.add(Permission.objects.get(codename="change_maintenancewindow"))
+    outsider = make_token(outsider)[1]
     for operation_id, (_, path_parameters, query, body, media_type) in _calls(world).items():
         operation = _operations(api_schema)[operation_id]
         kwargs = {"path_parameters": path_parameters, "query": query}
@@ -131,8 +178,11 @@ def test_every_documented_error_shape_holds(api_schema, world):
         response = case.call()
         assert response.status_code == 401, operation_id
         case.validate_response(response)
-        if "ticket_id" in path_parameters or "slug" in path_parameters:
-            case = operation.Case(headers={"Authorization": f"Bearer {stranger}"}, **kwargs)
+        if {"ticket_id", "slug", "window_id"} & set(path_parameters):
+            # Windows are public; changing one is for staff, so the stranger there is staff of
+            # another service.
+            who = outsider if "window_id" in path_parameters else stranger
+            case = operation.Case(headers={"Authorization": f"Bearer {who}"}, **kwargs)
             response = case.call()
             assert response.status_code == 404, (operation_id, response.status_code)
             case.validate_response(response)
