@@ -58,9 +58,12 @@ class Article(models.Model):
             models.UniqueConstraint(fields=["service", "slug"], name="uniq_article_service_slug")
         ]
         indexes = [
-            # The list of a service's visible articles, newest change first.
+            # A service's published articles, newest change first, read in index order a page
+            # at a time; visibility rides along (PostgreSQL INCLUDE) so the page count of
+            # "public" or "public and customers-only" is an index-only scan.
             models.Index(
-                fields=["service", "status", "visibility", "-updated_at"],
+                fields=["service", "status", "-updated_at", "-id"],
+                include=["visibility"],
                 name="article_service_listing",
             )
         ]

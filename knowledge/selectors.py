@@ -54,22 +54,35 @@ def service_get(*, slug):
         raise Http404("No such service.") from None
 
 
+def _readable_in(*, user, service):
+    """``articles_visible_to`` for one service, as plain column filters (no OR across
+    services), so a service's list reads its listing index in order."""
+    articles = Article.objects.filter(service=service)
+    if user.is_authenticated and staff_tier_level(user) is not None:
+        staff_ids = staff_service_ids(user)
+        if staff_ids is None or service.pk in staff_ids:
+            return articles
+    articles = articles.filter(status=Status.PUBLISHED)
+    if is_customer_of(user=user, service=service):
+        return articles.filter(visibility__in=[Visibility.PUBLIC, Visibility.CUSTOMERS])
+    return articles.filter(visibility=Visibility.PUBLIC)
+
+
 def article_list(*, user, service, query=""):
     """The service's articles ``user`` may read: ranked matches of ``query`` when given,
     else most recently changed first. Two queries with a paginator, whatever the table size."""
-    articles = articles_visible_to(user=user).filter(service=service)
+    articles = _readable_in(user=user, service=service)
     if query.strip():
         return search.article_search(articles, query)
-    return articles.order_by("-updated_at", "pk")
+    return articles.order_by("-updated_at", "-pk")
 
 
 def article_get(*, user, service, slug):
     """One article ``user`` may read, or 404."""
-    article = (
-        articles_visible_to(user=user).filter(service=service, slug=slug).select_related("service")
-    ).first()
+    article = _readable_in(user=user, service=service).filter(slug=slug).first()
     if article is None:
         raise Http404("No such article.")
+    article.service = service  # read already: the page and its links need it
     return article
 
 

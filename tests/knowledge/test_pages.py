@@ -161,3 +161,35 @@ def test_seed_demo_knowledge_adds_articles_once(settings, tier_groups):
     call_command("seed_demo_knowledge", stdout=out)
     assert Article.objects.count() == count
     assert factories.ServiceFactory._meta.model.objects.count() == len(plans)
+
+
+@pytest.mark.postgres
+def test_the_list_reads_its_index_in_order_without_sorting(customer, service, other_service):
+    """A page of the list is the listing index read in order (newest change first), so its
+    cost does not grow with the service's articles."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from knowledge.selectors import article_list
+
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            service=service if n % 3 else other_service,
+            slug=f"article-{n}",
+            title=f"Article {n}",
+            body="Text.",
+            status="draft" if n % 7 == 0 else "published",
+            visibility="customers" if n % 2 else "public",
+            updated_at=now - timedelta(minutes=n),
+        )
+        for n in range(3000)
+    )
+    rows = article_list(user=customer, service=service)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE knowledge_article")
+        sql, params = rows[:20].query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        page_plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "article_service_listing" in page_plan and "Sort" not in page_plan, page_plan
