@@ -70,6 +70,11 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     tickets = models.ManyToManyField("tickets.Ticket", related_name="incidents", blank=True)
+    # The plan's procedure for this type of incident (``Runbook``), chosen when it is opened:
+    # its deadlines (``IncidentDeadline``) run from ``started_at``, the detection.
+    runbook = models.ForeignKey(
+        "Runbook", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
     # The post-mortem reminder sweep's deadline column (STYLE.md rule 5): when the next
     # reminder (half-time, deadline, management role k) falls due; null once the post-mortem is
     # completed, or when none is due. ``postmortem_reminders_done`` counts the stages of the
@@ -271,3 +276,61 @@ class PostmortemAction(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class Runbook(models.Model):
+    """A plan's procedure for one type of incident (``incidents.runbooks``; written by
+    ``load_plan`` only): its steps, the management roles told when such an incident is opened,
+    and the deadlines that run from detection (a personal-data breach: the authority within
+    72 hours). ``name`` is the plan's ``type``; one dropped from the plan is retired."""
+
+    service = models.ForeignKey("sla.Service", on_delete=models.CASCADE, related_name="runbooks")
+    name = models.SlugField(max_length=50, help_text="The plan's incident type.")
+    title = models.CharField(max_length=200)
+    steps = models.JSONField(default=list, blank=True)
+    notify = models.JSONField(default=list, blank=True)  # management_chain role names
+    deadlines = models.JSONField(default=list, blank=True)  # [[name, duration], ...]
+    position = models.PositiveSmallIntegerField(default=0)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["service", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="uniq_runbook_type")
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class IncidentDeadline(models.Model):
+    """One deadline of an incident's runbook, due a plan-given time after detection, with its
+    reminders (owner at half-time and at the deadline, then the management chain) swept by
+    ``incidents.tasks.remind_incident_deadlines`` as post-mortem reminders are."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deadlines")
+    name = models.CharField(max_length=200)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The sweep's deadline column: the next reminder; null once done or none is left.
+    reminder_at = models.DateTimeField(null=True, blank=True)
+    reminders_done = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "name"], name="uniq_incident_deadline")
+        ]
+        indexes = [
+            models.Index(
+                fields=["reminder_at", "id"],
+                condition=models.Q(reminder_at__isnull=False),
+                name="incident_deadline_reminder",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident.number}: {self.name}"

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import fanout, reminders
+from . import fanout, reminders, runbooks
 
 
 @shared_task(name="incidents.tasks.remind_postmortems", ignore_result=True)
@@ -22,3 +22,10 @@ def send_incident_updates():
     """Beat, every minute: finish the emails of every public update not fully recorded (the
     enqueue was lost, a worker died half-way), each subscriber's once."""
     return fanout.update_emails_send_pending()
+
+
+@shared_task(name="incidents.tasks.remind_incident_deadlines", ignore_result=True)
+def remind_incident_deadlines():
+    """Beat, every minute: record the runbook deadline reminders that have come due (owner at
+    half-time and at the deadline, then the management chain), each once."""
+    return runbooks.deadline_reminders_send_due()

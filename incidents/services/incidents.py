@@ -11,6 +11,7 @@ from sla.selectors import staff_service_ids
 
 from .. import deadlines, selectors
 from ..models import OUTAGE_IMPACTS, Impact, Incident, IncidentStepRecord, Postmortem
+from ..runbooks import runbook_for, runbook_start
 from ..steps import StepError, StepForbidden, plan_move, resolve_step
 from .common import lock_incident, one_line, require_staff
 from .pages import incident_page
@@ -29,9 +30,12 @@ def incident_open(
     started_at=None,
     tickets=(),
     owner=None,
+    runbook=None,
 ):
     """Open an incident, as a draft, at the first step of the service's process; ``by`` owns
     it unless ``owner`` is given. ``service``/``severity`` may be objects or their slug/code.
+    ``runbook``: the plan's incident type (``data-breach``) or a ``Runbook``: its roles are told
+    at once and its deadlines start from ``started_at`` (``incidents.runbooks``).
 
     ``impact`` is one of ``Impact``; callers from before impacts may give ``outage`` instead
     (true: a major outage, false: degraded performance); neither: a major outage. Nothing is
@@ -51,6 +55,7 @@ def incident_open(
     _check_tickets(service, tickets)
     steps = selectors.incident_steps(service.pk)
     impact = _impact(impact, outage)
+    runbook = runbook_for(service, runbook)
     incident = Incident.objects.create(
         service=service,
         severity=severity,
@@ -61,10 +66,13 @@ def incident_open(
         started_at=started_at,
         owner=owner,
         opened_by=by,
+        runbook=runbook,
         created_at=now,
         updated_at=now,
     )
     IncidentStepRecord.objects.create(incident=incident, step=steps[0], at=now, by=by)
+    if runbook is not None:
+        runbook_start(incident, runbook)
     if tickets:
         incident.tickets.add(*tickets)
     # Pages go to staff destinations, so a draft pages too (publishing does not page again).

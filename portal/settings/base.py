@@ -349,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.remind_postmortems",
         "schedule": 60.0,
     },
+    # Runbook deadlines (a breach's 72-hour notification …): reminders as for post-mortems.
+    "remind-incident-deadlines": {
+        "task": "incidents.tasks.remind_incident_deadlines",
+        "schedule": 60.0,
+    },
     # Finishes a public update's emails whose task was lost (broker down) or died half-way.
     "send-incident-updates": {
         "task": "incidents.tasks.send_incident_updates",

@@ -130,9 +130,22 @@ class RoutineTaskSpec:
 
 
 @dataclass(frozen=True)
+class RunbookSpec:
+    """An incident type's procedure (docs/plans.md, extension): opening an incident of this
+    ``type`` tells the ``notify`` roles at once and starts each deadline, from detection."""
+
+    type: str
+    name: str
+    steps: tuple = ()
+    notify: tuple = ()  # management_chain role names told when such an incident is opened
+    deadlines: tuple = ()  # ((name, duration), ...): due that long after detection
+
+
+@dataclass(frozen=True)
 class IncidentsSpec:
     postmortem_due: str | None = None
     steps: tuple = ()
+    runbooks: tuple = ()  # RunbookSpec
 
 
 @dataclass(frozen=True)

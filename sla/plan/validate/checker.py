@@ -30,7 +30,7 @@ class PlanChecker(CheckerBase, SlaSections, OperationsSections, IntegrationSecti
             on_call=self.on_call(tree),
             maintenance=self.maintenance(tree, service.timezone),
             routine_tasks=self.routine_tasks(tree, levels),
-            incidents=self.incidents(tree),
+            incidents=self.incidents(tree, escalation),
             contracts=self.contracts(tree),
             targets=self.targets(tree),
             alerts=self.alerts(tree, codes),

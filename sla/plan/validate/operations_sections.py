@@ -12,6 +12,7 @@ from ..spec import (
     RecoveryClassSpec,
     ReportsSpec,
     RoutineTaskSpec,
+    RunbookSpec,
     TargetsSpec,
     WindowSpec,
 )
@@ -24,6 +25,7 @@ from .values import (
     number,
     percent,
     plain_duration,
+    slug,
     text,
 )
 
@@ -159,19 +161,63 @@ class OperationsSections:
             )
         return tuple(result)
 
-    def incidents(self, tree):
+    def incidents(self, tree, escalation):
         if "incidents" not in tree:
             return None
         parts = ("incidents",)
         node = self.mapping(
-            tree["incidents"], parts, tree.lines["incidents"], ("postmortem_due", "steps")
+            tree["incidents"],
+            parts,
+            tree.lines["incidents"],
+            ("postmortem_due", "steps", "runbooks"),
         )
         if node is None:
             return None
         return IncidentsSpec(
             postmortem_due=self.field(node, "postmortem_due", parts, nullable(duration)),
             steps=self.text_list(node, "steps", parts),
+            runbooks=self.runbooks(node, parts, escalation),
         )
+
+    def runbooks(self, node, parts, escalation):
+        """``incidents.runbooks``: per incident type, its steps, the management roles told at
+        once (names of the escalation's chain) and the deadlines that run from detection."""
+        parts = (*parts, "runbooks")
+        items = self.sequence(node.get("runbooks"), parts, node.lines.get("runbooks"))
+        chain = set(escalation.management_chain)
+
+        def role(value):
+            value = text(100)(value)
+            if value not in chain:
+                raise RuleError(f"{value!r} is not a role of escalation.management_chain")
+            return value
+
+        result, seen = [], {}
+        allowed = ("type", "name", "steps", "notify", "deadlines")
+        for here, entry in self.entries(items, parts, allowed, ("type", "name")):
+            kind = self.field(entry, "type", here, slug, "")
+            self.unique(seen, kind, entry, "type", here, f"runbook type {kind!r}")
+            deadlines, names = [], {}
+            deadline_parts = (*here, "deadlines")
+            listed = self.sequence(
+                entry.get("deadlines"), deadline_parts, entry.lines.get("deadlines")
+            )
+            for there, deadline in self.entries(
+                listed, deadline_parts, ("name", "within"), ("name", "within")
+            ):
+                name = self.field(deadline, "name", there, text(200), "")
+                self.unique(names, name, deadline, "name", there, f"deadline {name!r}")
+                deadlines.append((name, self.field(deadline, "within", there, duration, "")))
+            result.append(
+                RunbookSpec(
+                    type=kind,
+                    name=self.field(entry, "name", here, text(200), ""),
+                    steps=self.text_list(entry, "steps", here, text(300)),
+                    notify=self.text_list(entry, "notify", here, role),
+                    deadlines=tuple(deadlines),
+                )
+            )
+        return tuple(result)
 
     def contracts(self, tree):
         parts = ("contracts",)
