@@ -81,10 +81,16 @@ def alerts_receive(*, hook, received, now=None):
             hook=hook, identity__in=[event.identity for event in received.events]
         )
     }
+    # Written in two statements whatever the delivery's size (Alertmanager sends a whole group
+    # in one delivery): the new alerts inserted, the known ones updated.
+    new, known = {}, {}
     for event in received.events:
         alert = existing.get(event.identity)
         if alert is None:
             alert = Alert(hook=hook, identity=event.identity, first_seen_at=now, count=0)
+            new[event.identity] = alert
+        elif alert.pk is not None:
+            known[event.identity] = alert
         alert.group = group
         alert.title = event.title
         alert.severity_label = event.severity_label
@@ -98,8 +104,11 @@ def alerts_receive(*, hook, received, now=None):
         elif alert.status != Alert.Status.RESOLVED:
             alert.status = Alert.Status.RESOLVED
             alert.resolved_at = now
-        alert.save()
         existing[event.identity] = alert
+    if new:
+        Alert.objects.bulk_create(new.values())
+    if known:
+        Alert.objects.bulk_update(known.values(), _ALERT_FIELDS)
     if firing:
         group.count += len(firing)
         group.last_seen_at = now
@@ -116,6 +125,19 @@ def alerts_receive(*, hook, received, now=None):
                 _auto_resolve(hook, incident, actor or alerts_actor())
     group.save()
     return group
+
+
+_ALERT_FIELDS = [
+    "group",
+    "title",
+    "severity_label",
+    "payload",
+    "last_seen_at",
+    "status",
+    "count",
+    "incident",
+    "resolved_at",
+]
 
 
 def _severity(hook, firing):

@@ -289,3 +289,18 @@ def test_generic_hook_malformed_but_signed_is_400(client, watched):
     assert post_signed(client, None, raw=b"{oops").status_code == 400
     assert post_signed(client, {"title": "no id"}).status_code == 400
     assert nothing_stored()
+
+
+@pytest.mark.django_db
+def test_a_big_delivery_is_written_whole_with_repeats_inside_it(client, watched):
+    """One delivery holding a group's alerts — new ones, a known one, one fingerprint twice —
+    stores one row per fingerprint with every repeat counted."""
+    token = SECRETS["TEST_ALERTS_PROM"]
+    post(client, "prom", alertmanager(fingerprints=("known",)), token=token)
+    fingerprints = ("known", "a", "a", *(f"n{i}" for i in range(50)))
+    response = post(client, "prom", alertmanager(fingerprints=fingerprints), token=token)
+    assert response.status_code == 200
+    alerts = Alert.objects.filter(hook__name="prom")
+    assert alerts.count() == 52
+    assert alerts.get(identity="known").count == 2 and alerts.get(identity="a").count == 2
+    assert AlertGroup.objects.get(hook__name="prom").count == 1 + len(fingerprints)
