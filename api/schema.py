@@ -28,8 +28,8 @@ ERRORS = {
     "415": "Unsupported media type.",
     "429": "Too many requests for this token.",
 }
-# A read is refused for a bad filter or cursor too (400).
-READ_ONLY_ERRORS = ("400", "401", "404", "405", "406", "429")
+# A read is refused for a bad filter or cursor too (400), and staff-only reads to others (403).
+READ_ONLY_ERRORS = ("400", "401", "403", "404", "405", "406", "429")
 
 
 def add_problem_responses(result, generator, request, public):

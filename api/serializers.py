@@ -4,6 +4,7 @@ the admin (staff); inputs are only parsed here, every rule is the services'."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents.models import Impact, Incident, IncidentUpdate, UpdateStatus
 from maintenance.models import MaintenanceWindow
 from sla.models import Priority, Service, Tier
 from tickets.models import Attachment, Message, Ticket
@@ -291,3 +292,67 @@ class OccurrenceCancelSerializer(serializers.Serializer):
 class OccurrenceMoveSerializer(OccurrenceCancelSerializer):
     new_start = serializers.DateTimeField()
     new_end = serializers.DateTimeField(required=False)
+
+
+# --- incidents (staff) -----------------------------------------------------------------------
+
+
+class IncidentUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = IncidentUpdate
+        fields = ["id", "body", "public", "status", "author", "created_at"]
+        read_only_fields = fields
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    severity = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "number",
+            "service",
+            "severity",
+            "title",
+            "impact",
+            "step",
+            "owner",
+            "started_at",
+            "resolved_at",
+            "published_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    updates = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "updates"]
+        read_only_fields = fields
+
+    @extend_schema_field(IncidentUpdateSerializer(many=True))
+    def get_updates(self, incident):
+        updates = incident.updates.select_related("author").order_by("created_at", "id")
+        return IncidentUpdateSerializer(updates, many=True).data
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    service = serializers.SlugField(help_text="The service's slug.")
+    severity = serializers.CharField(max_length=20, help_text="A priority code of the service.")
+    title = serializers.CharField(max_length=200, help_text="Public once published.")
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    started_at = serializers.DateTimeField(required=False)
+
+
+class IncidentUpdateCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    public = serializers.BooleanField(default=False)
+    status = serializers.ChoiceField(choices=UpdateStatus.choices, required=False)

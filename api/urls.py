@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import maintenance, meta, services, tickets
+from .views import incidents, maintenance, meta, services, tickets
 
 app_name = "api"
 
@@ -37,5 +37,17 @@ urlpatterns = [
         name="occurrence-move",
     ),
     path("maintenance/occurrences/", maintenance.OccurrenceList.as_view(), name="occurrences"),
+    path("incidents/", incidents.IncidentList.as_view(), name="incidents"),
+    path("incidents/<int:incident_id>/", incidents.IncidentDetail.as_view(), name="incident"),
+    path(
+        "incidents/<int:incident_id>/updates/",
+        incidents.IncidentUpdates.as_view(),
+        name="incident-updates",
+    ),
+    path(
+        "incidents/<int:incident_id>/publish/",
+        incidents.IncidentPublish.as_view(),
+        name="incident-publish",
+    ),
     re_path(r"^.*$", meta.NotFound.as_view()),
 ]

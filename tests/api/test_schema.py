@@ -62,7 +62,11 @@ def world(customer, service, priority, tier2_staff, settings):
         o.original_start
         for o in window_occurrences(service=service, start=now, end=now + timedelta(days=15))
     ][:2]
+    from incidents.services import incident_open
+
+    incident = incident_open(service=service, severity=priority, title="Fire", by=tier2_staff)
     return {
+        "incident": incident,
         "window": window,
         "occurrences": (first, second),
         "service": service,
@@ -86,6 +90,7 @@ def _calls(world):
     """For each operationId: (who, path parameters, query, body, media type)."""
     t, a, s = world["ticket"].pk, world["attachment"].pk, world["service"].slug
     w, (first, second) = world["window"].pk, world["occurrences"]
+    i = world["incident"].pk
     file = SimpleUploadedFile("more.txt", b"more")
     return {
         "tickets_list": ("customer", {}, {"status": "active"}, None, None),
@@ -125,6 +130,23 @@ def _calls(world):
         ),
         "services_list": ("customer", {}, {}, None, None),
         "maintenance_windows_list": ("customer", {}, {"service": s}, None, None),
+        "incidents_list": ("staff", {}, {}, None, None),
+        "incidents_create": (
+            "staff",
+            {},
+            {},
+            {"service": s, "severity": "P1", "title": "Disk", "impact": "partial_outage"},
+            "application/json",
+        ),
+        "incidents_retrieve": ("staff", {"incident_id": i}, {}, None, None),
+        "incidents_updates_create": (
+            "staff",
+            {"incident_id": i},
+            {},
+            {"body": "Found it", "public": True, "status": "identified"},
+            "application/json",
+        ),
+        "incidents_publish": ("staff", {"incident_id": i}, {}, None, None),
         "maintenance_occurrences_list": ("customer", {}, {"service": s}, None, None),
         "maintenance_occurrence_move": (
             "staff",
@@ -178,10 +200,11 @@ def test_every_documented_error_shape_holds(api_schema, world):
         response = case.call()
         assert response.status_code == 401, operation_id
         case.validate_response(response)
-        if {"ticket_id", "slug", "window_id"} & set(path_parameters):
+        if {"ticket_id", "slug", "window_id", "incident_id"} & set(path_parameters):
             # Windows are public; changing one is for staff, so the stranger there is staff of
             # another service.
-            who = outsider if "window_id" in path_parameters else stranger
+            staff_only = {"window_id", "incident_id"} & set(path_parameters)
+            who = outsider if staff_only else stranger
             case = operation.Case(headers={"Authorization": f"Bearer {who}"}, **kwargs)
             response = case.call()
             assert response.status_code == 404, (operation_id, response.status_code)
