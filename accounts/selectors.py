@@ -22,6 +22,34 @@ def user_timezone(*, user):
     return user._timezone_cache
 
 
+# The zone a visitor chose to read public pages in (static/js/visitor-zone.js sets it from the
+# browser's zone when they ask); a signed-in person's profile zone wins over it.
+VISITOR_ZONE_COOKIE = "portal_tz"
+
+
+def request_timezone(request):
+    """(zone, source) the reader of this request reads times in: their profile's zone
+    ("profile"), else the zone they took from their browser on a public page ("cookie"), else
+    ("", "") — UTC for incidents, each service's own zone for its maintenance."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        name = user_timezone(user=user)
+        if name:
+            return name, "profile"
+    name = request.COOKIES.get(VISITOR_ZONE_COOKIE, "")
+    return (name, "cookie") if name and _known_zone(name) else ("", "")
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_names():
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _known_zone(name):
+    # Only a name from the zone database: a cookie is the visitor's to write.
+    return name in _zone_names()
+
+
 def user_for_login(*, identifier):
     """The account a log-in identifier names: its email in any case, else (staff) its username."""
     users = get_user_model()._default_manager

@@ -13,6 +13,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.selectors import request_timezone
 from core.periods import add_months, next_month
 from core.zones import zone
 from sla.models import Service
@@ -21,7 +22,7 @@ from . import ics as ics_feed
 from . import selectors, services
 from .forms import SubscribeForm, TopicsForm
 from .models import MaintenanceWindow, Subscription
-from .selectors import occurrence_display, occurrences_for_services, viewer_timezone
+from .selectors import occurrence_display, occurrences_for_services
 
 CALENDAR_MONTHS = 3
 
@@ -37,7 +38,7 @@ def calendar(request):
         if chosen is None:
             raise Http404("no such service")
     shown = [chosen] if chosen else all_services
-    viewer_tz = viewer_timezone(request.user)
+    viewer_tz, _ = request_timezone(request)
     first = timezone.localdate(now, zone(viewer_tz or "UTC")).replace(day=1)
     last = add_months(first, CALENDAR_MONTHS)
     occurrences = occurrences_for_services(

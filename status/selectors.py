@@ -55,9 +55,9 @@ def component_status(*, open_incidents, maintenance_now):
     return worst
 
 
-def status_rows(*, now, incident_groups=()):
+def status_rows(*, now, incident_groups=(), zone_name=""):
     """One row per service: state, open incidents, maintenance in progress and coming up (two
-    queries).
+    queries). Maintenance times are in ``zone_name`` (the reader's), else the service's own.
 
     ``incident_groups`` is the incidents part of the page (incidents.selectors.status_incidents
     ["services"]), so the incidents are read once for both.
@@ -83,8 +83,12 @@ def status_rows(*, now, incident_groups=()):
                 "state": service_state(open_incidents=open_incidents, maintenance_now=current),
                 "status": component_status(open_incidents=open_incidents, maintenance_now=current),
                 "open_incidents": open_incidents,
-                "current": [occurrence_display(o, service.timezone, now) for o in current],
-                "upcoming": [occurrence_display(o, service.timezone, now) for o in upcoming],
+                "current": [
+                    occurrence_display(o, zone_name or service.timezone, now) for o in current
+                ],
+                "upcoming": [
+                    occurrence_display(o, zone_name or service.timezone, now) for o in upcoming
+                ],
             }
         )
     return rows

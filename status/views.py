@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from accounts.selectors import request_timezone
 from incidents.selectors import public_incident_get, public_incidents, status_incidents
 from maintenance.forms import SubscribeForm
 from maintenance.selectors import occurrence_display, occurrences_for_services
@@ -47,7 +48,8 @@ def status(request):
     now = timezone.now()
     # Open incidents with their public updates, published post-mortems (4 queries).
     incidents = status_incidents(now=now)
-    rows = status_rows(now=now, incident_groups=incidents["services"])
+    zone_name, _ = request_timezone(request)
+    rows = status_rows(now=now, incident_groups=incidents["services"], zone_name=zone_name)
     response = render(
         request,
         "status/status.html",
@@ -119,8 +121,9 @@ def history(request):
     ids = [chosen.pk] if chosen else None
     incidents = Paginator(public_incidents(service_ids=ids, resolved=True), HISTORY_PER_PAGE)
     incidents_page = incidents.get_page(request.GET.get("page"))
+    zone_name, _ = request_timezone(request)
     done = [
-        occurrence_display(o, o.window.service.timezone, now)
+        occurrence_display(o, zone_name or o.window.service.timezone, now)
         for o in occurrences_for_services(
             services=[chosen] if chosen else None,
             start=now - timedelta(days=HISTORY_MAINTENANCE_DAYS),
