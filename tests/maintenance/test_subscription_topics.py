@@ -135,3 +135,12 @@ def test_the_selector_costs_one_query_whatever_the_topic_or_the_subscribers(
         assert len(rows) == expected
     with pytest.raises(ValueError):
         selectors.subscribers_for_notice(service_id=service.pk, after=0, limit=1, topic="x")
+
+
+def test_the_profile_and_the_dashboard_link_the_email_notices_page(client, service):
+    customer = factories.CustomerFactory()
+    customer_add_service(customer=customer, service=service)
+    client.force_login(customer)
+    link = f'href="{reverse("maintenance:subscriptions")}"'
+    assert link in client.get(reverse("profile")).content.decode()
+    assert link in client.get(reverse("home")).content.decode()
