@@ -31,7 +31,7 @@ os.environ.setdefault(
 
 from common import BENCH_ENV, OUT, ROOT, prepare_database  # noqa: E402
 
-PORT = 8013
+PORT = 8613  # not bench/load.py's 8011 or another bench's 8013
 TOKEN = "bench-alerts-token-0123456789"
 SECRETS = {"BENCH_ALERTS_TOKEN": TOKEN, "BENCH_PAGERDUTY_KEY": "bench-routing-key"}
 PLAN = """
@@ -238,6 +238,8 @@ def main():
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **BENCH_ENV, **SECRETS})
     try:
         for _ in range(150):  # until gunicorn listens
+            if server.poll() is not None:
+                sys.exit(f"gunicorn did not start (port {PORT} in use?)")
             try:
                 socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
                 break
