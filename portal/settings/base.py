@@ -177,6 +177,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"  # one count per account, any case
+# Axes keeps the form of each failure: mask the second-factor code (a near-miss recovery code)
+# as it masks the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # Single sign-on with OpenID Connect (docs/security.md, accounts.oidc). Off while OIDC_ISSUER is
 # unset. The issuer's /.well-known/openid-configuration gives every endpoint and its keys.

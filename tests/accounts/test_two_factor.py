@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt, AccessFailureLog
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
@@ -136,6 +137,11 @@ def test_wrong_codes_lock_the_account_like_wrong_passwords(client, settings):
     assert "Too many failed log-in attempts" in right.text
     assert password_step(client, staff).status_code in (403, 429)
     assert client.get(reverse("admin:index")).status_code == 302
+    # Axes keeps each failure's form, with the code masked like the password.
+    stored = [a.post_data for a in AccessAttempt.objects.all()]
+    stored += [f.post_data for f in AccessFailureLog.objects.all()]
+    assert any("code=" in text for text in stored)
+    assert not any("000000" in text for text in stored)
 
 
 def test_django_otp_slows_down_guessing_too(client, clock):
