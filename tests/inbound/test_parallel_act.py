@@ -55,31 +55,32 @@ def _batch(customers, support_service):
 def test_a_batch_is_acted_on_by_several_threads_once_each_in_order(
     customers, support_service, settings, monkeypatch
 ):
+    """Several threads at once; each sender's messages all in one thread, in the order
+    received; one effect each."""
     settings.INBOUND_ACT_THREADS = 3
-    threads = set()
+    calls = []  # (thread, inbound message id), in the order acted on
     process = inbound_services.inbound_process
 
     def recording(**kwargs):
-        threads.add(threading.get_ident())
+        calls.append((threading.get_ident(), kwargs["inbound_id"]))
         return process(**kwargs)
 
     monkeypatch.setattr(inbound_services, "inbound_process", recording)
     batch = _batch(customers, support_service)
     receipts = inbound_receive_many(messages=batch, via=InboundMessage.Via.IMAP)
 
-    assert len(threads) > 1  # really in parallel
-    assert [r.message.outcome for r in receipts] == [
-        Outcome.TICKET_OPENED,
-        *[Outcome.REPLY_ADDED] * 3,
-    ] * len(customers)
+    assert len({thread for thread, _pk in calls}) > 1  # really in parallel
+    sender_of = dict(InboundMessage.objects.values_list("pk", "sender"))
+    for customer in customers:
+        mine = [(thread, pk) for thread, pk in calls if sender_of[pk] == customer.email]
+        assert len({thread for thread, _pk in mine}) == 1, customer.email
+        assert [pk for _thread, pk in mine] == sorted(pk for _thread, pk in mine)
+    expected = [Outcome.TICKET_OPENED, *[Outcome.REPLY_ADDED] * 3] * len(customers)
+    assert [r.message.outcome for r in receipts] == expected
     assert Ticket.objects.count() == 2 * len(customers)
     for customer in customers:
-        bodies = list(
-            Message.objects.filter(author=customer)
-            .order_by("created_at", "pk")
-            .values_list("body", flat=True)
-        )
-        assert bodies == ["reply 0", "reply 1", "reply 2"]
+        bodies = Message.objects.filter(author=customer).order_by("created_at", "pk")
+        assert list(bodies.values_list("body", flat=True)) == ["reply 0", "reply 1", "reply 2"]
 
 
 def test_two_pollers_with_the_same_batch_act_once_per_message(customers, support_service, settings):
