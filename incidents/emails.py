@@ -72,7 +72,9 @@ def update_emails(update, body, recipients):
             body=body,
             substitutions={
                 maintenance_emails.UNSUBSCRIBE_PLACEHOLDER: link(token),
-                maintenance_emails.WHY_PLACEHOLDER: maintenance_emails.why_sent(customer),
+                maintenance_emails.WHY_PLACEHOLDER: maintenance_emails.why_sent(
+                    customer, "incidents"
+                ),
             },
         )
         for address, token, customer in recipients

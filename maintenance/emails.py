@@ -43,11 +43,17 @@ UNSUBSCRIBE_HEADERS = {
 # confirmed. Incident updates say the same.
 WHY_PLACEHOLDER = "@@why-sent@@"
 WHY_CUSTOMER = "you are a customer of"
-WHY_SUBSCRIBER = "you subscribed to the incident and maintenance notices of"
+# An address hears of a service what it chose (Subscription.maintenance / .incidents), so its
+# email names that choice.
+WHY_SUBSCRIBER = {
+    "maintenance": "you subscribed to the maintenance notices of",
+    "incidents": "you subscribed to the incident updates of",
+}
 
 
-def why_sent(customer):
-    return WHY_CUSTOMER if customer else WHY_SUBSCRIBER
+def why_sent(customer, topic):
+    """Why a ``topic`` ("maintenance" or "incidents") email reaches this recipient."""
+    return WHY_CUSTOMER if customer else WHY_SUBSCRIBER[topic]
 
 
 def unsubscribe_links():

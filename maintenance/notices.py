@@ -282,7 +282,7 @@ def _record(rnd, recipients, rendered, now):
                 body=body,
                 substitutions={
                     emails.UNSUBSCRIBE_PLACEHOLDER: link(token),
-                    emails.WHY_PLACEHOLDER: emails.why_sent(customer),
+                    emails.WHY_PLACEHOLDER: emails.why_sent(customer, "maintenance"),
                 },
             )
         )

@@ -40,6 +40,5 @@ def test_customers_and_subscribers_are_each_told_why(
     assert f"you are a customer of {service.name}" in customer_text
     assert "subscribed" not in customer_text
     assert (
-        f"you subscribed to the incident and maintenance notices of {service.name}"
-        in sent["fan@example.com"].body
+        f"you subscribed to the incident updates of {service.name}" in sent["fan@example.com"].body
     )

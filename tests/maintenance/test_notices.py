@@ -252,5 +252,5 @@ def test_a_notice_says_why_it_was_sent(clock, weekly, service, mailoutbox):
         assert f"because you are a customer of {service.name}" in text
         assert "you subscribed" not in text
     for text in bodies["sub0@example.com"]:
-        assert "because you subscribed to the incident and maintenance notices of" in text
+        assert "because you subscribed to the maintenance notices of" in text
         assert "customer of" not in text
