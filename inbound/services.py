@@ -31,8 +31,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.roles import staff_tier_level
+from core.sweeps import sweep_due_rows
 from notifications.services import address_suppress
-from notifications.sweeps import sweep_due_rows
 from sla.models import ServiceCustomer
 from tickets import lookups
 from tickets.attachments import validate_uploads

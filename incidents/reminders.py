@@ -6,7 +6,7 @@ reminder in ``postmortem_reminder_at`` (null when none is left, or once the post
 completed), and how many stages of its schedule are handled in ``postmortem_reminders_done``.
 
 1. The sweep reads due incidents through the partial index on ``postmortem_reminder_at``, a
-   batch at a time, ``FOR UPDATE SKIP LOCKED`` (``notifications.sweeps.sweep_due_rows``): two
+   batch at a time, ``FOR UPDATE SKIP LOCKED`` (``core.sweeps.sweep_due_rows``): two
    workers never hold the same incident and neither waits for the other; its cost depends on
    the due rows, not on the table.
 2. For each incident it works out which stages have come due since the last run
@@ -25,8 +25,8 @@ from collections import Counter, defaultdict
 
 from django.utils import timezone
 
+from core.sweeps import sweep_due_rows
 from notifications.services import notifications_create_many
-from notifications.sweeps import sweep_due_rows
 from sla.calendars import business_calendars
 from sla.models import EscalationPolicy, ManagementContact
 

@@ -19,9 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.sweeps import sweep_due_rows
 from notifications.rendering import render_email
 from notifications.services import OutboxEmail, notification_key, notifications_create_many
-from notifications.sweeps import sweep_due_rows
 from sla.calendars import business_calendar, business_calendars
 from sla.durations import parse_duration
 from sla.models import EscalationPolicy, IncidentPolicy, ManagementContact

@@ -15,10 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from portal.admin_pages import ReadOnlyInline
+from core.admin import ReadOnlyInline, error_text
 from sla.admin_scoping import ServiceScopedAdminMixin
 from tickets.admin import ServiceFilter, TicketAdmin
-from tickets.admin.common import error_text
 
 from . import services
 from .models import Article, ArticleVersion

@@ -49,9 +49,10 @@ from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.sql import execute_bound
+
 from .models import Notification, NotificationBody, SuppressedAddress
 from .rendering import render_email
-from .sweeps import execute_bound
 
 logger = logging.getLogger(__name__)
 

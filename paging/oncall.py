@@ -26,9 +26,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.sweeps import sweep_due_rows
 from notifications.rendering import absolute_url, render_email
 from notifications.services import OutboxEmail, notifications_create_many
-from notifications.sweeps import sweep_due_rows
 from sla.durations import parse_duration
 from sla.selectors import Rosters
 

@@ -8,8 +8,8 @@ from django.db.models import Q
 
 from contracts.models import OrganizationMember
 from core import periods
+from core.sweeps import sweep_due_rows
 from core.zones import local_date
-from notifications.sweeps import sweep_due_rows
 from sla.models import ManagementContact
 
 from . import emails

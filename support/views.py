@@ -1,5 +1,7 @@
-"""``/support/<service-slug>/``: addresses, phone lines with their hours, tiers, the SLA table,
-maintenance windows, and the signed-in customer's own contract and hours this month."""
+"""The customer's pages built on every app below: the portal home (``/``: the customer's
+dashboard when signed in) and ``/support/<service-slug>/`` (addresses, phone lines with their
+hours, tiers, the SLA table, maintenance windows, and the signed-in customer's own contract and
+hours this month)."""
 
 import re
 from datetime import timedelta
@@ -12,6 +14,7 @@ from contracts.selectors import contract_usage_for_customer
 from maintenance.selectors import policies_by_service, policy_leads, window_occurrences
 from sla.models import Service
 from sla.selectors import calendar_hours_text, duration_text, service_support_sheet
+from tickets.selectors import customer_dashboard
 
 UPCOMING_DAYS = 90
 UPCOMING_SHOWN = 6
@@ -44,6 +47,15 @@ def schedule_text(window):
     if parts.get("FREQ") == "DAILY":
         return "every day"
     return window.rrule
+
+
+def home(request):
+    context = {}
+    if request.user.is_authenticated:
+        context = customer_dashboard(user=request.user)
+        # This month's support hours of the customer's own organisation (None: nothing shown).
+        context["support_usage"] = contract_usage_for_customer(user=request.user)
+    return render(request, "portal/home.html", context)
 
 
 def service_support(request, slug):

@@ -3,7 +3,7 @@
 Exactly once, by construction (STYLE.md rules 4 and 5):
 
 1. The sweep reads due tickets through the partial index on ``next_sla_check_at``, a batch at
-   a time, ``FOR UPDATE SKIP LOCKED`` (``notifications.sweeps.sweep_due_rows``): two workers
+   a time, ``FOR UPDATE SKIP LOCKED`` (``core.sweeps.sweep_due_rows``): two workers
    never hold the same ticket, and neither waits for the other.
 2. For each ticket it lists the steps that have fallen due (``timers.due_steps``: warn before
    breach, management roles in order) and records them all in one ``INSERT … ON CONFLICT DO
@@ -30,8 +30,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from core.sql import execute_bound
+from core.sweeps import sweep_due_rows
 from notifications.services import notifications_create_many, notifications_insert_many
-from notifications.sweeps import execute_bound, sweep_due_rows
 from sla.calendars import business_calendars
 from sla.selectors import Rosters
 
@@ -271,7 +272,7 @@ def _update_tickets(tickets):
     fields = ["id", *_UPDATED, "next_sla_check_at"]
     table = connection.ops.quote_name(Ticket._meta.db_table)
     if connection.vendor == "postgresql":
-        # The same UPDATE, its values as binary arrays (``notifications.sweeps.execute_bound``).
+        # The same UPDATE, its values as binary arrays (``core.sql.execute_bound``).
         casts = ["bigint", "smallint"] + ["timestamptz"] * (len(fields) - 2)
         arrays = ", ".join(f"%b::{cast}[]" for cast in casts)
         assignments = ", ".join(f"{name} = v.{name}" for name in fields[1:])

@@ -4,10 +4,6 @@ import re
 
 from django.contrib.auth import get_user_model
 
-# Moved to core.admin; kept importable here until knowledge/admin.py (in progress) imports
-# it from there. TODO(core): remove before the session ends.
-from core.admin import error_text  # noqa: F401
-
 # "#123" names exactly one ticket; a bare "123" also matches subjects and emails. Bounded so a
 # pasted phone number cannot overflow a bigint.
 NUMBER = re.compile(r"#?\s*([0-9]{1,18})")

@@ -1,13 +1,12 @@
-"""What beat sweeps share: the loop over rows whose next deadline is an indexed column, and
-bulk statements with their values bound server-side.
+"""What beat sweeps share: the loop over rows whose next deadline is an indexed column.
 
-The ticket escalation sweep and the post-mortem reminder sweep both read their due rows this
-way (STYLE.md rules 4 and 5); the locking and the stop conditions live here once.
+The ticket escalation sweep, the post-mortem reminder sweep and the inbound mail sweep read
+their due rows this way (STYLE.md rules 4 and 5); the locking and the stop conditions live here
+once. Bulk statements with their values bound server-side are ``core.sql``.
 """
 
 from collections import Counter
 
-from django.db import connection as default_connection
 from django.db import transaction
 
 
@@ -39,25 +38,3 @@ def sweep_due_rows(queryset, *, due_field, now, batch_size, handle):
         if len(rows) < batch_size:
             break
     return totals
-
-
-def execute_bound(sql, params, *, fetch=False, db=None):
-    """Run ``sql`` on PostgreSQL with its parameters bound server-side (``%b``: binary).
-
-    Django's psycopg cursor binds client-side: it quotes every value into the SQL text, which
-    for a sweep's arrays of a few thousand values costs more Python time than the statement
-    takes to run. A plain psycopg cursor on the same connection (same transaction) sends them
-    as binary parameters instead; the statement is still logged where Django logs queries
-    (DEBUG, tests capturing queries).
-    """
-    import psycopg  # the PostgreSQL backend's driver
-
-    db = db or default_connection
-    with db.cursor() as wrapper, db.wrap_database_errors:
-        cursor = psycopg.Cursor(db.connection)
-        if hasattr(wrapper, "debug_sql"):
-            with wrapper.debug_sql(sql):
-                cursor.execute(sql, params)
-        else:
-            cursor.execute(sql, params)
-        return cursor.fetchall() if fetch else None
