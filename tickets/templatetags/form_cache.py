@@ -6,6 +6,13 @@ fields show (labels, help, choices, initial values), never on the request (the C
 outside it), so it is kept under a fingerprint of exactly those. A bound form shows the
 visitor's input and errors and is always rendered afresh.
 
+The fingerprint must see every choice the markup shows, or one visitor's options (their
+services, their colleagues) would be served to the next: choices are taken only as a list or
+tuple set by the form. A field whose choices are read lazily (a queryset, a callable, an
+iterator) makes ``{% crispy_form %}`` refuse the form with ``ImproperlyConfigured`` naming the
+field, rather than cache markup it cannot tell apart; render such a form with crispy's own
+``|crispy`` filter, or set the field's ``choices`` to a list in the form's ``__init__``.
+
 The store is the process's memory, not the shared cache: the markup never goes stale (a change
 makes a new fingerprint), and a dictionary lookup is cheaper than a round trip to Redis.
 """
@@ -14,6 +21,7 @@ import hashlib
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django import template
+from django.core.exceptions import ImproperlyConfigured
 
 register = template.Library()
 
@@ -25,9 +33,6 @@ _blank_forms = {}
 def blank_form_fingerprint(form):
     shown = [type(form).__module__, type(form).__qualname__, form.prefix, form.auto_id]
     for name, field in form.fields.items():
-        # Model choice fields here carry lists of choices set by their form, never a queryset
-        # to read: the fingerprint costs no query.
-        choices = getattr(field, "choices", None)
         shown.append(
             (
                 name,
@@ -37,11 +42,31 @@ def blank_form_fingerprint(form):
                 str(field.label),
                 str(field.help_text),
                 field.required,
-                list(choices) if isinstance(choices, list | tuple) else None,
+                field.disabled,
+                _static_choices(form, name, field),
                 form.get_initial_for_field(field, name),
             )
         )
     return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def _static_choices(form, name, field):
+    """The choices the field and its widget show, as plain data; refuses lazy ones."""
+    found = []
+    for owner in (field, field.widget):
+        choices = getattr(owner, "choices", None)
+        if choices is None:
+            found.append(None)
+        elif isinstance(choices, list | tuple):
+            found.append(list(choices))
+        else:
+            raise ImproperlyConfigured(
+                f"{{% crispy_form %}} cannot cache {type(form).__name__}: the choices of its "
+                f"field {name!r} are a {type(choices).__name__}, read per request, so two "
+                "visitors' options would share one cached form. Set the field's choices to a "
+                "list in the form, or render this form with crispy's |crispy filter."
+            )
+    return found
 
 
 @register.simple_tag

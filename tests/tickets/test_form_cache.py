@@ -1,0 +1,73 @@
+"""``{% crispy_form %}`` keeps blank forms' markup for every visitor of the process: it must
+never serve one visitor's choices to another. Choices it cannot see (a queryset, a callable)
+are refused loudly; everything it can see tells forms apart."""
+
+import pytest
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+
+from tickets.templatetags import form_cache
+
+
+class ColleagueForm(forms.Form):
+    """As a per-visitor form would be written: the choices come from the visitor's queryset."""
+
+    user = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, visitor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.exclude(pk=visitor.pk)
+
+
+class ServiceForm(forms.Form):
+    service = forms.ChoiceField(choices=[])
+    note = forms.CharField(required=False)
+
+    def __init__(self, *args, services, locked=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [(slug, slug.title()) for slug in services]
+        self.fields["note"].disabled = locked
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    form_cache._blank_forms.clear()
+    yield
+    form_cache._blank_forms.clear()
+
+
+@pytest.mark.django_db
+def test_a_form_whose_choices_are_a_queryset_is_refused_not_cached():
+    """Cached under a fingerprint that cannot see the queryset's rows, the first visitor's
+    colleagues would be the options every later visitor is shown."""
+    first, second = (
+        get_user_model().objects.create_user(username=name, email=f"{name}@example.com")
+        for name in ("first", "second")
+    )
+    for visitor in (first, second):
+        with pytest.raises(ImproperlyConfigured, match="'user'.*ModelChoiceIterator"):
+            form_cache.crispy_form(ColleagueForm(visitor=visitor))
+    assert form_cache._blank_forms == {}
+
+
+def test_callable_choices_are_refused_too():
+    form = forms.Form()
+    form.fields["pick"] = forms.ChoiceField(choices=lambda: [("a", "A")])
+    with pytest.raises(ImproperlyConfigured, match="'pick'"):
+        form_cache.crispy_form(form)
+
+
+def test_different_choices_are_different_forms():
+    mine = form_cache.crispy_form(ServiceForm(services=["alpha"]))
+    theirs = form_cache.crispy_form(ServiceForm(services=["beta"]))
+    assert "Alpha" in mine and "Beta" not in mine
+    assert "Beta" in theirs and "Alpha" not in theirs
+    assert form_cache.crispy_form(ServiceForm(services=["alpha"])) == mine
+    assert len(form_cache._blank_forms) == 2
+
+
+def test_a_disabled_field_is_a_different_form():
+    open_form = form_cache.crispy_form(ServiceForm(services=["alpha"]))
+    locked = form_cache.crispy_form(ServiceForm(services=["alpha"], locked=True))
+    assert "disabled" in locked and "disabled" not in open_form
