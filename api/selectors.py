@@ -26,10 +26,17 @@ def token_for_raw(raw):
     prefix = split_token(raw)
     if prefix is None:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    token = _one(ApiToken.objects.select_related("user").filter(prefix=prefix))
     if token is None or not hmac.compare_digest(token.digest, token_digest(raw)):
         return None
     return token
+
+
+def _one(rows):
+    """The first row of a lookup by a unique key, or None, without an ORDER BY: ``first()``
+    orders by the model's ordering, and compiling that over a ticket's ~100 joined columns
+    cost more CPU than the rest of the query (profiled at 1,000,000 tickets)."""
+    return next(iter(rows.order_by()[:1]), None)
 
 
 def tokens_of_user(*, user):
@@ -53,11 +60,11 @@ def ticket_for_user(*, user, ticket_id, change=False):
     except (TypeError, ValueError):
         raise Http404("No such ticket.") from None
     related = ("service", "priority", "customer", "assignee")
-    ticket = tickets_for_staff(user=user).select_related(*related).filter(pk=ticket_id).first()
+    ticket = _one(tickets_for_staff(user=user).select_related(*related).filter(pk=ticket_id))
     if ticket is not None:
         ticket.api_may_change = True
         return ticket
-    ticket = tickets_worked_by(user=user).select_related(*related).filter(pk=ticket_id).first()
+    ticket = _one(tickets_worked_by(user=user).select_related(*related).filter(pk=ticket_id))
     if ticket is None:
         raise Http404("No such ticket.")
     if change:
