@@ -16,10 +16,12 @@ from datetime import time, timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Impact
-from maintenance.models import MaintenancePolicy, MaintenanceWindow
+from maintenance.emails import unsubscribe_token
+from maintenance.models import MaintenancePolicy, MaintenanceWindow, Subscription
 from tests import factories
 from tests.incidents.factories import IncidentFactory, IncidentPolicyFactory, IncidentUpdateFactory
 from tickets.services import customer_add_service, ticket_reply
@@ -116,7 +118,11 @@ def portal(db):
         step="resolve",
     )
     IncidentUpdateFactory(incident=resolved, body="Search is fast again.")
+    watcher = Subscription.objects.create(
+        service=service, email="watcher@example.com", confirmed_at=now
+    )
     return {
+        "manage_link": reverse("maintenance:unsubscribe", args=[unsubscribe_token(watcher.token)]),
         "service": service,
         "customer": customer,
         "superuser": superuser,
@@ -145,6 +151,7 @@ def test_no_serious_or_critical_violations(open_browser, portal):
             f"/status/incidents/{portal['incident'].pk}/",
             f"/status/incidents/{portal['resolved'].pk}/",
             f"/support/{service.slug}/",
+            portal["manage_link"],
         ],
         findings,
     )
@@ -162,6 +169,7 @@ def test_no_serious_or_critical_violations(open_browser, portal):
             "/maintenance/",
             "/status/",
             "/accounts/profile/",
+            "/maintenance/subscriptions/",
             "/accounts/password_change/",
             f"/support/{service.slug}/",
         ],
