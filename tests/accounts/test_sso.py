@@ -17,6 +17,7 @@ import requests
 import time_machine
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import oidc, sessions
 from accounts.models import OidcIdentity
@@ -24,6 +25,7 @@ from accounts.roles import staff_tier_level
 from sla.models import StaffService
 from tests import factories
 from tests.accounts.oidc_provider.harness import IDP_PASSWORD, Provider
+from tests.concurrency import run_together
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -288,3 +290,27 @@ def test_the_group_map_is_checked_at_start_up(settings):
     settings.OIDC_GROUP_MAP = json.loads('{"x": {"tier": 4}, "y": {"services": "acme"}}')
     ids = {error.id for error in check_oidc_settings(None)}
     assert ids == {"accounts.E003", "accounts.E004"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rechecks_spend_the_rotated_refresh_token_once(client, sso):
+    """Several requests of one person re-checking at the same moment (tabs, devices) ask the
+    provider once: the others wait on the identity's row lock and take its answer. Without
+    the lock each would present the same refresh token, the provider (which rotates them)
+    would refuse all but the first, and those sessions would end."""
+    username, email = person()
+    sso.add_user(username, email=email, groups=["support-l1"])
+    sso.sign_in(client, username)
+    identity = OidcIdentity.objects.get(user__email=email)
+    OidcIdentity.objects.filter(pk=identity.pk).update(
+        checked_at=timezone.now() - timedelta(minutes=10)
+    )
+
+    def recheck():
+        user = get_user_model().objects.get(pk=identity.user_id)
+        return oidc._recheck(identity_id=identity.pk, user=user, interval=300)[0]
+
+    assert run_together(*[recheck] * 4) == [True] * 4
+    identity.refresh_from_db()
+    assert identity.refresh_token and identity.checked_at > timezone.now() - timedelta(minutes=1)
