@@ -35,7 +35,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from maintenance.selectors import subscribers_for_notice
-from maintenance.services import subscriptions_sync_members
+from maintenance.subscriptions import subscriptions_sync_members
 from notifications.models import Notification
 from notifications.services import notifications_insert_many
 

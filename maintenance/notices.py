@@ -40,6 +40,7 @@ from notifications.services import (
 
 from . import emails
 from .models import MaintenanceWindow, NoticeDelivery, NoticeRound, OccurrenceException
+from .occurrences import notice_round_key
 from .selectors import (
     occurrences_for_services,
     policies_by_service,
@@ -47,7 +48,7 @@ from .selectors import (
     subscribers_for_notice,
     subscribers_notified,
 )
-from .services import notice_round_key, subscriptions_sync_members
+from .subscriptions import subscriptions_sync_members
 
 logger = logging.getLogger(__name__)
 

@@ -58,6 +58,11 @@ def occurrence_key(window_id, original_start):
     return f"{window_id}:{original_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
+def notice_round_key(window_id, original_start, kind, lead):
+    """Unique key of a notice round: its kind, its occurrence and its lead (or version)."""
+    return f"{kind}:{occurrence_key(window_id, original_start)}:{lead}"
+
+
 def slot_for(local_start, minutes, tz):
     """UTC interval of a window starting at naive ``local_start``, ``minutes`` of wall time."""
     starts_at = to_utc(local_start, tz)

@@ -11,14 +11,12 @@ from functools import partial
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
 from core.zones import zone
 from notifications.rendering import absolute_url
 from notifications.services import notification_create
-from sla.models import ServiceCustomer
 from sla.plan import rules
 from sla.plan.apply import sync, upsert
 from sla.plan.rules import RuleError
@@ -32,7 +30,7 @@ from .models import (
     RoutineTask,
     Subscription,
 )
-from .occurrences import occurrence_key
+from .occurrences import notice_round_key
 from .selectors import occurrence_get
 
 logger = logging.getLogger(__name__)
@@ -346,10 +344,6 @@ def _announce_change(window, original_start, kind, new_start, new_end):
     return key
 
 
-def notice_round_key(window_id, original_start, kind, lead):
-    return f"{kind}:{occurrence_key(window_id, original_start)}:{lead}"
-
-
 def _enqueue_notices():
     from .tasks import send_maintenance_notices
 
@@ -379,36 +373,6 @@ def subscription_ensure_for_customer(*, service, customer):
         defaults={"confirmed_at": timezone.now()},
     )
     return subscription
-
-
-def subscriptions_sync_members(*, service_id, batch_size=5000):
-    """Subscribe the service's customers who have no subscription row yet (on by default).
-
-    Customers added by ``tickets.services.customer_add_service`` are subscribed there; this
-    covers memberships made any other way (admin inline, imports). One query when none is new.
-    """
-    has_row = Subscription.objects.filter(service_id=service_id, user_id=OuterRef("customer_id"))
-    missing = (
-        ServiceCustomer.objects.filter(service_id=service_id)
-        .exclude(Exists(has_row))
-        # In key order: two runs inserting the same rows lock them in the same order, so one
-        # waits for the other instead of both waiting on each other (a deadlock).
-        .order_by("customer_id")
-        .values_list("customer_id", flat=True)
-    )
-    now = timezone.now()
-    created = 0
-    while True:
-        ids = list(missing[:batch_size])
-        if not ids:
-            return created
-        Subscription.objects.bulk_create(
-            [Subscription(service_id=service_id, user_id=pk, confirmed_at=now) for pk in ids],
-            ignore_conflicts=True,
-        )
-        created += len(ids)
-        if len(ids) < batch_size:
-            return created
 
 
 def topics_words(*, maintenance, incidents):
