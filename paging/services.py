@@ -96,18 +96,8 @@ def pages_record(*, service, event, key, payload, priority=None, tier=None, now=
     return recorded
 
 
-def pages_record_many(*, pages, now=None):
-    """Record many events' pages at once, for a sweep: ``pages`` are dicts with the arguments
-    of ``pages_record`` (``service`` may be an id). Two queries whatever their number — the
-    destinations of their services, one ``INSERT … ON CONFLICT DO NOTHING`` of the rows (a key
-    recorded before is skipped) — and one send task enqueued on commit, which sends every due
-    row (the beat sweep does the same if the broker is down). Returns how many rows were
-    offered (conflicts included)."""
-    if not pages:
-        return 0
-    now = now or timezone.now()
-    give_up = now + timedelta(seconds=settings.PAGING_GIVE_UP_AFTER)
-    service_ids = {getattr(page["service"], "pk", page["service"]) for page in pages}
+def destinations_by_service(service_ids):
+    """``{service id: [active destinations, in plan order]}`` in one query."""
     by_service = {}
     for destination in (
         Destination.objects.filter(service_id__in=service_ids, retired_at__isnull=True)
@@ -115,6 +105,25 @@ def pages_record_many(*, pages, now=None):
         .order_by("position", "id")
     ):
         by_service.setdefault(destination.service_id, []).append(destination)
+    return by_service
+
+
+def pages_record_many(*, pages, now=None, by_service=None):
+    """Record many events' pages at once, for a sweep: ``pages`` are dicts with the arguments
+    of ``pages_record`` (``service`` may be an id). Two queries whatever their number — the
+    destinations of their services, one ``INSERT … ON CONFLICT DO NOTHING`` of the rows (a key
+    recorded before is skipped) — and one send task enqueued on commit, which sends every due
+    row (the beat sweep does the same if the broker is down). ``by_service``: the caller's
+    ``destinations_by_service`` (then one query). Returns how many rows were offered
+    (conflicts included)."""
+    if not pages:
+        return 0
+    now = now or timezone.now()
+    give_up = now + timedelta(seconds=settings.PAGING_GIVE_UP_AFTER)
+    if by_service is None:
+        by_service = destinations_by_service(
+            {getattr(page["service"], "pk", page["service"]) for page in pages}
+        )
     rows = []
     for page in pages:
         service_id = getattr(page["service"], "pk", page["service"])

@@ -20,19 +20,36 @@ number of queries per batch, whatever its size: ``paging.services.pages_record_m
 ``paging.oncall.on_call_pages_open`` with the batch's rosters).
 """
 
+import functools
+
 from django.conf import settings
 from django.urls import reverse
 
 from paging.oncall import on_call_page_open, on_call_pages_open
-from paging.services import pages_record, pages_record_many
+from paging.services import (
+    destination_wants,
+    destinations_by_service,
+    pages_record,
+    pages_record_many,
+)
 
 _URGENCY = ("critical", "error", "warning")
+
+
+@functools.cache
+def _admin_url_pattern(site_url):
+    # reverse() once, not per ticket of a sweep's batch.
+    return site_url.rstrip("/") + reverse("admin:tickets_ticket_change", args=[987654321])
+
+
+def _admin_url(ticket):
+    return _admin_url_pattern(settings.SITE_URL).replace("987654321", str(ticket.pk))
 
 
 def _page(ticket, event, *, key, title, summary, tier):
     priority = ticket.priority
     position = priority.position
-    url = settings.SITE_URL.rstrip("/") + reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    url = _admin_url(ticket)
     return {
         "service": ticket.service_id,
         "event": event,
@@ -76,44 +93,55 @@ def _on_call(page, ticket):
 
 
 class SweepPages:
-    """The pages of one batch of SLA steps and escalations, written by ``flush``."""
+    """The pages of one batch of SLA steps and escalations, written by ``flush``. What each
+    event needs is kept as it comes, and a page is built only where the service's plan has a
+    destination wanting it (an on-call page only for an on-call tier with an acknowledgement
+    time): a batch of services without ``notify:`` costs one query and no per-ticket work."""
 
     def __init__(self, now, rosters=None):
         self.now = now
         self.rosters = rosters
-        self.pages = []
-        self.on_call = []
+        self.events = []
 
     def sla_step(self, ticket, event, *, key, summary):
         """``sla.warned`` / ``sla.breached`` of the step row ``key`` (``sla-step:<id>``)."""
         title = "at risk" if event == "sla.warned" else "SLA breached"
-        self.pages.append(
-            _page(
-                ticket,
-                event,
-                key=f"{key}:{event}",
-                title=title,
-                summary=summary,
-                tier=ticket.tier,
-            )
-        )
+        self.events.append((ticket, event, f"{key}:{event}", title, summary, ticket.tier))
 
     def escalated(self, ticket, *, key, escalated, summary):
         """``ticket.escalated`` when ``escalated`` (a breach at the top tier moves nothing)."""
         if escalated:
-            page = _page(
-                ticket,
-                "ticket.escalated",
-                key=f"{key}:ticket.escalated",
-                title=f"escalated to Tier {ticket.tier}",
-                summary=summary,
-                tier=ticket.tier,
-            )
-            self.pages.append(page)
-            self.on_call.append(_on_call(page, ticket))
+            title = f"escalated to Tier {ticket.tier}"
+            event = "ticket.escalated"
+            self.events.append((ticket, event, f"{key}:{event}", title, summary, ticket.tier))
 
     def flush(self):
-        pages, self.pages = self.pages, []
-        on_call, self.on_call = self.on_call, []
+        events, self.events = self.events, []
+        if not events:
+            return 0
+        by_service = destinations_by_service({ticket.service_id for ticket, *_ in events})
+        pages, on_call = [], []
+        for ticket, event, key, title, summary, tier in events:
+            wanted = any(
+                destination_wants(d, event=event, priority=ticket.priority.code, tier=tier)
+                for d in by_service.get(ticket.service_id, ())
+            )
+            to_on_call = event == "ticket.escalated" and self._acknowledged(ticket)
+            if not wanted and not to_on_call:
+                continue
+            page = _page(ticket, event, key=key, title=title, summary=summary, tier=tier)
+            if wanted:
+                pages.append(page)
+            if to_on_call:
+                on_call.append(_on_call(page, ticket))
         on_call_pages_open(items=on_call, now=self.now, rosters=self.rosters)
-        return pages_record_many(pages=pages, now=self.now)
+        return pages_record_many(pages=pages, now=self.now, by_service=by_service)
+
+    def _acknowledged(self, ticket):
+        """Whether the ticket's tier is on call with an acknowledgement time (without the
+        batch's rosters, ``on_call_pages_open`` decides)."""
+        if self.rosters is None:
+            return True
+        tier = self.rosters.tier(ticket.service_id, ticket.tier)
+        policy = self.rosters.policy(ticket.service_id)
+        return bool(tier and tier.on_call and policy and policy.on_call_acknowledge)
