@@ -192,12 +192,16 @@ class RoutineTask(models.Model):
         MONTHLY = "monthly", "Monthly"
         QUARTERLY = "quarterly", "Quarterly"
         ANNUALLY = "annually", "Annually"
+        # Not periodic: an item per release staff record (``routine.Release``), due ``within``.
+        ON_RELEASE = "on_release", "On each release"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="routine_tasks")
     name = models.CharField(max_length=200)
     every = models.CharField(max_length=20, choices=Every.choices)
     category = models.CharField(max_length=50, default="general")
     tier = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Owner tier level.")
+    # ``on_release`` tasks: how long after a release its item is due (a plan duration, "7d").
+    within = models.CharField(max_length=20, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     # A task dropped from the plan is retired, not deleted.
     retired_at = models.DateTimeField(null=True, blank=True)

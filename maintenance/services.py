@@ -132,6 +132,7 @@ def _apply_routine_tasks(service, specs, now, report):
                 "every": spec.every,
                 "category": spec.category,
                 "tier": spec.tier,
+                "within": spec.within or "",
                 "position": position,
                 "retired_at": None,
             },
@@ -169,6 +170,8 @@ def maintenance_export_plan(*, service):
         entry = {"name": task.name, "every": task.every, "category": task.category}
         if task.tier is not None:
             entry["tier"] = task.tier
+        if task.within:
+            entry["within"] = task.within
         routine.append(entry)
     if routine:
         tree["routine_tasks"] = routine

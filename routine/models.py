@@ -26,8 +26,34 @@ def evidence_path(instance, filename):
     return f"routine/{timezone.now():%Y/%m}/{instance.pk}/{instance.evidence_token}"
 
 
+class Release(models.Model):
+    """A release staff recorded for an ``every: on_release`` task ("security patches applied
+    within 7 days of release"): its checklist item is due the task's ``within`` after it."""
+
+    task = models.ForeignKey(RoutineTask, on_delete=models.PROTECT, related_name="releases")
+    name = models.CharField(max_length=200, help_text="What was released: OpenSSL 3.0.15, …")
+    released_at = models.DateTimeField(help_text="When it was released (the clock starts).")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-released_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "name"], name="uniq_release_per_task")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.task.name})"
+
+
 class RoutineItem(models.Model):
     task = models.ForeignKey(RoutineTask, on_delete=models.CASCADE, related_name="items")
+    # The release an ``on_release`` task's item is for; null for periodic items.
+    release = models.OneToOneField(
+        Release, null=True, blank=True, on_delete=models.CASCADE, related_name="item"
+    )
     # The task's service, repeated so lists filter and group without a join.
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="routine_items")
     # The task's frequency when the item was made: a plan may later change it.
@@ -76,7 +102,9 @@ class RoutineItem(models.Model):
             # is part of the period's name: a task moved from weekly to monthly gets June's
             # monthly item even though its weekly item of 1 June starts the same day.
             models.UniqueConstraint(
-                fields=["task", "every", "period_start"], name="uniq_routine_item_period"
+                fields=["task", "every", "period_start"],
+                condition=Q(release__isnull=True),
+                name="uniq_routine_item_period",
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")),

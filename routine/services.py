@@ -15,12 +15,13 @@ from accounts.roles import TOP_TIER, staff_tier_level
 from core import periods
 from core.zones import local_date
 from maintenance.models import RoutineTask
+from sla.durations import parse_duration
 from sla.models import ServiceTargets
 from sla.selectors import staff_service_ids
 from tickets.attachments import attachment_fields, validate_uploads
 
 from . import recovery
-from .models import DEFAULT_TIER, RoutineItem
+from .models import DEFAULT_TIER, Release, RoutineItem
 
 # How far back a run makes up for periods it never saw (beat down, the portal switched off):
 # a month, so a missed week or month still gets its item — due already, so its owners hear of
@@ -56,8 +57,12 @@ def routine_items_create(*, now=None, catch_up=CATCH_UP, service=None):
     """
     now = now or timezone.now()
     window_start = now - catch_up
-    tasks = RoutineTask.objects.filter(retired_at__isnull=True).select_related("service")
-    existing = RoutineItem.objects.filter(due_at__gt=window_start)
+    tasks = (
+        RoutineTask.objects.filter(retired_at__isnull=True)
+        .exclude(every=RoutineTask.Every.ON_RELEASE)  # dated by releases, not by periods
+        .select_related("service")
+    )
+    existing = RoutineItem.objects.filter(due_at__gt=window_start, release__isnull=True)
     if service is not None:
         tasks = tasks.filter(service=service)
         existing = existing.filter(service=service)
@@ -107,6 +112,48 @@ def _item(task, period, now):
         recovery_test=recovery.is_recovery_test(name=task.name, category=task.category),
         created_at=now,
     )
+
+
+@transaction.atomic
+def release_record(*, task, name, released_at, by, now=None):
+    """Staff record a release of an ``every: on_release`` task's kind ("security patches
+    applied within 7 days of release"): a ``Release`` and its dated checklist item, due the
+    task's ``within`` after ``released_at`` (real elapsed time), owned by the task's tier and
+    reminded when overdue like every item. The same name twice for a task is refused."""
+    now = now or timezone.now()
+    if by is None or not by.is_active or not (by.is_superuser or staff_tier_level(by)):
+        raise PermissionDenied("Only staff record releases.")
+    works = staff_service_ids(by)
+    if works is not None and task.service_id not in works:
+        raise PermissionDenied("You do not work this service.")
+    if task.every != RoutineTask.Every.ON_RELEASE or task.retired_at is not None or not task.within:
+        raise ValidationError({"task": f"{task.name} is not a task done on each release."})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the release (what was released)."})
+    if released_at is None or released_at > now:
+        raise ValidationError({"released_at": "A release time in the past is required."})
+    if Release.objects.filter(task=task, name=name).exists():
+        raise ValidationError({"name": f"{name} is already recorded for {task.name}."})
+    release = Release.objects.create(
+        task=task, name=name[:200], released_at=released_at, recorded_by=by, created_at=now
+    )
+    within = parse_duration(task.within)
+    day = local_date(released_at, task.service.timezone)
+    RoutineItem.objects.create(
+        task=task,
+        service_id=task.service_id,
+        every=task.every,
+        release=release,
+        period_start=day,
+        period_end=day,
+        label=f"{name}"[:40],
+        due_at=released_at + timedelta(minutes=within.minutes),
+        tier=owner_tier(task),
+        recovery_test=False,
+        created_at=now,
+    )
+    return release
 
 
 @transaction.atomic

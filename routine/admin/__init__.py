@@ -5,4 +5,7 @@ up to N, superusers all; an item out of scope "doesn't exist" in every view. Ite
 beat, never added by hand.
 """
 
-from . import items  # noqa: F401 (registers the model admin)
+from . import (
+    items,  # noqa: F401 (registers the model admin)
+    releases,  # noqa: F401 (registers the release admin)
+)

@@ -127,6 +127,9 @@ class RoutineTaskSpec:
     every: str
     category: str = "general"
     tier: int | None = None
+    # ``every: on_release`` (docs/plans.md, extension): a dated item per release staff record,
+    # due this long after it ("security patches applied within 7 days of release").
+    within: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ from .values import (
     text,
 )
 
+# A routine task done once per release staff record, due ``within`` after it.
+ON_RELEASE = "on_release"
+
 
 class OperationsSections:
     """Mixed into the checker: each method checks one section and returns its spec."""
@@ -135,8 +138,9 @@ class OperationsSections:
 
         def every(value):
             value = text(20)(value)
-            if value not in rules.ROUTINE_EVERY:
-                raise RuleError(f"{value!r}: use one of {', '.join(rules.ROUTINE_EVERY)}")
+            if value not in (*rules.ROUTINE_EVERY, ON_RELEASE):
+                kinds = ", ".join((*rules.ROUTINE_EVERY, ON_RELEASE))
+                raise RuleError(f"{value!r}: use one of {kinds}")
             return value
 
         def tier(value):
@@ -147,16 +151,25 @@ class OperationsSections:
 
         result = []
         seen = {}
-        allowed = ("name", "every", "category", "tier")
+        allowed = ("name", "every", "category", "tier", "within")
         for here, node in self.entries(items, parts, allowed, ("name", "every")):
             name = self.field(node, "name", here, text(200), "")
             self.unique(seen, name, node, "name", here, f"routine task {name!r}")
+            kind = self.field(node, "every", here, every, "weekly")
+            within = self.field(node, "within", here, nullable(plain_duration))
+            if kind == ON_RELEASE and within is None and node.get("within") is None:
+                self.error(here, node.line, "`every: on_release` needs `within` (e.g. 7d)")
+            elif kind != ON_RELEASE and within is not None:
+                self.error(
+                    (*here, "within"), node.lines["within"], "only `every: on_release` has one"
+                )
             result.append(
                 RoutineTaskSpec(
                     name=name,
-                    every=self.field(node, "every", here, every, "weekly"),
+                    every=kind,
                     category=self.field(node, "category", here, text(50), "general"),
                     tier=self.field(node, "tier", here, nullable(tier)),
+                    within=within,
                 )
             )
         return tuple(result)
