@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyInline, error_text
+from core.admin import ReadOnlyInline, ServiceWritesAdmin, error_text
 from sla.admin_scoping import ServiceScopedAdminMixin
 from tickets.admin import ServiceFilter, TicketAdmin
 
@@ -46,7 +46,9 @@ class ArticleVersionInline(ReadOnlyInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
+    # A save is a service call; a refusal saves nothing, logs nothing and says why.
+    refused_text = "Not saved"
     list_display = [
         "title",
         "service",
@@ -105,36 +107,20 @@ class ArticleAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
         url = reverse("admin:tickets_ticket_change", args=[obj.source_ticket_id])
         return format_html('<a href="{}">{}</a>', url, obj.source_ticket.number)
 
-    def save_model(self, request, obj, form, change):
+    def write(self, request, obj, form, change):
         data = form.cleaned_data
         fields = {name: data[name] for name in ("title", "body", "status", "visibility")}
-        try:
-            if change:
-                saved = services.article_update(
-                    article=obj, by=request.user, slug=data.get("slug") or "", **fields
-                )
-            else:
-                saved = services.article_create(
-                    service=data["service"], by=request.user, slug=data.get("slug") or "", **fields
-                )
-        except (ValidationError, PermissionDenied) as exc:
-            request._knowledge_failed = True
-            self.message_user(request, f"Not saved: {error_text(exc)}", messages.ERROR)
-            return
+        slug = data.get("slug") or ""
+        if change:
+            saved = services.article_update(article=obj, by=request.user, slug=slug, **fields)
+        else:
+            saved = services.article_create(
+                service=data["service"], by=request.user, slug=slug, **fields
+            )
         # The admin goes on with ``obj`` (inlines, messages, redirect): make it the saved row.
         for field in Article._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding, obj._state.db = False, saved._state.db
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_knowledge_failed", False):
-            return HttpResponseRedirect(reverse("admin:knowledge_article_changelist"))
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_knowledge_failed", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
 
     # --- restore a version -----------------------------------------------------------------
 
