@@ -100,10 +100,19 @@ def service_for(recipients):
     return None
 
 
+def own_address():
+    """The portal's own sender address (``DEFAULT_FROM_EMAIL``), lowercase."""
+    _name, local, domain = sender_parts()
+    return f"{local}@{domain}".lower()
+
+
+def without_tag(address):
+    return _without_tag(address)
+
+
 def is_our_address(address):
     """Mail from the portal's own sender or a service address: answering it would loop."""
-    _name, local, domain = sender_parts()
-    ours = f"{local}@{domain}".lower()
+    ours = own_address()
     if address == ours or _without_tag(address) == ours:
         return True
     return _without_tag(address) in _service_addresses()

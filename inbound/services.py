@@ -548,7 +548,16 @@ def _copy_colleagues(mail, ticket):
     CCs, as if the customer had CC'd them on the ticket page (``ticket_cc_add``: only active
     colleagues of the customer's organisation). Anyone else copied is not: their replies get
     the auto-answer."""
-    others = [a for a in mail.copied if a != mail.sender and not matching.is_our_address(a)]
+    # Without a query in the usual case (only the service's address on To): the service's
+    # own addresses and ours are left out by name; whatever else is there is looked up once.
+    service = ticket.service
+    ours = {a.strip().lower() for a in [service.contact, *(service.inbound or [])] if a}
+    ours.add(matching.own_address())
+    others = [
+        a
+        for a in mail.copied
+        if a != mail.sender and a not in ours and matching.without_tag(a) not in ours
+    ]
     if not others:
         return
     candidates = ticket_cc_candidates(ticket=ticket).annotate(address=Lower("email"))

@@ -214,3 +214,15 @@ def test_staff_may_still_answer_a_closed_ticket_by_email(open_ticket):
     assert message.outcome == Outcome.REPLY_ADDED
     open_ticket.refresh_from_db()
     assert open_ticket.status == Ticket.Status.CLOSED
+
+
+def test_only_the_service_address_on_to_costs_no_colleague_lookup(client_user, organization):
+    """The usual email (To: the service's address) looks up no colleagues: the service's own
+    addresses are left out by name."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        message = receive(make_mail(sender="ann@client.example", to=f"Support <{SUPPORT}>"))
+    assert message.outcome == Outcome.TICKET_OPENED
+    assert not [q for q in queries if "organizationmember" in q["sql"]]
