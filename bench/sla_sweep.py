@@ -12,6 +12,13 @@ would have in production, so its step row exists). Then it measures, in one proc
 
 and reports wall time and the number of SQL queries of each. Results go to
 ``bench/out/sla_sweep-<N>.json``.
+
+Beside them, measured in the same run (bench/common.py): the sweep's floor, the database's own
+time for exactly the rows the sweep wrote (one ``UPDATE … FROM unnest`` of the tickets, one
+``INSERT … FROM unnest`` each of the step rows, the events, the outbox rows and anything else
+it inserted, in one transaction), and a fixed unit of Python work; and the ratio of the sweep
+to its floor (target: <= 2). ``--runs 3`` (the default) sweeps the same rows three times, the
+database put back between runs, and reports the medians.
 """
 
 import argparse
@@ -23,7 +30,7 @@ import time
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_sla")
 
-from common import OUT, prepare_database  # noqa: E402
+from common import OUT, WriteFloor, prepare_database, print_report, python_unit_ms, ratio  # noqa: E402,I001
 
 
 def main():
@@ -32,6 +39,7 @@ def main():
     parser.add_argument("--lapsed", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
+    parser.add_argument("--runs", type=int, default=3, help="sweeps of the same rows (median)")
     args = parser.parse_args()
     prepare_database(fresh=args.fresh)
     started = time.perf_counter()
@@ -40,8 +48,21 @@ def main():
         f"seeded {args.tickets:,} tickets ({args.lapsed:,} lapsed) in "
         f"{time.perf_counter() - started:.1f}s"
     )
-    result = measure(now, args.batch_size)
+    result = measure(now, args.batch_size, args.runs)
     result.update(tickets=args.tickets, lapsed=args.lapsed, batch_size=args.batch_size)
+    print_report(
+        f"SLA sweep, {args.tickets:,} tickets, {args.lapsed:,} lapsed",
+        {
+            "sweep s (median)": result["busy_seconds"],
+            "sweep queries": result["busy_queries"],
+            "idle sweep ms (median)": result["idle_ms_median"],
+        },
+        {
+            "floor s (bare SQL of the same writes)": result["floor_seconds"],
+            "python unit ms": result["python_unit_ms"],
+        },
+        {"sweep / floor (target <= 2)": result["sweep_over_floor"]},
+    )
     OUT.mkdir(exist_ok=True)
     (OUT / f"sla_sweep-{args.tickets}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
@@ -121,7 +142,7 @@ def seed(n_tickets, n_lapsed):
     return now
 
 
-def measure(now, batch_size):
+def measure(now, batch_size, runs=3):
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
@@ -129,11 +150,27 @@ def measure(now, batch_size):
     from tickets.models import Ticket
 
     connection.ensure_connection()
-    reset_queries()
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        done = escalate_lapsed_tickets(now=now, batch_size=batch_size)
-        busy = time.perf_counter() - started
+    sweeps, floors, units = [], [], []
+    for run in range(runs):
+        floor = WriteFloor("tickets_ticket", "next_sla_check_at <= %s", [now])
+        floor.before()
+        reset_queries()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            done = escalate_lapsed_tickets(now=now, batch_size=batch_size)
+            busy = time.perf_counter() - started
+        floor.after()
+        sweeps.append(busy)
+        floors.append(floor.measure())
+        units.append(python_unit_ms())
+        print(
+            f"run {run + 1}: sweep {busy:.3f}s, floor {floors[-1]:.3f}s "
+            f"({busy / floors[-1]:.2f}x), python unit {units[-1]} ms; wrote {floor.summary()}"
+        )
+        print("  floor by statement:", {k: round(v, 3) for k, v in floor.statements.items()})
+        if run < runs - 1:
+            floor.undo()
+    busy = statistics.median(sweeps)
     busy_queries = len(queries.captured_queries)
     idle_times = []
     for _ in range(20):
@@ -153,6 +190,12 @@ def measure(now, batch_size):
         "escalated": done.get("escalated", 0),
         "counts": done,
         "busy_seconds": round(busy, 3),
+        "busy_seconds_runs": [round(s, 3) for s in sweeps],
+        "floor_seconds": round(statistics.median(floors), 3),
+        "floor_seconds_runs": [round(s, 3) for s in floors],
+        "sweep_over_floor": ratio(busy, statistics.median(floors)),
+        "python_unit_ms": statistics.median(units),
+        "wrote": floor.summary(),
         "busy_queries": busy_queries,
         "idle_ms_median": round(statistics.median(idle_times) * 1000, 2),
         "idle_ms_max": round(max(idle_times) * 1000, 2),
