@@ -140,3 +140,16 @@ def test_solved_counts_once_per_user_and_once_per_session(service, customer, mak
     assert article.solved_count == 3 == ArticleSolved.objects.count()
     with pytest.raises(ValidationError):
         services.article_mark_solved(article=article)
+
+
+def test_a_new_address_alone_adds_no_version_and_an_unchanged_save_writes_nothing(
+    service, writer, make_article
+):
+    article = make_article(service)
+    moved = services.article_update(article=article, by=writer, slug="new-address")
+    assert (moved.slug, moved.version) == ("new-address", 1)
+    before = Article.objects.values_list("updated_at", flat=True).get()
+    same = services.article_update(article=moved, by=writer, title=moved.title, body=moved.body)
+    assert same.version == 1
+    assert Article.objects.values_list("updated_at", flat=True).get() == before
+    assert ArticleVersion.objects.count() == 1
