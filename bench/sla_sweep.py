@@ -27,6 +27,7 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_sla")
 
@@ -40,6 +41,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     parser.add_argument("--runs", type=int, default=3, help="sweeps of the same rows (median)")
+    parser.add_argument("--out", help="result file (default bench/out/sla_sweep-<N>.json)")
     args = parser.parse_args()
     prepare_database(fresh=args.fresh)
     started = time.perf_counter()
@@ -64,7 +66,8 @@ def main():
         {"sweep / floor (target <= 2)": result["sweep_over_floor"]},
     )
     OUT.mkdir(exist_ok=True)
-    (OUT / f"sla_sweep-{args.tickets}.json").write_text(json.dumps(result, indent=2) + "\n")
+    out = Path(args.out) if args.out else OUT / f"sla_sweep-{args.tickets}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

@@ -1,0 +1,110 @@
+"""django-helpdesk's side of bench/peers/django_helpdesk.py; runs in the peer's virtualenv.
+
+    PEER_DATABASE_URL=... python helpdesk_side.py --tickets N --lapsed L
+
+Migrates its database, seeds N open tickets in one queue that escalates after 1 day: L of them
+opened 1 day and 2 hours ago (past due), the rest opened over the last day with due dates
+ahead, all priority 2 ("high", as our P1), each with a submitter and an assignee (so an
+escalation emails two people, as ours emails Tier 2's two members). Then it times
+``manage.py escalate_tickets`` in this process, counting its queries and the emails it built,
+and prints one JSON line.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk_settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core import mail  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, required=True)
+    parser.add_argument("--lapsed", type=int, required=True)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    from helpdesk.models import Queue, Ticket
+
+    now = timezone.now()
+    queue = Queue.objects.create(
+        title="Bench", slug="bench", escalate_days=1, email_address="queue@example.com"
+    )
+    owner = get_user_model().objects.create(username="owner", email="owner@example.com")
+    batch = []
+    for g in range(1, args.tickets + 1):
+        created = (
+            now - timedelta(days=1, hours=2)
+            if g <= args.lapsed
+            else now - timedelta(seconds=g % 80_000)
+        )
+        batch.append(  # created: set below
+            Ticket(
+                title=f"SLA bench ticket {g}",
+                queue=queue,
+                created=created,
+                modified=created,
+                submitter_email=f"customer{g % 1000}@example.com",
+                assigned_to=owner,
+                status=Ticket.OPEN_STATUS,
+                description="Generated.",
+                priority=2,
+                due_date=created + timedelta(hours=1),
+            )
+        )
+        if len(batch) == 5000:
+            Ticket.objects.bulk_create(batch)
+            batch = []
+    Ticket.objects.bulk_create(batch)
+    # created is auto_now_add (bulk_create stamps it now): the ages are set afterwards.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE helpdesk_ticket SET created = CASE WHEN id - %s <= %s "
+            "THEN %s - interval '26 hours' ELSE %s - ((id %% 80000) || ' seconds')::interval END, "
+            "modified = created",
+            [
+                Ticket.objects.order_by("id").values_list("id", flat=True).first() - 1,
+                args.lapsed,
+                now,
+                now,
+            ],
+        )
+        cursor.execute(
+            "UPDATE helpdesk_ticket SET modified = created, due_date = created + interval '1 hour'"
+        )
+        cursor.execute("ANALYZE")
+    mail.outbox = []
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        call_command("escalate_tickets")
+        elapsed = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "seconds": round(elapsed, 3),
+                "queries": len(queries.captured_queries),
+                "escalated": Ticket.objects.filter(priority=1).count(),
+                "emails": len(mail.outbox),
+                "tickets": args.tickets,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
