@@ -114,9 +114,17 @@ def bodies(n_alerts, n_groups, per_request):
 
 
 async def post(body, pool, hook="prom"):
-    connection = pool.get_nowait() if not pool.empty() else None
-    if connection is None:
-        connection = await asyncio.open_connection("127.0.0.1", PORT)
+    """POST on a kept-alive connection; one gunicorn closed while idle (its keepalive is a
+    few seconds) is retried once on a new one."""
+    if not pool.empty():
+        try:
+            return await _post(body, pool, hook, pool.get_nowait())
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+    return await _post(body, pool, hook, await asyncio.open_connection("127.0.0.1", PORT))
+
+
+async def _post(body, pool, hook, connection):
     reader, writer = connection
     writer.write(
         b"POST /hooks/alerts/bench-alerts/" + hook.encode() + b"/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
