@@ -52,8 +52,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Small sizes by default (a few minutes): the ratios to the same-run baselines are what count
+# (docs/performance.md). `make bench BENCH_FLAGS=--full` for the targets' sizes; --peers adds
+# django-helpdesk side by side.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_FLAGS)
 
 # Re-resolve both locks after editing requirements.in or requirements-dev.in (needs the package
 # index). Versions already locked are kept unless a .in file asks for another.

@@ -13,7 +13,8 @@ BENCH_PASSWORD = "bench-password-2026"
 
 # Production settings, minus TLS (the benchmark talks plain HTTP on loopback).
 BENCH_ENV = {
-    "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+    # portal.settings.base plus the minimal view of the baselines (bench/settings.py).
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
     "DATABASE_URL": BENCH_DATABASE_URL,
     "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
     "DEBUG": "false",

@@ -5,6 +5,11 @@
 For "my tickets" (a customer with ~50 tickets vs one with 1) and the admin ticket changelist
 (a Tier 1 member and a superuser), prints the median and p95 time of a full request through
 Django's handler (no network) and the number of SQL queries. Run bench/seed.py first.
+
+Baselines measured in the same run (bench/common.py): the minimal signed-in view
+(``/bench/minimal/``, same client, same middleware) for the same customer, and a fixed unit of
+Python work; each page's median is printed as a ratio to the minimal view's (target for the
+customer's pages: <= 2).
 """
 
 import argparse
@@ -12,7 +17,7 @@ import json
 import statistics
 import time
 
-from common import OUT, setup_django
+from common import MINIMAL_VIEW_PATH, OUT, print_report, python_unit_ms, ratio, setup_django
 
 
 def measure(client, path, repeat):
@@ -67,6 +72,7 @@ def main():
         ("admin changelist, search #id", "bench-admin", "/admin/tickets/ticket/?q=%23500000"),
     ]
     rows = []
+    cases.insert(0, ("minimal signed-in view (baseline)", "bench1@example.com", MINIMAL_VIEW_PATH))
     for label, username, path in cases:
         user = users.get(username=username)
         if path is None:
@@ -80,6 +86,23 @@ def main():
             f"p95 {row['p95_ms']:>6} ms"
         )
     results["pages"] = rows
+    minimal = rows[0]["median_ms"]
+    unit = python_unit_ms()
+    results["baselines"] = {"minimal_view_ms": minimal, "python_unit_ms": unit}
+    for row in rows:
+        row["over_minimal_view"] = ratio(row["median_ms"], minimal)
+    print_report(
+        f"Pages, {results['tickets_in_table']:,} tickets (median of {args.repeat})",
+        {row["case"]: f"{row['median_ms']} ms, {row['queries']} queries" for row in rows[1:]},
+        {"minimal signed-in view ms": minimal, "python unit ms": unit},
+        {
+            f"{row['case']} / minimal view"
+            + (
+                " (target <= 2)" if "my tickets" in row["case"] or "detail" in row["case"] else ""
+            ): row["over_minimal_view"]
+            for row in rows[1:]
+        },
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "pages.json").write_text(json.dumps(results, indent=2))
 

@@ -105,7 +105,7 @@ def main():
             str(OUT / "peers-ours.json"),
         ],
         check=True,
-        cwd=ROOT / "bench",
+        cwd=ROOT,  # not bench/: Celery's Django fixup puts the cwd first on sys.path
         env={**os.environ, "BENCH_DATABASE_URL": f"{BASE}/portal_bench_peers"},
     )
     ours = json.loads((OUT / "peers-ours.json").read_text())
