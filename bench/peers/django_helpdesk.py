@@ -8,7 +8,9 @@ the first time. Both systems get N open tickets with the same priority (high), a
 dates, L of them past due and two people to email about each. Ours: bench/sla_sweep.py's seed
 and sweep (one run; its database ``portal_bench_peers``); theirs: ``manage.py
 escalate_tickets`` over ``portal_bench_peers_helpdesk`` (bench/peers/helpdesk_side.py). Prints
-time, queries, escalations and emails of each, and the ratios per escalated ticket; writes
+time, queries, escalations and emails of each, and the ratios per escalated ticket; then the
+staff ticket list's first page on each (django-helpdesk's datatable, our admin changelist,
+bench/peers/ours_list.py), time and queries; writes
 ``bench/out/peers-helpdesk.json`` (its rows join bench/run.py's table).
 
 What differs, and cannot be made the same: django-helpdesk escalates by age in whole days
@@ -108,8 +110,21 @@ def main():
         cwd=ROOT,  # not bench/: Celery's Django fixup puts the cwd first on sys.path
         env={**os.environ, "BENCH_DATABASE_URL": f"{BASE}/portal_bench_peers"},
     )
+    our_list = json.loads(
+        subprocess.run(
+            [sys.executable, str(HERE / "ours_list.py")],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "BENCH_DATABASE_URL": f"{BASE}/portal_bench_peers"},
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     ours = json.loads((OUT / "peers-ours.json").read_text())
     ours = {
+        "list": our_list,
         "seconds": ours["busy_seconds"],
         "queries": ours["busy_queries"],
         "escalated": ours["escalated"],
@@ -144,6 +159,20 @@ def main():
             "django-helpdesk per escalated ticket",
             f"{result['faster_per_escalated_ticket']}x faster",
             ">= 100x",
+        ),
+        (
+            f"Peer: django-helpdesk ticket datatable, first page, {label}",
+            f"{theirs['list']['median_ms']} ms, {theirs['list']['queries']} queries",
+            "",
+            "",
+            "",
+        ),
+        (
+            f"Peer: our admin ticket list, first page, {label}",
+            f"{our_list['median_ms']} ms, {our_list['queries']} queries",
+            "django-helpdesk's datatable",
+            f"{round(theirs['list']['median_ms'] / our_list['median_ms'], 1)}x faster",
+            "",
         ),
     ]
     OUT.mkdir(exist_ok=True)
