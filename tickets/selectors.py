@@ -51,6 +51,15 @@ def ticket_list_for_customer(*, user, status=None, service=None, query=None, inc
         .select_related("service", "priority", "customer")
         .only(*LIST_ROW_FIELDS, "customer__email", "customer_id")
     )
+    return tickets_narrowed(tickets, status=status, service=service, query=query).order_by(
+        "-updated_at", "-id"
+    )
+
+
+def tickets_narrowed(tickets, *, status=None, service=None, query=None):
+    """A ticket list's filters, the same wherever a list is offered (portal, API): ``status``
+    is a status or "active" (neither resolved nor closed), ``service`` a slug, ``query`` words
+    of the subject."""
     if status == "active":
         tickets = tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
     elif status:
@@ -59,7 +68,7 @@ def ticket_list_for_customer(*, user, status=None, service=None, query=None, inc
         tickets = tickets.filter(service__slug=service)
     if query:
         tickets = tickets.filter(subject__icontains=query)
-    return tickets.order_by("-updated_at", "-id")
+    return tickets
 
 
 def ticket_get_for_customer(*, user, ticket_id):

@@ -21,6 +21,7 @@ from tickets.selectors import (
     attachment_get_for_user,
     ticket_list_for_customer,
     tickets_for_staff,
+    tickets_narrowed,
 )
 
 from .. import serializers as s
@@ -64,14 +65,7 @@ def _staff_tickets(request, *, status, service, query):
     tickets = tickets_for_staff(user=request.user).select_related(
         "service", "priority", "customer", "assignee"
     )
-    if status == "active":
-        tickets = tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
-    elif status:
-        tickets = tickets.filter(status=status)
-    if service:
-        tickets = tickets.filter(service__slug=service)
-    if query:
-        tickets = tickets.filter(subject__icontains=query)
+    tickets = tickets_narrowed(tickets, status=status, service=service, query=query)
     params = request.query_params
     if params.get("tier"):
         if params["tier"] not in ("1", "2", "3"):
