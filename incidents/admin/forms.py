@@ -62,7 +62,16 @@ class IncidentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = ["service", "severity", "title", "impact", "started_at", "owner", "tickets"]
+        fields = [
+            "service",
+            "severity",
+            "title",
+            "impact",
+            "started_at",
+            "owner",
+            "tickets",
+            "runbook",
+        ]
 
     # Set by the admin per request (``IncidentAdmin.get_form``): may this member publish?
     can_publish = False
@@ -97,6 +106,17 @@ class IncidentAdminForm(forms.ModelForm):
                 if not incident.pk
                 else f"{p.code} — {p.name}"
             )
+        if "runbook" in self.fields:
+            # Chosen when the incident is opened (its deadlines run from detection), never after.
+            # The choices are the admin's (``IncidentAdmin.formfield_for_foreignkey``: active
+            # runbooks of the member's services).
+            runbook = self.fields["runbook"]
+            runbook.label_from_instance = lambda r: f"{r.service.name}: {r.title} ({r.name})"
+            runbook.label = "Incident type (runbook)"
+            runbook.help_text = (
+                "The plan's procedure for this type of incident: its roles are told at once and "
+                "its deadlines start from the detection time. Leave empty for none."
+            )
         if "owner" in self.fields:
             self.fields["owner"].queryset = staff_users()
             # The post-mortem reminders go to the owner: an incident always has one (the
@@ -120,6 +140,9 @@ class IncidentAdminForm(forms.ModelForm):
         for ticket in data.get("tickets") or ():
             if service is not None and ticket.service_id != service.pk:
                 self.add_error("tickets", f"{ticket.number} belongs to another service.")
+        runbook = data.get("runbook")
+        if service is not None and runbook is not None and runbook.service_id != service.pk:
+            self.add_error("runbook", f"Choose one of {service.name}'s runbooks.")
         return data
 
 

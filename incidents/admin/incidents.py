@@ -7,20 +7,24 @@ is told how many others are linked).
 """
 
 import re
+from datetime import UTC
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.html import format_html
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from core.admin import ReadOnlyInline
+from core.admin import REFUSALS, ReadOnlyInline, error_text
 from sla.admin_scoping import ServiceScopedAdminMixin
+from sla.selectors import limit_to_staff_services
 from tickets.selectors import tickets_for_staff
 
 from .. import services
-from ..models import Incident, IncidentStepRecord, IncidentUpdate
+from ..models import Incident, IncidentStepRecord, IncidentUpdate, Runbook
 from ..selectors import incident_steps, public_updates_prefetch
 from ..steps import next_step
 from .base import ServiceWritesAdmin
@@ -170,6 +174,18 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
             kwargs["queryset"] = tickets_for_staff(user=request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "runbook":
+            # The active runbooks of the services the member works.
+            kwargs["queryset"] = limit_to_staff_services(
+                Runbook.objects.filter(retired_at__isnull=True)
+                .select_related("service")
+                .order_by("service__name", "position", "name"),
+                user=request.user,
+                field="service",
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     # --- changelist ----------------------------------------------------------------------
 
     @admin.display(description="number", ordering="id")
@@ -209,7 +225,16 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            fields = ["service", "severity", "title", "impact", "started_at", "owner", "tickets"]
+            fields = [
+                "service",
+                "severity",
+                "runbook",
+                "title",
+                "impact",
+                "started_at",
+                "owner",
+                "tickets",
+            ]
             return [
                 (
                     None,
@@ -244,6 +269,10 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
                 else "Public: published",
                 {"fields": publishing},
             ),
+            (
+                "Runbook: deadlines from detection",
+                {"fields": ["runbook", "deadline_list"]},
+            ),
             ("Move it on", {"fields": ["move_to", "step_note", "resolved_at_input"]}),
             (
                 "Post an update",
@@ -268,8 +297,9 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
-        # The service of an incident is what it is: severity and tickets depend on it.
-        return [*self.readonly_fields, "service"]
+        # The service of an incident is what it is: severity and tickets depend on it. Its
+        # runbook too: the deadlines it started run from detection.
+        return [*self.readonly_fields, "service", "runbook", "deadline_list"]
 
     def get_queryset(self, request):
         # The changelist skips list_select_related when the queryset joins already: name all.
@@ -329,6 +359,7 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
             started_at=data.get("started_at"),
             tickets=list(data.get("tickets") or ()),
             owner=data.get("owner"),
+            runbook=data.get("runbook"),
         )
         # The admin goes on with ``obj`` (messages, log entry, redirect): make it the new row.
         obj.pk = incident.pk
@@ -414,6 +445,103 @@ class IncidentAdmin(ServiceScopedAdminMixin, ServiceWritesAdmin):
                 messages.SUCCESS,
             )
         return super().response_change(request, obj)
+
+    # --- runbook deadlines: shown with their state, each marked done by its own button -----
+
+    @admin.display(description="deadlines")
+    def deadline_list(self, obj):
+        """Each deadline of the incident's runbook: when it is due, its state, and a "Done"
+        button. The button posts the page's form (with its CSRF token) to the deadline's own
+        URL (``formaction``), so nothing else on the page is saved by it."""
+        if obj.pk is None:
+            return "—"
+        rows = list(obj.deadlines.select_related("done_by").order_by("due_at", "id"))
+        if not rows:
+            return "No runbook deadlines."
+        now = timezone.now()
+        return format_html(
+            '<table class="incident-deadlines"><thead><tr><th>deadline</th><th>due (UTC)</th>'
+            "<th>state</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        row.name,
+                        f"{row.due_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+                        self._deadline_state(row, now),
+                        self._deadline_button(obj, row),
+                    )
+                    for row in rows
+                ),
+            ),
+        )
+
+    @staticmethod
+    def _deadline_state(row, now):
+        if row.done_at is not None:
+            by = f" by {row.done_by.get_username()}" if row.done_by else ""
+            return format_html(
+                '<span class="incident-deadline-done">done {} UTC{}</span>',
+                f"{row.done_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+                by,
+            )
+        if row.due_at <= now:
+            return format_html('<strong class="incident-deadline-overdue">{}</strong>', "overdue")
+        if row.reminder_at is not None:
+            return f"open (next reminder {row.reminder_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+        return "open"
+
+    def _deadline_button(self, incident, row):
+        if row.done_at is not None:
+            return ""
+        url = reverse(
+            f"{self.admin_site.name}:incidents_incident_deadline_done",
+            args=[incident.pk, row.pk],
+        )
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formnovalidate '
+            'name="deadline" value="{}">Done</button>',
+            url,
+            row.pk,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/deadlines/<int:deadline_id>/done/",
+                self.admin_site.admin_view(self.deadline_done_view),
+                name="incidents_incident_deadline_done",
+            ),
+            *super().get_urls(),
+        ]
+
+    def deadline_done_view(self, request, object_id, deadline_id):
+        """POST: the deadline is met (``incident_deadline_done``); its reminders stop. Only a
+        member who may change the incident (of their services) can say so."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        incident = self.get_object(request, object_id)
+        if incident is None:
+            raise Http404("No such incident.")
+        if not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        deadline = incident.deadlines.filter(pk=deadline_id).first()
+        if deadline is None:
+            raise Http404("No such deadline.")
+        try:
+            deadline = services.incident_deadline_done(deadline=deadline, by=request.user)
+        except REFUSALS as exc:
+            self.message_user(request, f"Not marked done: {error_text(exc)}", messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"{deadline.name}: marked done; its reminders stop.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:incidents_incident_change", args=[incident.pk])
+        )
 
     @admin.display(description="what the public will see")
     def public_preview(self, obj):

@@ -12,6 +12,7 @@ are in ``incidents.steps``, the post-mortem deadline in ``incidents.deadlines``.
 - ``postmortems``: write, complete, publish; actions with owners.
 """
 
+from ..runbooks import incident_deadline_done
 from .incidents import (
     incident_advance,
     incident_edit,
@@ -34,6 +35,7 @@ from .updates import MAX_UPDATE_LENGTH, incident_post_update
 __all__ = [
     "MAX_UPDATE_LENGTH",
     "incident_advance",
+    "incident_deadline_done",
     "incident_edit",
     "incident_link_ticket",
     "incident_open",
