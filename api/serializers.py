@@ -4,6 +4,7 @@ the admin (staff); inputs are only parsed here, every rule is the services'."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contracts.models import TimeEntry
 from incidents.models import Impact, Incident, IncidentUpdate, UpdateStatus
 from maintenance.models import MaintenanceWindow
 from sla.models import Priority, Service, Tier
@@ -356,3 +357,52 @@ class IncidentUpdateCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=20000)
     public = serializers.BooleanField(default=False)
     status = serializers.ChoiceField(choices=UpdateStatus.choices, required=False)
+
+
+class ContractUsageSerializer(serializers.Serializer):
+    """An organisation's month (contracts.selectors.MonthUsage), as the portal's usage bar and
+    the admin's organisation list show it."""
+
+    organization = serializers.IntegerField(source="organization.pk")
+    organization_name = serializers.CharField(source="organization.name")
+    service = serializers.CharField(source="organization.service.slug")
+    month = serializers.DateField(help_text="The month's first day.")
+    contract = serializers.CharField(source="contract.name", allow_null=True, default=None)
+    included_minutes = serializers.IntegerField()
+    used_minutes = serializers.IntegerField()
+    included_hours = serializers.CharField()
+    used_hours = serializers.CharField()
+    remaining_hours = serializers.CharField()
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="Whole percent used, rounded down; null without hours."
+    )
+    level = serializers.ChoiceField(choices=["ok", "warning", "exhausted"])
+
+
+class TimeEntrySerializer(serializers.ModelSerializer):
+    staff = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    voided_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = TimeEntry
+        fields = [
+            "id",
+            "staff",
+            "organization",
+            "minutes",
+            "worked_at",
+            "note",
+            "created_at",
+            "voided_at",
+            "voided_by",
+            "void_reason",
+        ]
+        read_only_fields = fields
+
+
+class TimeEntryCreateSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(help_text="Minutes worked (the service's limits apply).")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    at = serializers.DateTimeField(
+        required=False, help_text="When the work was done (with a zone); default now."
+    )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import incidents, maintenance, meta, services, tickets
+from .views import contracts, incidents, maintenance, meta, services, tickets
 
 app_name = "api"
 
@@ -23,6 +23,12 @@ urlpatterns = [
         tickets.AttachmentDownload.as_view(),
         name="attachment",
     ),
+    path(
+        "tickets/<int:ticket_id>/time-entries/",
+        contracts.TicketTimeEntries.as_view(),
+        name="time-entries",
+    ),
+    path("contracts/usage/", contracts.ContractUsage.as_view(), name="contract-usage"),
     path("services/", services.ServiceList.as_view(), name="services"),
     path("services/<slug:slug>/", services.ServiceDetail.as_view(), name="service"),
     path("maintenance/windows/", maintenance.WindowList.as_view(), name="windows"),

@@ -129,6 +129,15 @@ def _calls(world):
             None,
         ),
         "services_list": ("customer", {}, {}, None, None),
+        "contracts_usage_list": ("staff", {}, {}, None, None),
+        "tickets_time_entries_list": ("staff", {"ticket_id": t}, {}, None, None),
+        "tickets_time_entries_create": (
+            "staff",
+            {"ticket_id": t},
+            {},
+            {"minutes": 30, "note": "Restarted it"},
+            "application/json",
+        ),
         "maintenance_windows_list": ("customer", {}, {"service": s}, None, None),
         "incidents_list": ("staff", {}, {}, None, None),
         "incidents_create": (
