@@ -75,9 +75,20 @@ def reminder_schedule(
 def incident_schedule(incident, policy, calendar) -> list[Reminder]:
     """The schedule of a resolved incident's post-mortem under its service's escalation
     ``policy`` (None: no management chain) and its severity's business ``calendar``."""
-    return reminder_schedule(
-        resolved_at=incident.resolved_at,
+    return policy_schedule(
+        start=incident.resolved_at,
         due_at=incident.postmortem_due_at,
+        policy=policy,
+        calendar=calendar,
+    )
+
+
+def policy_schedule(*, start, due_at, policy, calendar) -> list[Reminder]:
+    """The reminders of any incident deadline (a post-mortem from resolution, a runbook's from
+    detection) under the service's escalation ``policy`` (None: no management chain)."""
+    return reminder_schedule(
+        resolved_at=start,
+        due_at=due_at,
         chain=list(policy.management_chain or ()) if policy else [],
         interval=management_interval(policy),
         calendar=calendar,

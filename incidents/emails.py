@@ -91,7 +91,7 @@ def admin_url(incident):
 
 def reminder_emails(incident, reminder, addresses):
     """One post-mortem reminder (owner) or escalation (a management role) per address."""
-    addresses = sorted({address.strip() for address in addresses if address and address.strip()})
+    addresses = clean_addresses(addresses)
     if not addresses:
         return []
     service = incident.service
@@ -117,6 +117,17 @@ def reminder_emails(incident, reminder, addresses):
         f"incident:{incident.pk}:postmortem:"
         f"{incident.postmortem_due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}:{reminder.name}"
     )
+    return keyed_emails(prefix, addresses, rendered)
+
+
+def clean_addresses(addresses):
+    """Each address once, trimmed, blanks dropped, in a fixed order."""
+    return sorted({address.strip() for address in addresses if address and address.strip()})
+
+
+def keyed_emails(prefix, addresses, rendered):
+    """The same ``rendered`` email to each address, keyed ``<prefix>:<address>`` (lower case),
+    so recording it again changes nothing."""
     return [
         OutboxEmail(
             key=notification_key(prefix, address.lower()),

@@ -18,10 +18,15 @@ completed), and how many stages of its schedule are handled in ``postmortem_remi
 
 Completing the post-mortem (``services.postmortem_complete``) takes the incident's row lock and
 clears the column, so a reminder is never recorded after the post-mortem was completed.
+
+The same sweep reminds of runbook deadlines (``incidents.runbooks``): ``send_due_reminders`` and
+``remind_batch`` take the row, its two columns, its schedule and its emails, and are the one
+implementation of who hears when, for both.
 """
 
 import logging
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -40,23 +45,127 @@ BATCH_SIZE = 200
 
 def postmortem_reminders_send_due(*, now=None, batch_size=BATCH_SIZE):
     """Record every post-mortem reminder that has come due by ``now``; returns the counts."""
-    now = now or timezone.now()
-    totals = sweep_due_rows(
+    return send_due_reminders(
         Incident.objects.select_related("service", "severity", "owner", "opened_by"),
-        due_field="postmortem_reminder_at",
+        label="Post-mortem reminders",
         now=now,
         batch_size=batch_size,
-        handle=lambda batch: _remind(batch, now),
+        at_field="postmortem_reminder_at",
+        done_field="postmortem_reminders_done",
+        incident_of=lambda incident: incident,
+        stopped_in=_postmortems_stopped,
+        schedule_of=deadlines.incident_schedule,
+        emails_for=emails.reminder_emails,
+        what=lambda incident: "post-mortem",
+    )
+
+
+def _postmortems_stopped(batch):
+    """Nothing to remind of (completed, or reopened): the sweep stops reading these."""
+    completed = set(
+        Postmortem.objects.filter(
+            incident__in=[incident.pk for incident in batch], completed_at__isnull=False
+        ).values_list("incident_id", flat=True)
+    )
+    return completed | {
+        incident.pk
+        for incident in batch
+        if not (incident.resolved_at and incident.postmortem_due_at)
+    }
+
+
+# --- what every reminder sweep of an incident's deadline shares --------------------------------
+#
+# A post-mortem and a runbook deadline (``incidents.runbooks``) are reminded the same way: the
+# schedule of ``deadlines.reminder_schedule`` under the service's escalation policy and the
+# severity's calendar, the owner (or whoever opened the incident) for owner stages, the
+# management contacts of a role for the chain. Only the row, its two columns, the schedule's
+# start and due time, and the emails differ.
+
+
+def send_due_reminders(rows, *, label, now=None, batch_size=BATCH_SIZE, at_field, **how):
+    """Sweep ``rows`` (a queryset loading each row's incident) whose ``at_field`` has come due
+    by ``now``, a batch at a time (``sweep_due_rows``), and record their reminders
+    (``remind_batch``, told ``how``); returns the counts, logged under ``label``."""
+    now = now or timezone.now()
+    totals = sweep_due_rows(
+        rows,
+        due_field=at_field,
+        now=now,
+        batch_size=batch_size,
+        handle=lambda batch: remind_batch(batch, now, at_field=at_field, **how),
     )
     if totals:
-        logger.info("Post-mortem reminders: %s", dict(totals))
+        logger.info("%s: %s", label, dict(totals))
     return dict(totals)
 
 
-def _remind(batch, now):
-    """One batch, in a fixed number of queries: context reads, one UPDATE, one INSERT."""
+def remind_batch(
+    batch, now, *, at_field, done_field, incident_of, stopped_in, schedule_of, emails_for, what
+):
+    """Record the reminders of ``batch`` (rows locked by ``sweep_due_rows``) that have come due
+    by ``now`` and move their ``at_field``/``done_field`` on, in a fixed number of queries
+    (context reads, one UPDATE, one INSERT); returns counts.
+
+    ``incident_of(row)`` is the row's incident (service, severity, owner, opened_by loaded);
+    ``stopped_in(batch)``: the pks of rows with nothing left to remind of (column cleared);
+    ``schedule_of(row, policy, calendar)``: its ``deadlines.Reminder`` list;
+    ``emails_for(row, reminder, addresses)``: its outbox rows; ``what(row)`` names it in logs.
+    """
     counts = Counter()
-    service_ids = {incident.service_id for incident in batch}
+    context = _context([incident_of(row) for row in batch])
+    stopped = stopped_in(batch)
+    outbox = []
+    for row in batch:
+        incident = incident_of(row)
+        if row.pk in stopped:
+            setattr(row, at_field, None)
+            counts["stopped"] += 1
+            continue
+        schedule = schedule_of(
+            row,
+            context.policies.get(incident.service_id),
+            context.calendars[incident.severity.calendar_id],
+        )
+        due = deadlines.reminders_due(schedule, done=getattr(row, done_field), now=now)
+        for reminder in due.send:
+            rows = emails_for(row, reminder, context.addresses(incident, reminder))
+            if not rows:
+                logger.warning(
+                    "%s: nobody to send the %s %s reminder to (%s)",
+                    incident.number,
+                    what(row),
+                    reminder.name,
+                    "no owner with an email" if reminder.to_owner else f"no {reminder.role!r}",
+                )
+                counts["nobody"] += 1
+            outbox += rows
+            counts[reminder.kind] += 1
+        counts["skipped"] += len(due.skipped)
+        setattr(row, done_field, due.done)
+        setattr(row, at_field, due.next_at)
+    type(batch[0]).objects.bulk_update(batch, [at_field, done_field], batch_size=len(batch))
+    notifications_create_many(emails=outbox)
+    counts["emails"] += len(outbox)
+    return counts
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a batch's reminders read, in three queries whatever the batch's size."""
+
+    policies: dict  # service id -> EscalationPolicy
+    contacts: dict  # (service id, role) -> {address}
+    calendars: dict  # calendar id -> business calendar
+
+    def addresses(self, incident, reminder):
+        if reminder.to_owner:
+            return [_owner_address(incident)]
+        return sorted(self.contacts.get((incident.service_id, reminder.role), ()))
+
+
+def _context(incidents):
+    service_ids = {incident.service_id for incident in incidents}
     policies = {
         policy.service_id: policy
         for policy in EscalationPolicy.objects.filter(service_id__in=service_ids)
@@ -67,50 +176,8 @@ def _remind(batch, now):
     ):
         if contact.address:
             contacts[(contact.service_id, contact.role)].add(contact.address)
-    completed = set(
-        Postmortem.objects.filter(
-            incident__in=[incident.pk for incident in batch], completed_at__isnull=False
-        ).values_list("incident_id", flat=True)
-    )
-    calendars = business_calendars({incident.severity.calendar_id for incident in batch})
-    outbox = []
-    for incident in batch:
-        if incident.pk in completed or not (incident.resolved_at and incident.postmortem_due_at):
-            # Nothing to remind of (completed, or reopened): the sweep stops reading it.
-            incident.postmortem_reminder_at = None
-            counts["stopped"] += 1
-            continue
-        schedule = deadlines.incident_schedule(
-            incident,
-            policies.get(incident.service_id),
-            calendars[incident.severity.calendar_id],
-        )
-        due = deadlines.reminders_due(schedule, done=incident.postmortem_reminders_done, now=now)
-        for reminder in due.send:
-            if reminder.to_owner:
-                addresses = [_owner_address(incident)]
-            else:
-                addresses = sorted(contacts.get((incident.service_id, reminder.role), ()))
-            rows = emails.reminder_emails(incident, reminder, addresses)
-            if not rows:
-                logger.warning(
-                    "%s: nobody to send the post-mortem %s reminder to (%s)",
-                    incident.number,
-                    reminder.name,
-                    "no owner with an email" if reminder.to_owner else f"no {reminder.role!r}",
-                )
-                counts["nobody"] += 1
-            outbox += rows
-            counts[reminder.kind] += 1
-        counts["skipped"] += len(due.skipped)
-        incident.postmortem_reminders_done = due.done
-        incident.postmortem_reminder_at = due.next_at
-    Incident.objects.bulk_update(
-        batch, ["postmortem_reminder_at", "postmortem_reminders_done"], batch_size=len(batch)
-    )
-    notifications_create_many(emails=outbox)
-    counts["emails"] += len(outbox)
-    return counts
+    calendars = business_calendars({incident.severity.calendar_id for incident in incidents})
+    return _Context(policies, contacts, calendars)
 
 
 def _owner_address(incident):

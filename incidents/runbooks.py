@@ -10,28 +10,27 @@ opened, marking a deadline done, and the reminder sweep of the deadlines.
   half-time and at the deadline, then the management chain one interval apart; a late run sends
   the latest owner reminder only. The sweep reads ``reminder_at`` through its partial index,
   ``SKIP LOCKED``; every email is keyed by deadline, stage and address, so it is recorded once.
+  It is the post-mortem sweep's batch (``reminders.send_due_reminders``) over deadline rows: one
+  implementation of who is reminded when.
 """
 
 import logging
-from collections import Counter, defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.sweeps import sweep_due_rows
 from notifications.rendering import render_email
-from notifications.services import OutboxEmail, notification_key, notifications_create_many
-from sla.calendars import business_calendar, business_calendars
+from notifications.services import notifications_create_many
+from sla.calendars import business_calendar
 from sla.durations import parse_duration
 from sla.models import EscalationPolicy, IncidentPolicy, ManagementContact
 from sla.plan.apply import apply_named_entries
-from sla.selectors import management_interval
 
 from . import deadlines
-from .emails import admin_url, local_time, utc_naive
+from .emails import admin_url, clean_addresses, keyed_emails, local_time, utc_naive
 from .models import IncidentDeadline, Runbook
-from .reminders import _owner_address
+from .reminders import send_due_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -124,16 +123,10 @@ def runbook_start(incident, runbook):
     if runbook.notify and not addresses:
         logger.warning("%s: nobody holds %s to tell", incident.number, runbook.notify)
     outbox = []
-    for lowered, (address, role) in sorted(addresses.items()):
+    for _lowered, (address, role) in sorted(addresses.items()):
         rendered = _render("incidents/runbook_started", incident, role=role, deadlines=rows)
-        outbox.append(
-            OutboxEmail(
-                key=notification_key(f"incident:{incident.pk}:runbook:{runbook.name}", lowered),
-                to=address,
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
-            )
+        outbox += keyed_emails(
+            f"incident:{incident.pk}:runbook:{runbook.name}", [address], rendered
         )
     notifications_create_many(emails=outbox)
     return rows
@@ -155,76 +148,33 @@ def incident_deadline_done(*, deadline, by):
 
 
 def _schedule(deadline, policy, calendar):
-    return deadlines.reminder_schedule(
-        resolved_at=deadline.incident.started_at,
-        due_at=deadline.due_at,
-        chain=list(policy.management_chain or ()) if policy else [],
-        interval=management_interval(policy),
-        calendar=calendar,
+    return deadlines.policy_schedule(
+        start=deadline.incident.started_at, due_at=deadline.due_at, policy=policy, calendar=calendar
     )
 
 
 def deadline_reminders_send_due(*, now=None, batch_size=BATCH_SIZE):
-    """Record every runbook deadline reminder that has come due by ``now``; returns counts."""
-    now = now or timezone.now()
-    totals = sweep_due_rows(
+    """Record every runbook deadline reminder that has come due by ``now``; returns counts.
+    The post-mortem sweep's code (``reminders.send_due_reminders``) over deadline rows."""
+    return send_due_reminders(
         IncidentDeadline.objects.select_related(
             "incident__service", "incident__severity", "incident__owner", "incident__opened_by"
         ),
-        due_field="reminder_at",
+        label="Runbook deadline reminders",
         now=now,
         batch_size=batch_size,
-        handle=lambda batch: _remind(batch, now),
+        at_field="reminder_at",
+        done_field="reminders_done",
+        incident_of=lambda row: row.incident,
+        stopped_in=lambda batch: {row.pk for row in batch if row.done_at is not None},
+        schedule_of=_schedule,
+        emails_for=_reminder_emails,
+        what=lambda row: f"{row.name!r} deadline",
     )
-    if totals:
-        logger.info("Runbook deadline reminders: %s", dict(totals))
-    return dict(totals)
-
-
-def _remind(batch, now):
-    counts = Counter()
-    service_ids = {row.incident.service_id for row in batch}
-    policies = {
-        policy.service_id: policy
-        for policy in EscalationPolicy.objects.filter(service_id__in=service_ids)
-    }
-    contacts = defaultdict(set)
-    for contact in ManagementContact.objects.filter(service_id__in=service_ids).select_related(
-        "user"
-    ):
-        if contact.address:
-            contacts[(contact.service_id, contact.role)].add(contact.address)
-    calendars = business_calendars({row.incident.severity.calendar_id for row in batch})
-    outbox = []
-    for row in batch:
-        incident = row.incident
-        if row.done_at is not None:
-            row.reminder_at = None
-            continue
-        schedule = _schedule(
-            row, policies.get(incident.service_id), calendars[incident.severity.calendar_id]
-        )
-        due = deadlines.reminders_due(schedule, done=row.reminders_done, now=now)
-        for reminder in due.send:
-            if reminder.to_owner:
-                addresses = [_owner_address(incident)]
-            else:
-                addresses = sorted(contacts.get((incident.service_id, reminder.role), ()))
-            outbox += _reminder_emails(row, reminder, addresses)
-            counts[reminder.kind] += 1
-        counts["skipped"] += len(due.skipped)
-        row.reminders_done = due.done
-        row.reminder_at = due.next_at
-    IncidentDeadline.objects.bulk_update(
-        batch, ["reminder_at", "reminders_done"], batch_size=len(batch)
-    )
-    notifications_create_many(emails=outbox)
-    counts["emails"] += len(outbox)
-    return counts
 
 
 def _reminder_emails(row, reminder, addresses):
-    addresses = sorted({address.strip() for address in addresses if address and address.strip()})
+    addresses = clean_addresses(addresses)
     if not addresses:
         return []
     rendered = _render(
@@ -234,17 +184,7 @@ def _reminder_emails(row, reminder, addresses):
         overdue=reminder.kind != deadlines.HALFTIME,
         role=reminder.role,
     )
-    prefix = f"incident-deadline:{row.pk}:{reminder.name}"
-    return [
-        OutboxEmail(
-            key=notification_key(prefix, address.lower()),
-            to=address,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-        )
-        for address in addresses
-    ]
+    return keyed_emails(f"incident-deadline:{row.pk}:{reminder.name}", addresses, rendered)
 
 
 def _render(template, incident, **context):
