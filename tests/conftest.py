@@ -7,6 +7,9 @@ import pytest
 
 from tests import factories
 
+# The browser fixtures (one Chromium a session), for every folder that has a browser journey.
+from tests.browser_support import browser, open_browser, screenshots_dir  # noqa: F401
+
 # Playwright runs an event loop in the test thread; Django's ORM calls from it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from contracts import services as contracts
 from notifications.models import Notification
 from tests import factories
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser_support import TIMEOUT_MS
 from tests.contracts.factories import OrganizationFactory
 from tickets import services as tickets
 from tickets.models import Ticket

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS, VIEWPORT
+from tests.browser_support import TIMEOUT_MS, VIEWPORT
 from tests.incidents.factories import IncidentFactory, IncidentUpdateFactory
 
 pytestmark = [

@@ -6,9 +6,6 @@ from knowledge import services
 from knowledge.models import Article
 from tests import factories
 
-# The browser journey here uses the browser fixtures of tests/browser (one Chromium a session).
-from tests.browser.conftest import browser, open_browser, screenshots_dir  # noqa: F401
-
 Status, Visibility = Article.Status, Article.Visibility
 
 

@@ -1,5 +1,9 @@
 """Playwright on Debian's Chromium, driven through the sync API (no pytest-playwright plugin).
 
+The fixtures are registered once, by tests/conftest.py, for every test folder: Playwright's sync
+API allows one instance a thread, so a second copy of the session browser (a folder importing
+these fixtures into its own conftest) would fail to start while the first is alive.
+
 One browser for the session; each test opens its own contexts (one per person), closed after.
 """
 
