@@ -1,4 +1,4 @@
-"""Staff edit maintenance policy, windows and routine tasks; rules are the plan loader's.
+"""Staff edit maintenance policy and windows; rules are the plan loader's.
 
 A window's page lists its next occurrences with what was sent about each, and links to cancel
 or move one occurrence (an intermediate form that calls the services). Notice rounds show how
@@ -31,7 +31,6 @@ from .models import (
     NoticeDelivery,
     NoticeRound,
     OccurrenceException,
-    RoutineTask,
     Subscription,
 )
 from .occurrences import apply_exceptions
@@ -340,11 +339,3 @@ class SubscriptionAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
             # unsubscribe by link.
             obj.confirm_version += 1
         super().save_model(request, obj, form, change)
-
-
-@admin.register(RoutineTask)
-class RoutineTaskAdmin(ServiceScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "service", "every", "category", "tier", "retired_at"]
-    list_filter = ["every", "service", "category", ("retired_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["service"]
-    search_fields = ["name", "service__name"]

@@ -1,4 +1,4 @@
-"""Maintenance policy, windows and routine tasks of a service (from its plan's `maintenance:`).
+"""Maintenance policy and windows of a service (from its plan's `maintenance:`).
 
 Occurrences, per-occurrence exceptions and notices are built on these by the maintenance issue.
 Rules are the plan's own (``sla.plan.rules``), so admin refuses what the loader refuses.
@@ -181,49 +181,6 @@ class MaintenanceWindow(models.Model):
             policy = MaintenancePolicy.objects.filter(service_id=self.service_id).first()
             if policy and policy.allowed:
                 _rule("start", self.check_in_slot, policy.allowed)
-
-
-class RoutineTask(models.Model):
-    """A recurring checklist item of the plan (weekly backups verification, …)."""
-
-    class Every(models.TextChoices):
-        DAILY = "daily", "Daily"
-        WEEKLY = "weekly", "Weekly"
-        MONTHLY = "monthly", "Monthly"
-        QUARTERLY = "quarterly", "Quarterly"
-        ANNUALLY = "annually", "Annually"
-        # Not periodic: an item per release staff record (``routine.Release``), due ``within``.
-        ON_RELEASE = "on_release", "On each release"
-
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="routine_tasks")
-    name = models.CharField(max_length=200)
-    every = models.CharField(max_length=20, choices=Every.choices)
-    category = models.CharField(max_length=50, default="general")
-    tier = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Owner tier level.")
-    # ``on_release`` tasks: how long after a release its item is due (a plan duration, "7d").
-    within = models.CharField(max_length=20, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
-    # A task dropped from the plan is retired, not deleted.
-    retired_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["service", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["service", "name"], name="uniq_routine_task_name")
-        ]
-
-    def __str__(self):
-        return f"{self.name} ({self.every})"
-
-    def clean(self):
-        if self.tier is not None and self.service_id:
-            levels = set(self.service.tiers.values_list("level", flat=True))
-            if levels and self.tier not in levels:
-                raise ValidationError(
-                    {"tier": f"tier {self.tier} is not one of the plan's tier levels"}
-                )
 
 
 class OccurrenceException(models.Model):

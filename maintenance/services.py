@@ -1,8 +1,9 @@
 """Every write to maintenance data.
 
-``maintenance_apply_plan`` is this app's part of loading a plan file (the ``maintenance`` and
-``routine_tasks`` sections); it runs inside ``sla.plan.apply.plans_apply``'s transaction, which
-reaches it through the section registered in ``MaintenanceConfig.ready``.
+``maintenance_apply_plan`` is this app's part of loading a plan file (the ``maintenance``
+section; ``routine_tasks`` are routine's, see ``routine.plan``); it runs inside
+``sla.plan.apply.plans_apply``'s transaction, which reaches it through the section registered
+in ``MaintenanceConfig.ready``.
 """
 
 import logging
@@ -27,7 +28,6 @@ from .models import (
     MaintenanceWindow,
     NoticeRound,
     OccurrenceException,
-    RoutineTask,
     Subscription,
 )
 from .occurrences import notice_round_key
@@ -38,16 +38,15 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def maintenance_apply_plan(*, service, plan, now, report):
-    """Make the service's maintenance policy, windows and routine tasks match ``plan``.
+    """Make the service's maintenance policy and windows match ``plan``.
 
-    Windows and tasks are keyed on their names; one the plan no longer lists is deactivated
-    (windows) or retired (tasks), never deleted, so notices already sent keep their window.
+    Windows are keyed on their names; one the plan no longer lists is deactivated, never
+    deleted, so notices already sent keep their window.
     A deactivated window's coming occurrences are cancelled for whoever was told of them.
     """
     _apply_policy(service, plan.maintenance, report)
     windows = plan.maintenance.windows if plan.maintenance else ()
     _apply_windows(service, windows, now, report)
-    _apply_routine_tasks(service, plan.routine_tasks, now, report)
     # Windows may have changed: the banner reads them afresh rather than within a minute.
     transaction.on_commit(partial(banner_cache_clear, service_id=service.pk))
 
@@ -121,33 +120,6 @@ def _cancel_announced(window, now):
         _announce_change(window, occurrence_start, NoticeRound.Kind.CANCELLED, None, None)
 
 
-def _apply_routine_tasks(service, specs, now, report):
-    existing = {task.name: task for task in service.routine_tasks.all()}
-    for position, spec in enumerate(specs):
-        upsert(
-            RoutineTask,
-            existing,
-            spec.name,
-            {
-                "every": spec.every,
-                "category": spec.category,
-                "tier": spec.tier,
-                "within": spec.within or "",
-                "position": position,
-                "retired_at": None,
-            },
-            report,
-            service=service,
-            name=spec.name,
-        )
-    listed = {spec.name for spec in specs}
-    for name, task in existing.items():
-        if name not in listed and task.retired_at is None:
-            task.retired_at = now
-            task.save(update_fields=["retired_at", "updated_at"])
-            report.retired += 1
-
-
 def maintenance_export_plan(*, service):
     """This app's part of the service's plan file, as plain data (see ``sla.plan.export``)."""
     tree = {}
@@ -164,17 +136,6 @@ def maintenance_export_plan(*, service):
                 section["allowed"] = policy.allowed
         section["windows"] = [_window_tree(window) for window in windows]
         tree["maintenance"] = section
-    tasks = service.routine_tasks.filter(retired_at__isnull=True).order_by("position")
-    routine = []
-    for task in tasks:
-        entry = {"name": task.name, "every": task.every, "category": task.category}
-        if task.tier is not None:
-            entry["tier"] = task.tier
-        if task.within:
-            entry["within"] = task.within
-        routine.append(entry)
-    if routine:
-        tree["routine_tasks"] = routine
     return tree
 
 

@@ -6,14 +6,10 @@ class RoutineConfig(AppConfig):
     verbose_name = "Routine tasks"
 
     def ready(self):
-        # A plan's routine tasks (written by the maintenance section, registered before this
-        # one) have their current period's checklist items as soon as the plan is loaded, not
-        # at the next beat run a quarter of an hour later.
+        # sla owns the plan format and maintenance sits below us: neither may import routine,
+        # so we register the plan's ``routine_tasks`` section (tasks, then their items).
         from sla.plan import sections
 
-        from .services import routine_items_create
+        from .plan import routine_apply_plan, routine_export_plan
 
-        def apply(*, service, plan, now, report):
-            routine_items_create(now=now, service=service)
-
-        sections.register("routine", apply=apply, export=lambda *, service: {})
+        sections.register("routine", apply=routine_apply_plan, export=routine_export_plan)

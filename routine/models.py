@@ -1,4 +1,5 @@
-"""Dated checklist items of a service's routine tasks: one per task and period.
+"""A service's routine tasks (its plan's ``routine_tasks``) and their dated checklist items:
+one per task and period.
 
 An item is created by beat (``routine.tasks.create_routine_items``) for the period it belongs
 to, computed in the service's time zone, and is due when the period ends there. Staff tick it
@@ -7,12 +8,12 @@ owner tier hears of it once (``routine.tasks.remind_overdue_routine_items``).
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from maintenance.models import RoutineTask
 from sla.models import Service
 
 from .recovery import format_span
@@ -24,6 +25,49 @@ DEFAULT_TIER = 1
 def evidence_path(instance, filename):
     # The stored name is never the uploaded one: a staff member's file name never becomes a path.
     return f"routine/{timezone.now():%Y/%m}/{instance.pk}/{instance.evidence_token}"
+
+
+class RoutineTask(models.Model):
+    """A recurring checklist item of the plan (weekly backups verification, …)."""
+
+    class Every(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+        ANNUALLY = "annually", "Annually"
+        # Not periodic: an item per release staff record (``routine.Release``), due ``within``.
+        ON_RELEASE = "on_release", "On each release"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="routine_tasks")
+    name = models.CharField(max_length=200)
+    every = models.CharField(max_length=20, choices=Every.choices)
+    category = models.CharField(max_length=50, default="general")
+    tier = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Owner tier level.")
+    # ``on_release`` tasks: how long after a release its item is due (a plan duration, "7d").
+    within = models.CharField(max_length=20, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    # A task dropped from the plan is retired, not deleted.
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["service", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="uniq_routine_task_name")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.every})"
+
+    def clean(self):
+        if self.tier is not None and self.service_id:
+            levels = set(self.service.tiers.values_list("level", flat=True))
+            if levels and self.tier not in levels:
+                raise ValidationError(
+                    {"tier": f"tier {self.tier} is not one of the plan's tier levels"}
+                )
 
 
 class Release(models.Model):

@@ -14,14 +14,13 @@ from django.utils import timezone
 from accounts.roles import TOP_TIER, staff_tier_level
 from core import periods
 from core.zones import local_date
-from maintenance.models import RoutineTask
 from sla.durations import parse_duration
 from sla.models import ServiceTargets
 from sla.selectors import staff_service_ids
 from tickets.attachments import attachment_fields, validate_uploads
 
 from . import recovery
-from .models import DEFAULT_TIER, Release, RoutineItem
+from .models import DEFAULT_TIER, Release, RoutineItem, RoutineTask
 
 # How far back a run makes up for periods it never saw (beat down, the portal switched off):
 # a month, so a missed week or month still gets its item — due already, so its owners hear of

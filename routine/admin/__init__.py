@@ -8,4 +8,5 @@ beat, never added by hand.
 from . import (
     items,  # noqa: F401 (registers the model admin)
     releases,  # noqa: F401 (registers the release admin)
+    tasks,  # noqa: F401 (registers the task definitions' admin)
 )

@@ -9,8 +9,7 @@ from django.contrib import admin
 
 from accounts.roles import staff_tier_level
 from core.admin import ServiceWritesAdmin
-from maintenance.models import RoutineTask
-from routine.models import Release
+from routine.models import Release, RoutineTask
 from routine.services import release_record
 from sla.selectors import limit_to_staff_services
 

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils.html import escape
 
-from maintenance.models import MaintenancePolicy, MaintenanceWindow, RoutineTask
+from maintenance.models import MaintenancePolicy, MaintenanceWindow
+from routine.models import RoutineTask
 from sla.models import Service
 from sla.plan import PlanInvalid, parse_plan
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from maintenance.models import MaintenancePolicy, MaintenanceWindow, RoutineTask
+from maintenance.models import MaintenancePolicy, MaintenanceWindow
+from routine.models import RoutineTask
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 

@@ -8,7 +8,8 @@ import pytest
 from dateutil.rrule import rrulestr
 from django.core.management import call_command
 
-from maintenance.models import MaintenancePolicy, MaintenanceWindow, RoutineTask
+from maintenance.models import MaintenancePolicy, MaintenanceWindow
+from routine.models import RoutineTask
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 

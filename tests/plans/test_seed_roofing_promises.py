@@ -16,9 +16,9 @@ from django.core.management import call_command
 
 from incidents import runbooks
 from incidents import services as incident_services
-from maintenance.models import RoutineTask
 from notifications.models import Notification
 from reports.services import reports_send_due
+from routine.models import RoutineTask
 from routine.reminders import routine_items_remind_overdue
 from routine.services import release_record
 from sla.models import Service

@@ -4,8 +4,7 @@ import factory
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
-from maintenance.models import RoutineTask
-from routine.models import RoutineItem
+from routine.models import RoutineItem, RoutineTask
 from tests import factories
 
 

@@ -12,9 +12,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
-from maintenance.models import RoutineTask
 from notifications.models import Notification
-from routine.models import Release, RoutineItem
+from routine.models import Release, RoutineItem, RoutineTask
 from routine.reminders import routine_items_remind_overdue
 from routine.services import release_record, routine_item_complete, routine_items_create
 from sla.models import Service, StaffService

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from maintenance.models import MaintenancePolicy, MaintenanceWindow, RoutineTask
+from maintenance.models import MaintenancePolicy, MaintenanceWindow
+from routine.models import RoutineTask
 from sla.models import (
     Calendar,
     EscalationPolicy,

@@ -5,7 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from maintenance.models import MaintenanceWindow, RoutineTask
+from maintenance.models import MaintenanceWindow
+from routine.models import RoutineTask
 from sla.models import Calendar, Priority, Service, Tier
 
 BASE = """\

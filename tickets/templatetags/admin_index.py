@@ -29,12 +29,10 @@ WORK_ORDER = [
     "auth",
     "axes",
 ]
-# maintenance.RoutineTask (what to do, how often) joins routine's checklist under one
-# "Routine tasks" heading, with names that do not read alike.
-ROUTINE_SECTION = "routine"
-MOVED_MODELS = {("maintenance", "RoutineTask"): ROUTINE_SECTION}
+# Routine's task definitions (what to do, how often) and its checklist sit under one "Routine
+# tasks" heading, with names that do not read alike.
 MODEL_NAMES = {
-    ("maintenance", "RoutineTask"): "Task definitions (what, how often)",
+    ("routine", "RoutineTask"): "Task definitions (what, how often)",
     ("routine", "RoutineItem"): "Checklist (dated items)",
 }
 
@@ -46,21 +44,18 @@ def _key(model):
 
 @register.simple_tag
 def work_ordered(app_list):
-    """``app_list`` (Django's list of app dicts) reordered and regrouped, as a new list: the
+    """``app_list`` (Django's list of app dicts) reordered and renamed, as a new list: the
     caller's dicts stay as they were."""
-    apps = [{**app, "models": list(app["models"])} for app in app_list]
-    by_label = {app["app_label"]: app for app in apps}
-    for app in apps:
-        for model in list(app["models"]):
-            target = by_label.get(MOVED_MODELS.get(_key(model)))
-            if target is not None and target is not app:
-                app["models"].remove(model)
-                target["models"].append(model)
-    for app in apps:
-        app["models"] = [
-            {**model, "name": MODEL_NAMES.get(_key(model), model["name"])}
-            for model in app["models"]
-        ]
+    apps = [
+        {
+            **app,
+            "models": [
+                {**model, "name": MODEL_NAMES.get(_key(model), model["name"])}
+                for model in app["models"]
+            ],
+        }
+        for app in app_list
+    ]
     apps = [app for app in apps if app["models"]]
     rank = {label: n for n, label in enumerate(WORK_ORDER)}
     return sorted(apps, key=lambda app: rank.get(app["app_label"], len(WORK_ORDER)))
