@@ -156,7 +156,10 @@ class SessionPolicyMiddleware:
                 return end_session(
                     request, "Your identity provider ended your sign-in. Please log in again."
                 )
-        if last_seen is None or now - last_seen >= LAST_SEEN_GRANULARITY:
+        # Only the staff idle limit reads the last-used time: customers' sessions, and staff's
+        # when no limit is set, are not saved again just to note it.
+        tracked = user.is_staff and settings.STAFF_SESSION_IDLE_MINUTES
+        if tracked and (last_seen is None or now - last_seen >= LAST_SEEN_GRANULARITY):
             session[LAST_SEEN_KEY] = now
         return None
 
