@@ -406,3 +406,29 @@ class TimeEntryCreateSerializer(serializers.Serializer):
     at = serializers.DateTimeField(
         required=False, help_text="When the work was done (with a zone); default now."
     )
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    """What a customer hears of one of their services (the portal's subscriptions page): a
+    service without a subscription row hears both, as customers are subscribed by default."""
+
+    service = serializers.CharField(source="service.slug")
+    service_name = serializers.CharField(source="service.name")
+    maintenance = serializers.BooleanField()
+    incidents = serializers.BooleanField()
+    subscribed = serializers.BooleanField(help_text="False: hears nothing of the service.")
+
+
+class SubscriptionListSerializer(serializers.Serializer):
+    results = SubscriptionSerializer(many=True)
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    service = serializers.SlugField(help_text="One of your services' slugs.")
+    maintenance = serializers.BooleanField(default=True)
+    incidents = serializers.BooleanField(default=True)
+
+
+class SubscriptionTopicsSerializer(serializers.Serializer):
+    maintenance = serializers.BooleanField(required=False)
+    incidents = serializers.BooleanField(required=False)

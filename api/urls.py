@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import contracts, incidents, maintenance, meta, services, tickets
+from .views import contracts, incidents, maintenance, meta, services, subscriptions, tickets
 
 app_name = "api"
 
@@ -42,6 +42,12 @@ urlpatterns = [
         maintenance.OccurrenceMove.as_view(),
         name="occurrence-move",
     ),
+    path("subscriptions/", subscriptions.SubscriptionList.as_view(), name="subscriptions"),
+    path(
+        "subscriptions/<slug:slug>/",
+        subscriptions.SubscriptionDetail.as_view(),
+        name="subscription",
+    ),
     path("maintenance/occurrences/", maintenance.OccurrenceList.as_view(), name="occurrences"),
     path("incidents/", incidents.IncidentList.as_view(), name="incidents"),
     path("incidents/<int:incident_id>/", incidents.IncidentDetail.as_view(), name="incident"),
@@ -55,5 +61,6 @@ urlpatterns = [
         incidents.IncidentPublish.as_view(),
         name="incident-publish",
     ),
-    re_path(r"^.*$", meta.NotFound.as_view()),
+    # Any other path (newlines too: a generated slug may hold one) is a problem+json 404.
+    re_path(r"^[\s\S]*$", meta.NotFound.as_view()),
 ]

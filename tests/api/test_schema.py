@@ -138,6 +138,23 @@ def _calls(world):
             {"minutes": 30, "note": "Restarted it"},
             "application/json",
         ),
+        "subscriptions_list": ("customer", {}, {}, None, None),
+        "subscriptions_create": (
+            "customer",
+            {},
+            {},
+            {"service": s, "incidents": False},
+            "application/json",
+        ),
+        "subscriptions_retrieve": ("customer", {"slug": s}, {}, None, None),
+        "subscriptions_update": (
+            "customer",
+            {"slug": s},
+            {},
+            {"incidents": True},
+            "application/json",
+        ),
+        "subscriptions_destroy": ("customer", {"slug": s}, {}, None, None),
         "maintenance_windows_list": ("customer", {}, {"service": s}, None, None),
         "incidents_list": ("staff", {}, {}, None, None),
         "incidents_create": (
