@@ -162,8 +162,8 @@ def _deliverer(due, results, recording_done, subscribers):
     from django.db import connections
 
     connections.close_all()
+    from notifications.delivery import notifications_send_due
     from notifications.models import Notification
-    from notifications.services import notifications_send_due
 
     sent = 0
     with time_machine.travel(due, tick=True):
@@ -235,8 +235,8 @@ def run(subscribers, sink):
     from maintenance.models import MaintenancePolicy, MaintenanceWindow, Subscription
     from maintenance.notices import notices_send_due
     from maintenance.selectors import occurrences_for_services
+    from notifications.delivery import notifications_send_due
     from notifications.models import Notification
-    from notifications.services import notifications_send_due
     from sla.models import Service
 
     created = datetime(2026, 12, 1, tzinfo=UTC)

@@ -19,7 +19,7 @@
    half-way leaves every committed batch recorded and the rest to the next run, which starts
    at the committed cursor: nobody is recorded twice, nobody is left out.
 
-Delivery of the recorded emails is the outbox's job (``notifications.services``). The round's
+Delivery of the recorded emails is the outbox's job (``notifications.delivery``). The round's
 email is rendered once; each recipient's copy differs only in its unsubscribe link.
 """
 

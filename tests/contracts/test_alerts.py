@@ -8,8 +8,8 @@ from django.db import transaction
 
 from contracts import services
 from contracts.models import UsageAlert
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests import factories
 from tests.contracts.factories import OrganizationMemberFactory, SupportContractFactory
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from inbound.models import InboundMessage
 from inbound.services import inbound_receive
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification, SuppressedAddress
-from notifications.services import notification_create, notifications_send_due
+from notifications.services import notification_create
 from tests import factories
 from tickets.mail_thread import message_id as ticket_message_id
 

@@ -15,8 +15,8 @@ from aiosmtpd.controller import Controller
 
 from inbound.models import InboundMessage
 from inbound.tasks import fetch_mail
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests import factories
 from tickets.mail_thread import thread_root_id
 from tickets.models import Ticket

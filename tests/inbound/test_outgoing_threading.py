@@ -2,8 +2,8 @@
 
 import pytest
 
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests import factories
 from tickets import services
 from tickets.mail_thread import (

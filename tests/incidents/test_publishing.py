@@ -11,7 +11,7 @@ from django.urls import reverse
 from incidents import services
 from incidents.models import Incident
 from incidents.tasks import send_incident_updates
-from notifications.services import notifications_send_due
+from notifications.delivery import notifications_send_due
 from tests import factories
 from tests.incidents.test_updates import audience, outbox  # noqa: F401
 

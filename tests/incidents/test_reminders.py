@@ -174,7 +174,7 @@ def test_the_email_names_the_deadline_in_the_services_zone(resolved, clock, serv
     service.save(update_fields=["timezone"])
     resolved(title="Queue stuck")
     sweep(clock, NOW + 24 * H)
-    from notifications.services import notifications_send_due
+    from notifications.delivery import notifications_send_due
 
     notifications_send_due()
     (message,) = mailoutbox
@@ -317,7 +317,7 @@ def test_a_role_with_nobody_in_it_is_logged_and_the_chain_goes_on(
 def test_times_labelled_utc_in_the_reminder_are_utc_whatever_the_sites_zone(
     resolved, clock, settings, mailoutbox
 ):
-    from notifications.services import notifications_send_due
+    from notifications.delivery import notifications_send_due
 
     settings.TIME_ZONE = "America/New_York"
     resolved()

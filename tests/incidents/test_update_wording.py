@@ -7,8 +7,8 @@ import pytest
 from incidents import services
 from incidents.tasks import send_incident_updates
 from maintenance.models import Subscription
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests import factories
 from tests.incidents.conftest import NOW
 from tickets.services import customer_add_service

@@ -17,8 +17,8 @@ from incidents import fanout, services
 from incidents.models import IncidentUpdate
 from incidents.tasks import send_incident_update, send_incident_updates
 from maintenance.models import Subscription
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests import factories
 from tests.concurrency import run_together
 from tests.incidents.conftest import NOW

@@ -82,7 +82,7 @@ def test_dropping_an_announced_window_cancels_it_for_those_told(db, tmp_path, cl
 
     from maintenance.models import NoticeRound
     from maintenance.notices import notices_send_due
-    from notifications.services import notifications_send_due
+    from notifications.delivery import notifications_send_due
     from sla.models import Service
     from tests.maintenance.conftest import subscribe_customers
 

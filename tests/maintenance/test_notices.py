@@ -7,8 +7,8 @@ import pytest
 from maintenance.models import NoticeDelivery, NoticeRound, Subscription
 from maintenance.notices import notices_send_due
 from maintenance.services import occurrence_cancel, occurrence_move, subscription_unsubscribe
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests import factories
 from tests.maintenance.conftest import NOW, SUNDAY, make_policy, make_window, subscribe_customers
 

@@ -12,8 +12,8 @@ import time_machine
 
 from maintenance import notices
 from maintenance.models import NoticeDelivery, NoticeRound
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests.maintenance.conftest import SUNDAY, make_policy, make_window, subscribe_customers
 from tests.notifications.backends import WorkerKilled
 from tests.notifications.test_concurrency import run_together

@@ -12,8 +12,8 @@ from django.urls import reverse
 from maintenance import emails
 from maintenance.models import Subscription
 from maintenance.notices import notices_send_due
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from tests import factories
 from tests.maintenance.conftest import SUNDAY
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from maintenance.emails import unsubscribe_token
 from maintenance.models import Subscription
-from notifications.services import notifications_send_due
+from notifications.delivery import notifications_send_due
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ two workers off the same row; SQLite has no row locks. The crash tests run every
 
 import pytest
 
+from notifications.delivery import notification_send, notifications_send_due
 from notifications.models import Notification
-from notifications.services import notification_send, notifications_send_due
 from tests.concurrency import run_together
 from tests.notifications.backends import WorkerKilled
 from tests.notifications.conftest import make_pending

@@ -7,13 +7,9 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from notifications.delivery import notification_send, notifications_send_due
 from notifications.models import Notification
-from notifications.services import (
-    notification_create,
-    notification_retry,
-    notification_send,
-    notifications_send_due,
-)
+from notifications.services import notification_create, notification_retry
 from tests.notifications.backends import UnreachableBackend
 from tests.notifications.conftest import make_pending
 
@@ -126,7 +122,7 @@ def test_a_failed_send_is_recorded_and_retried_with_backoff(settings, caplog):
     notification.refresh_from_db()
     assert notification.attempts == 2
     assert notification.next_attempt_at == later + timedelta(minutes=4)
-    assert [r.levelno for r in caplog.records if r.name == "notifications.services"] == [
+    assert [r.levelno for r in caplog.records if r.name == "notifications.delivery"] == [
         logging.WARNING,
         logging.WARNING,
     ]

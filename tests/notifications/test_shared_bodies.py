@@ -9,13 +9,13 @@ from email.policy import default as default_policy
 
 import pytest
 
-from notifications import services
+from notifications import smtp_fastpath
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
 from notifications.services import (
     OutboxEmail,
     notification_body_create,
     notifications_create_many,
-    notifications_send_due,
 )
 from tests.notifications.backends import SMTPSink
 
@@ -65,10 +65,9 @@ def test_each_recipient_gets_their_own_link_over_smtp(smtp_sink, monkeypatch):
     text, HTML and List-Unsubscribe, a unique Message-ID, and the subject decoded intact —
     through the serialise-once copy."""
     copies = []
-    real_send = services._Compiled.send
-    monkeypatch.setattr(
-        services._Compiled, "send", lambda self, *a: copies.append(1) or real_send(self, *a)
-    )
+    compiled = smtp_fastpath.CompiledMessage
+    real_send = compiled.send
+    monkeypatch.setattr(compiled, "send", lambda self, *a: copies.append(1) or real_send(self, *a))
     record(5)
     assert notifications_send_due() == 5
     assert len(copies) == 5

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from notifications.delivery import notifications_send_due
 from notifications.models import Notification
-from notifications.services import notifications_send_due
 from routine import reminders
 from routine.models import RoutineItem
 from routine.reminders import routine_items_remind_overdue
