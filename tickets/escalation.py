@@ -63,6 +63,25 @@ def escalate_lapsed_tickets(*, now=None, batch_size=BATCH_SIZE):
 
 def escalate_manually(ticket, *, by, reason, now):
     """Staff escalate ``ticket`` (locked by the caller) to the next tier, saying why."""
+    # Two escalations at one instant (two staff clicking together) asked for one move, and the
+    # step row (unique per ticket and instant) can hold only one: the ticket is locked, so the
+    # second finds the first's row and is refused, rather than hitting the unique constraint.
+    done = (
+        TicketSlaStep.objects.filter(
+            ticket=ticket,
+            timer=TicketSlaStep.Timer.MANUAL,
+            due_at=now,
+            step=TicketSlaStep.Step.ESCALATED,
+        )
+        .select_related("actor")
+        .first()
+    )
+    if done is not None:
+        who = done.actor.get_full_name() or done.actor.email if done.actor else "the system"
+        raise ValidationError(
+            f"{ticket.number} was escalated to Tier {ticket.tier} by {who} at this same moment; "
+            "it was not escalated again."
+        )
     batch = _Batch([ticket], now)
     if ticket.tier >= batch.rosters.top_tier(ticket.service_id):
         raise ValidationError(f"{ticket.number} is already at the top tier.")
