@@ -9,7 +9,7 @@ class MaintenanceConfig(AppConfig):
         # sla owns the plan format but must not import maintenance: register our section.
         from sla.plan import sections
 
-        from .services import maintenance_apply_plan, maintenance_export_plan
+        from .plan import maintenance_apply_plan, maintenance_export_plan
 
         sections.register(
             "maintenance", apply=maintenance_apply_plan, export=maintenance_export_plan

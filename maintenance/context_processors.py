@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from core.zones import zone
 
+from .banner import banner_cache_key
 from .selectors import banner_occurrences, services_of_user, viewer_timezone
-from .services import banner_cache_key
 
 CACHE_SECONDS = 60
 

@@ -18,8 +18,9 @@ from core.periods import add_months, next_month
 from core.zones import zone
 from sla.models import Service
 
+from . import emails, selectors
 from . import ics as ics_feed
-from . import selectors, services
+from . import subscriptions as subscription_services
 from .forms import SubscribeForm, TopicsForm
 from .models import MaintenanceWindow, Subscription
 from .selectors import occurrence_display, occurrences_for_services
@@ -126,7 +127,7 @@ def subscribe(request):
     if not form.is_valid():
         messages.error(request, "Enter a valid email address and choose a service.")
         return redirect("status")
-    services.subscription_request(
+    subscription_services.subscription_request(
         service=form.cleaned_data["service"], email=form.cleaned_data["email"], **form.topics()
     )
     messages.success(
@@ -138,12 +139,12 @@ def subscribe(request):
 
 def subscription_confirm(request, token):
     try:
-        subscription = services.subscription_confirm(token=token)
+        subscription = subscription_services.subscription_confirm(token=token)
     except (signing.BadSignature, Subscription.DoesNotExist):
         return render(
             request, "maintenance/subscription_invalid.html", {"what": "confirmation"}, status=400
         )
-    except services.StaleConfirmation:
+    except subscription_services.StaleConfirmation:
         # Unsubscribed since the link was sent: the link is spent, whatever its age.
         return render(
             request,
@@ -160,7 +161,7 @@ def subscription_confirm(request, token):
 def unsubscribe(request, token):
     """GET shows a button (mail scanners follow links), POST unsubscribes — no login needed."""
     try:
-        token_value = services.emails.unsubscribe_token_read(token)
+        token_value = emails.unsubscribe_token_read(token)
     except signing.BadSignature:
         return render(
             request, "maintenance/subscription_invalid.html", {"what": "unsubscribe"}, status=400
@@ -172,16 +173,18 @@ def unsubscribe(request, token):
         # The page's "what to hear" form; an RFC 8058 one-click POST never carries "choose".
         form = TopicsForm(request.POST)
         form.is_valid()  # two check boxes: always valid
-        subscription = services.subscription_choose_by_token(token=token, **form.cleaned_data)
+        subscription = subscription_services.subscription_choose_by_token(
+            token=token, **form.cleaned_data
+        )
         if subscription.unsubscribed_at is not None:
             return render(request, "maintenance/unsubscribed.html", {"subscription": subscription})
-        words = services.topics_words(
+        words = subscription_services.topics_words(
             maintenance=subscription.maintenance, incidents=subscription.incidents
         )
         messages.success(request, f"Saved: {subscription.address} will get {words}.")
         return redirect(request.path)
     if request.method == "POST":
-        services.subscription_unsubscribe(token=token)
+        subscription_services.subscription_unsubscribe(token=token)
         return render(request, "maintenance/unsubscribed.html", {"subscription": subscription})
     return render(
         request,
@@ -208,7 +211,9 @@ def subscriptions(request):
         for service, _ in rows:
             form = TopicsForm(request.POST, prefix=service.slug)
             form.is_valid()  # two check boxes: always valid
-            services.subscription_choose(service=service, user=request.user, **form.cleaned_data)
+            subscription_services.subscription_choose(
+                service=service, user=request.user, **form.cleaned_data
+            )
         messages.success(request, "Your email choices are saved.")
         return redirect("maintenance:subscriptions")
     forms = [

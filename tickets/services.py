@@ -43,7 +43,7 @@ def customer_add_service(*, customer, service):
     A customer who had no service until now (a sign-up waiting for access) is emailed that
     they may file tickets.
     """
-    from maintenance.services import subscription_ensure_for_customer
+    from maintenance.subscriptions import subscription_ensure_for_customer
 
     service = _service(service)
     first = not ServiceCustomer.objects.filter(customer=customer).exists()

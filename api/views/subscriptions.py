@@ -1,6 +1,6 @@
 """The signed-in customer's email subscriptions, one per service of theirs, as the portal's
 subscriptions page shows and changes them: through maintenance.selectors.customer_subscriptions
-and maintenance.services.subscription_choose. Hearing nothing is being unsubscribed."""
+and maintenance.subscriptions.subscription_choose. Hearing nothing is being unsubscribed."""
 
 from dataclasses import dataclass
 
@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from maintenance import services
+from maintenance import subscriptions
 from maintenance.selectors import customer_subscriptions
 from sla.models import Service
 
@@ -54,7 +54,7 @@ def _service(user, slug):
 
 class _SubscriptionView(ApiView):
     def choose(self, service, *, maintenance, incidents):
-        subscription = services.subscription_choose(
+        subscription = subscriptions.subscription_choose(
             service=service, user=self.request.user, maintenance=maintenance, incidents=incidents
         )
         self.write_target = f"subscription:{subscription.pk}"

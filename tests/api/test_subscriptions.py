@@ -1,6 +1,6 @@
 """The signed-in customer's maintenance and status subscriptions through the API: list, create,
 change topics, delete — the portal's subscriptions page's choices, through
-maintenance.services.subscription_choose, only for the customer's own services."""
+maintenance.subscriptions.subscription_choose, only for the customer's own services."""
 
 import pytest
 

@@ -6,7 +6,8 @@ import pytest
 
 from maintenance.models import NoticeDelivery, NoticeRound, Subscription
 from maintenance.notices import notices_send_due
-from maintenance.services import occurrence_cancel, occurrence_move, subscription_unsubscribe
+from maintenance.services import occurrence_cancel, occurrence_move
+from maintenance.subscriptions import subscription_unsubscribe
 from notifications.delivery import notifications_send_due
 from notifications.models import Notification
 from tests import factories

@@ -11,7 +11,7 @@ from maintenance import selectors
 from maintenance.emails import unsubscribe_token
 from maintenance.models import Subscription
 from maintenance.notices import notices_send_due
-from maintenance.services import subscription_confirm
+from maintenance.subscriptions import subscription_confirm
 from notifications.models import Notification
 from tests import factories
 from tests.maintenance.conftest import SUNDAY, subscribe_customers

@@ -108,7 +108,7 @@ def test_a_tampered_unsubscribe_token_is_an_error(client, service):
 
 def test_a_customer_who_unsubscribed_stays_unsubscribed_when_added_again(service, customer_of):
     """customer_add_service subscribes by default but does not undo an unsubscribe."""
-    from maintenance.services import subscription_unsubscribe
+    from maintenance.subscriptions import subscription_unsubscribe
     from tickets.services import customer_add_service
 
     user = customer_of(service)

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import TIER_LEVELS, tier_group_name
+from maintenance.banner import banner_cache_clear
 from maintenance.models import MaintenanceWindow
-from maintenance.services import banner_cache_clear
 from sla.models import Service
 from tickets import services as tickets
 from tickets.models import Ticket
