@@ -11,9 +11,10 @@ from django.utils.html import format_html
 
 from core.admin import SuperuserRecordsAdmin
 
-from .models import Delivery, Destination, OnCallPage
+from .models import Delivery, Destination, OnCallPage, PagerDutyWebhookEvent
 from .oncall import on_call_page_acknowledge
 from .services import delivery_retry, destination_configured
+from .webhooks import webhook_configured
 
 
 @admin.register(Destination)
@@ -29,6 +30,9 @@ class DestinationAdmin(SuperuserRecordsAdmin):
         "secret_env",
         "configured",
         "url",
+        "webhook_secret_env",
+        "webhook_configured",
+        "webhook_path",
         "events",
         "priorities",
         "tiers",
@@ -39,6 +43,16 @@ class DestinationAdmin(SuperuserRecordsAdmin):
     @admin.display(boolean=True, description="configured")
     def configured(self, obj):
         return destination_configured(obj)
+
+    @admin.display(boolean=True, description="webhook secret set")
+    def webhook_configured(self, obj):
+        return webhook_configured(obj) if obj.webhook_secret_env else None
+
+    @admin.display(description="PagerDuty webhook URL")
+    def webhook_path(self, obj):
+        if not obj.webhook_secret_env or obj.kind != "pagerduty":
+            return "—"
+        return reverse("paging_hooks:pagerduty", args=[obj.service.slug, obj.name])
 
 
 @admin.register(Delivery)
@@ -110,10 +124,11 @@ class OnCallPageAdmin(SuperuserRecordsAdmin):
     ]
     list_select_related = ["service", "primary", "secondary", "acknowledged_by"]
     list_filter = ["service", "acknowledged_via"]
-    search_fields = ["title", "key"]
+    search_fields = ["title", "key", "dedup_key"]
     actions = ["acknowledge"]
     fields = [
         "key",
+        "dedup_key",
         "service",
         "tier_level",
         "title",
@@ -140,3 +155,35 @@ class OnCallPageAdmin(SuperuserRecordsAdmin):
             for page in queryset
         )
         self.message_user(request, f"{taken} page(s) acknowledged.", messages.INFO)
+
+
+@admin.register(PagerDutyWebhookEvent)
+class PagerDutyWebhookEventAdmin(SuperuserRecordsAdmin):
+    """What PagerDuty posted back (signature verified), once per event id, and what it did."""
+
+    list_display = [
+        "received_at",
+        "event_type",
+        "incident_key",
+        "outcome",
+        "pages_acknowledged",
+        "agent",
+        "destination",
+    ]
+    list_select_related = ["destination__service"]
+    list_filter = ["outcome", "event_type", "destination__service"]
+    search_fields = ["incident_key", "event_id", "incident_id"]
+    fields = [
+        "destination",
+        "event_id",
+        "event_type",
+        "incident_key",
+        "incident_id",
+        "incident_url",
+        "agent",
+        "occurred_at",
+        "outcome",
+        "pages_acknowledged",
+        "received_at",
+    ]
+    readonly_fields = fields

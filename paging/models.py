@@ -30,6 +30,9 @@ class Destination(models.Model):
     secret_env = models.CharField(max_length=100)
     # kind webhook: where to POST (not a secret; the signing secret is in secret_env).
     url = models.CharField(max_length=2000, blank=True)
+    # kind pagerduty, optional: the NAME of the variable holding the signing secret of the
+    # PagerDuty webhook subscription that posts back to /hooks/pagerduty/<service>/<name>/.
+    webhook_secret_env = models.CharField(max_length=100, blank=True)
     events = models.JSONField(default=list)
     # Empty: every priority / every tier.
     priorities = models.JSONField(default=list, blank=True)
@@ -71,6 +74,9 @@ class Delivery(models.Model):
     message_id = models.CharField(max_length=64)
     # What the message says (title, link, severity, dedup key …); never a secret.
     payload = models.JSONField(default=dict)
+    # The payload's ``dedup_key`` (the ticket or incident it is about), as a column: a ticket's
+    # resolution finds the PagerDuty destinations its trigger went to through the index.
+    dedup_key = models.CharField(max_length=100, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Due time of the next attempt; also a lease while an attempt is under way, so a second
@@ -109,6 +115,7 @@ class OnCallPage(models.Model):
     class Via(models.TextChoices):
         LINK = "link", "Email link"
         ADMIN = "admin", "Admin"
+        PAGERDUTY = "pagerduty", "PagerDuty"
 
     key = models.CharField(max_length=255, unique=True)
     service = models.ForeignKey("sla.Service", on_delete=models.CASCADE, related_name="+")
@@ -116,6 +123,9 @@ class OnCallPage(models.Model):
     title = models.CharField(max_length=300)
     # Where staff act on it (the ticket or incident in the admin).
     url = models.CharField(max_length=500)
+    # The PagerDuty ``dedup_key`` of what it is about (``ticket-<id>``, ``incident-<id>``):
+    # PagerDuty's acknowledgement (its webhook's ``incident_key``) finds the page through it.
+    dedup_key = models.CharField(max_length=100, blank=True, db_index=True)
     primary = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -146,3 +156,42 @@ class OnCallPage(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class PagerDutyWebhookEvent(models.Model):
+    """One PagerDuty v3 webhook event received on a destination's hook, signature verified,
+    recorded once per PagerDuty event id (a redelivery finds it and changes nothing).
+    ``outcome`` says what it did; nothing of the payload but these fields is kept."""
+
+    class Outcome(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "On-call page(s) acknowledged"
+        ALREADY = "already", "Already acknowledged"
+        UNKNOWN_KEY = "unknown-key", "No on-call page with this key"
+        IGNORED = "ignored", "Event type not acted on"
+
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="pagerduty_events"
+    )
+    event_id = models.CharField(max_length=100)
+    event_type = models.CharField(max_length=60)
+    incident_key = models.CharField(max_length=255, blank=True)
+    # PagerDuty's incident (id, e.g. PGR0VU2, and its web page) and who acted there.
+    incident_id = models.CharField(max_length=50, blank=True)
+    incident_url = models.CharField(max_length=500, blank=True)
+    agent = models.CharField(max_length=200, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    pages_acknowledged = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "PagerDuty webhook event"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "event_id"], name="paging_pagerduty_event_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.incident_key or self.event_id}"

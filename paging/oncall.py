@@ -10,8 +10,10 @@ on-call tier) — is an ``OnCallPage``, recorded in the transaction of that even
 2. if nobody acknowledged by ``secondary_due_at`` (indexed), the beat sweep
    (``on_call_pages_escalate_due``, run by ``tasks.send_pending_pages`` every minute) emails
    the secondary, once: the row's deadline is cleared in the same transaction;
-3. staff acknowledge from the link or the admin ("Acknowledge"); acknowledging clears the
-   deadline, so the sweep never reads the row again. A second acknowledgement changes nothing.
+3. staff acknowledge from the link, the admin ("Acknowledge") or PagerDuty (its v3 webhook's
+   ``incident.acknowledged``, matched on the page's ``dedup_key``: ``webhooks``); all three
+   go through ``on_call_page_acknowledge``, which clears the deadline, so the sweep never
+   reads the row again. A second acknowledgement changes nothing.
 
 The plan's pages (PagerDuty, Slack …) are recorded by the events themselves, as before; PagerDuty
 runs its own escalation policy on its side. Without ``on_call.acknowledge`` nothing here
@@ -61,10 +63,12 @@ def page_for_token(token):
 
 def on_call_pages_open(*, items, now, rosters=None):
     """Record the on-call pages of ``items`` — dicts with ``service_id``, ``tier_level``,
-    ``key``, ``title``, ``url`` — in the caller's transaction, and email each one's primary.
-    A fixed number of queries for any number of items (``rosters``: already loaded for them,
-    e.g. by the SLA sweep's batch). Items whose tier is not on call, whose plan sets no
-    acknowledgement time or whose rotation is empty are skipped. Returns the pages offered."""
+    ``key``, ``title``, ``url`` and optional ``dedup_key`` (the PagerDuty key of the ticket or
+    incident, which PagerDuty's acknowledgement names) — in the caller's transaction, and
+    email each one's primary. A fixed number of queries for any number of items
+    (``rosters``: already loaded for them, e.g. by the SLA sweep's batch). Items whose tier
+    is not on call, whose plan sets no acknowledgement time or whose rotation is empty are
+    skipped. Returns the pages offered."""
     if not items:
         return []
     rosters = rosters or Rosters({item["service_id"] for item in items}, at=now)
@@ -89,6 +93,7 @@ def on_call_pages_open(*, items, now, rosters=None):
                 tier_level=item["tier_level"],
                 title=item["title"][:300],
                 url=item["url"][:500],
+                dedup_key=item.get("dedup_key", "")[:100],
                 primary=primary,
                 secondary=secondary,
                 secondary_due_at=now + wait if secondary is not None else None,
@@ -102,14 +107,15 @@ def on_call_pages_open(*, items, now, rosters=None):
     return pages
 
 
-def on_call_page_open(*, service_id, tier_level, key, title, url, now=None):
+def on_call_page_open(*, service_id, tier_level, key, title, url, dedup_key="", now=None):
     """One event's on-call page (see ``on_call_pages_open``)."""
     now = now or timezone.now()
     item = {"service_id": service_id, "tier_level": tier_level, "key": key}
-    return on_call_pages_open(items=[{**item, "title": title, "url": url}], now=now)
+    item.update(title=title, url=url, dedup_key=dedup_key)
+    return on_call_pages_open(items=[item], now=now)
 
 
-def on_call_page_open_for_incident(*, service_id, key, title, url, now=None):
+def on_call_page_open_for_incident(*, service_id, key, title, url, dedup_key="", now=None):
     """An incident's on-call page: to the service's highest on-call tier (incidents have no
     tier of their own; the on-call tier is the one that takes infrastructure failures)."""
     now = now or timezone.now()
@@ -125,9 +131,8 @@ def on_call_page_open_for_incident(*, service_id, key, title, url, now=None):
     if not levels:
         return []
     item = {"service_id": service_id, "tier_level": levels[0], "key": key}
-    return on_call_pages_open(
-        items=[{**item, "title": title, "url": url}], now=now, rosters=rosters
-    )
+    item.update(title=title, url=url, dedup_key=dedup_key)
+    return on_call_pages_open(items=[item], now=now, rosters=rosters)
 
 
 @transaction.atomic
@@ -139,6 +144,19 @@ def on_call_page_acknowledge(*, page, by, via, now=None):
         acknowledged_at=now, acknowledged_by=by, acknowledged_via=via, secondary_due_at=None
     )
     return bool(updated)
+
+
+def on_call_pages_acknowledge_for(*, service_id, dedup_key, by, via, now=None):
+    """Acknowledge the service's on-call pages about ``dedup_key`` (a ticket's creation and
+    its escalations share one), each through ``on_call_page_acknowledge``. Returns
+    ``(pages acknowledged now, pages found)``."""
+    now = now or timezone.now()
+    pages = OnCallPage.objects.filter(service_id=service_id, dedup_key=dedup_key).order_by("pk")
+    found = taken = 0
+    for page in pages:
+        found += 1
+        taken += on_call_page_acknowledge(page=page, by=by, via=via, now=now)
+    return taken, found
 
 
 def on_call_pages_escalate_due(*, now=None, batch_size=200):

@@ -19,6 +19,7 @@ def paging_apply_plan(*, service, plan, now, report):
             "kind": spec.kind,
             "secret_env": spec.secret_env,
             "url": spec.url,
+            "webhook_secret_env": spec.webhook_secret_env,
             "events": list(spec.events),
             "priorities": list(spec.priorities),
             "tiers": list(spec.tiers),
@@ -33,6 +34,15 @@ def paging_apply_plan(*, service, plan, now, report):
             env=spec.secret_env,
             consequence="nothing is sent to it until it is",
         )
+        if spec.webhook_secret_env:
+            warn_unset_secret(
+                logger,
+                service=service,
+                section="notify",
+                name=spec.name,
+                env=spec.webhook_secret_env,
+                consequence="its PagerDuty webhook is refused (401) until it is",
+            )
     apply_named_entries(Destination, service=service, entries=entries, now=now, report=report)
 
 
@@ -43,6 +53,8 @@ def paging_export_plan(*, service):
         entry = {"name": row.name, "kind": row.kind, "secret_env": row.secret_env}
         if row.url:
             entry["url"] = row.url
+        if row.webhook_secret_env:
+            entry["webhook_secret_env"] = row.webhook_secret_env
         entry["events"] = list(row.events)
         if row.priorities:
             entry["priorities"] = list(row.priorities)

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import kinds, transport
-from .models import Delivery, Destination
+from .models import Delivery, Destination, Kind
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,53 @@ def pages_record(*, service, event, key, payload, priority=None, tier=None, now=
                 "event": event,
                 "message_id": "msg_" + hashlib.sha256(delivery_key.encode()).hexdigest()[:32],
                 "payload": payload,
+                "dedup_key": str(payload.get("dedup_key") or "")[:100],
+                "next_attempt_at": now,
+                "give_up_at": give_up,
+                "created_at": now,
+            },
+        )
+        if created:
+            recorded.append(delivery)
+            transaction.on_commit(partial(_enqueue_send, delivery.pk), robust=True)
+    return recorded
+
+
+@transaction.atomic
+def pages_resolve(*, service, dedup_key, event, key, payload, now=None):
+    """Close what ``dedup_key`` opened: a PagerDuty ``resolve`` to each of the service's active
+    PagerDuty destinations whose latest page about it was a trigger, in the caller's
+    transaction (e.g. a ticket resolved or closed). Keyed ``<key>:<trigger id>:<destination
+    id>``, so it is recorded once per trigger: resolving again, or closing a resolved ticket,
+    records nothing; a reopened ticket paged again is resolved again. Destinations never
+    triggered about it hear nothing. Returns the deliveries recorded."""
+    now = now or timezone.now()
+    latest = {}
+    for delivery in (
+        Delivery.objects.filter(
+            dedup_key=dedup_key,
+            destination__service=service,
+            destination__kind=Kind.PAGERDUTY,
+            destination__retired_at__isnull=True,
+        )
+        .select_related("destination")
+        .order_by("destination_id", "-id")
+    ):
+        latest.setdefault(delivery.destination_id, delivery)
+    give_up = now + timedelta(seconds=settings.PAGING_GIVE_UP_AFTER)
+    recorded = []
+    for trigger in latest.values():
+        if trigger.payload.get("action", "trigger") != "trigger":
+            continue  # resolved already since its last trigger
+        delivery_key = f"{key}:{trigger.pk}:{trigger.destination_id}"
+        delivery, created = Delivery.objects.get_or_create(
+            key=delivery_key,
+            defaults={
+                "destination": trigger.destination,
+                "event": event,
+                "message_id": "msg_" + hashlib.sha256(delivery_key.encode()).hexdigest()[:32],
+                "payload": {**trigger.payload, **payload, "event": event, "action": "resolve"},
+                "dedup_key": dedup_key,
                 "next_attempt_at": now,
                 "give_up_at": give_up,
                 "created_at": now,
@@ -148,6 +195,7 @@ def pages_record_many(*, pages, now=None, by_service=None):
                     event=page["event"],
                     message_id="msg_" + hashlib.sha256(delivery_key.encode()).hexdigest()[:32],
                     payload=payload,
+                    dedup_key=str(payload.get("dedup_key") or "")[:100],
                     next_attempt_at=now,
                     give_up_at=give_up,
                     created_at=now,

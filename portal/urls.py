@@ -17,6 +17,7 @@ urlpatterns = [
     path("kb/", include("knowledge.urls")),
     path("inbound/", include("inbound.urls")),
     path("hooks/alerts/", include("alerts.urls")),
+    path("hooks/pagerduty/", include("paging.hook_urls")),
     path("paging/", include("paging.urls")),
     path("api/v2/", include("status.api_urls")),
     # The admin's log-in is the portal's two-step one (second factor, staff sign-in rules).

@@ -12,6 +12,9 @@ alert instead of opening another. The destinations' ``priorities:`` and ``tiers:
 decide who hears of what (``paging.services.destination_wants``): a plan pages its on-call
 tool for P0/P1 only by saying so.
 
+Resolving or closing a ticket resolves the PagerDuty alert its pages opened (``resolve``, the
+same ``dedup_key``), whatever the destination's ``events``: a trigger is always closed.
+
 A ticket opened in, or escalated into, an on-call tier whose plan sets ``on_call.acknowledge``
 also pages the rotation's primary, then the secondary if unacknowledged (``paging.oncall``).
 
@@ -31,7 +34,11 @@ from paging.services import (
     destinations_by_service,
     pages_record,
     pages_record_many,
+    pages_resolve,
 )
+from sla.models import EscalationPolicy, Tier
+
+from . import lookups
 
 _URGENCY = ("critical", "error", "warning")
 
@@ -78,8 +85,37 @@ def ticket_created_page(ticket):
         summary=f"{ticket.service.name} — {ticket.priority.code}, Tier {ticket.tier}",
         tier=ticket.tier,
     )
-    on_call_page_open(**_on_call(page, ticket), now=ticket.created_at)
+    if _may_page(ticket, on_call=True):
+        on_call_page_open(**_on_call(page, ticket), now=ticket.created_at)
+    if not _may_page(ticket, on_call=False):
+        return []
     return pages_record(**{**page, "service": ticket.service})
+
+
+def _may_page(ticket, *, on_call):
+    """Whether a new ticket may page its tier's on-call rotation (``on_call``: an on-call tier
+    and a plan with an acknowledgement time) or the plan's destinations (any active one).
+    Inside a batch of inbound mail (``lookups.read_once``) this is read once per batch and
+    service, as the rest of the plan is, so a ticket of a service that pages nobody reads no
+    rosters (six queries) and no destinations; elsewhere (True) the pages decide alone."""
+    if not lookups.reading_once():
+        return True
+    if not on_call:
+        return lookups.once(
+            ("paging.destinations", ticket.service_id),
+            lambda: bool(destinations_by_service([ticket.service_id]).get(ticket.service_id)),
+        )
+    return lookups.once(
+        ("paging.on_call", ticket.service_id, ticket.tier),
+        lambda: (
+            Tier.objects.filter(
+                service_id=ticket.service_id, level=ticket.tier, on_call=True
+            ).exists()
+            and EscalationPolicy.objects.filter(service_id=ticket.service_id)
+            .exclude(on_call_acknowledge="")
+            .exists()
+        ),
+    )
 
 
 def _on_call(page, ticket):
@@ -89,7 +125,21 @@ def _on_call(page, ticket):
         "key": page["key"],
         "title": page["payload"]["title"],
         "url": page["payload"]["url"],
+        "dedup_key": page["payload"]["dedup_key"],
     }
+
+
+def ticket_resolved_page(ticket):
+    """A ticket resolved or closed (in the caller's transaction): PagerDuty destinations its
+    pages triggered an alert on get a ``resolve`` with its ``dedup_key``, once per trigger
+    (``paging.services.pages_resolve``); closing a resolved ticket sends nothing more."""
+    return pages_resolve(
+        service=ticket.service_id,
+        dedup_key=f"ticket-{ticket.pk}",
+        event="ticket.resolved",
+        key=f"ticket:{ticket.pk}:resolved",
+        payload={"title": f"{ticket.number} {ticket.get_status_display().lower()}"},
+    )
 
 
 class SweepPages:

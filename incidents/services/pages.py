@@ -39,6 +39,7 @@ def incident_page(incident, event, *, key=None, summary=""):
             key=f"incident:{incident.pk}:opened",
             title=f"{incident.number} opened: {incident.title}",
             url=url,
+            dedup_key=f"incident-{incident.pk}",
         )
     return pages_record(
         service=incident.service,

@@ -212,6 +212,9 @@ class NotifySpec:
     tiers: tuple = ()
     # kind webhook only: where to POST (the signing secret comes from ``secret_env``).
     url: str = ""
+    # kind pagerduty only (docs/plans.md, extension): the variable holding the signing secret
+    # of the PagerDuty webhook that acknowledges on-call pages (/hooks/pagerduty/<svc>/<name>/).
+    webhook_secret_env: str = ""
 
 
 REPORT_EVERY = ("monthly", "quarterly")

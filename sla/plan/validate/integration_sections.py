@@ -124,7 +124,16 @@ class IntegrationSections:
     def notify(self, tree, codes, levels):
         parts = ("notify",)
         items = self.sequence(tree.get("notify"), parts, tree.lines.get("notify"))
-        allowed = ("name", "kind", "secret_env", "events", "priorities", "tiers", "url")
+        allowed = (
+            "name",
+            "kind",
+            "secret_env",
+            "events",
+            "priorities",
+            "tiers",
+            "url",
+            "webhook_secret_env",
+        )
 
         def priority(value):
             value = text(20)(value)
@@ -155,6 +164,14 @@ class IntegrationSections:
                     f"a {kind} destination takes no `url:`: its URL or key is a secret, "
                     "read from secret_env",
                 )
+            webhook_env = self.field(node, "webhook_secret_env", here, env_name, "")
+            if kind and kind != "pagerduty" and "webhook_secret_env" in node:
+                self.error(
+                    (*here, "webhook_secret_env"),
+                    node.lines["webhook_secret_env"],
+                    f"a {kind} destination takes no `webhook_secret_env:`: only PagerDuty "
+                    "posts acknowledgements back",
+                )
             events = self.text_list(node, "events", here, one_of(NOTIFY_EVENTS, "event"))
             if "events" in node and not events and node["events"] is not None:
                 self.error((*here, "events"), node.lines["events"], "must list at least one event")
@@ -167,6 +184,7 @@ class IntegrationSections:
                     priorities=self.text_list(node, "priorities", here, priority),
                     tiers=self.text_list(node, "tiers", here, tier),
                     url=url if kind == "webhook" else "",
+                    webhook_secret_env=webhook_env if kind == "pagerduty" else "",
                 )
             )
         return tuple(result)
