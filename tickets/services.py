@@ -14,7 +14,7 @@ from .attachments import attachment_fields, validate_uploads
 from .escalation import escalate_manually
 from .limits import check_reply_limit, check_ticket_limit, hold_customer, validate_text_size
 from .models import Attachment, Message, Ticket, TicketCC, TicketEvent
-from .paging_events import ticket_created_page
+from .paging_events import ticket_created_page, ticket_resolved_page
 from .selectors import (
     ticket_cc_candidates,
     ticket_customer_can_access,
@@ -231,6 +231,8 @@ def ticket_set_status(*, ticket, status, by):
     )
     if status == Status.RESOLVED:
         emails.ticket_resolved(ticket)
+    if status in (Status.RESOLVED, Status.CLOSED):
+        ticket_resolved_page(ticket)
     return ticket
 
 
