@@ -6,11 +6,12 @@ once. Bulk statements with their values bound server-side are ``core.sql``.
 """
 
 from collections import Counter
+from operator import attrgetter
 
 from django.db import transaction
 
 
-def sweep_due_rows(queryset, *, due_field, now, batch_size, handle):
+def sweep_due_rows(queryset, *, due_field, now, batch_size, handle, pk=attrgetter("pk")):
     """Call ``handle(rows)`` on the rows of ``queryset`` with ``due_field <= now``, a batch at a
     time, each batch locked and handled in its own transaction; returns the summed counts that
     ``handle`` returns.
@@ -21,6 +22,7 @@ def sweep_due_rows(queryset, *, due_field, now, batch_size, handle):
       again, so a batch of only rows already handled in this run ends the sweep rather than
       looping on them.
     - A short batch is the last: what falls due while the sweep runs is the next run's.
+    - ``pk(row)``: a row's primary key (``itemgetter(0)`` for ``values_list`` rows led by it).
     """
     totals = Counter()
     seen = set()
@@ -31,9 +33,9 @@ def sweep_due_rows(queryset, *, due_field, now, batch_size, handle):
                 .filter(**{f"{due_field}__lte": now})
                 .order_by(due_field, "id")[:batch_size]
             )
-            if not rows or all(row.pk in seen for row in rows):
+            if not rows or all(pk(row) in seen for row in rows):
                 break
-            seen.update(row.pk for row in rows)
+            seen.update(pk(row) for row in rows)
             totals.update(handle(rows))
         if len(rows) < batch_size:
             break

@@ -1,10 +1,12 @@
 """The emails a ticket's life causes, each recorded in the outbox under a unique key."""
 
+import functools
 import html as _html
 import re
 from types import SimpleNamespace
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.timesince import timeuntil
 
 from notifications.rendering import absolute_url, render_email
@@ -12,7 +14,7 @@ from notifications.services import OutboxEmail, notification_create, notificatio
 from sla.selectors import service_tier_members
 
 from . import lookups
-from .mail_thread import thread_headers
+from .mail_thread import thread_headers, thread_headers_many
 from .models import TicketCC
 from .promise import customer_zone, ticket_promise
 
@@ -180,11 +182,21 @@ def admin_url(ticket):
 _URL_PK = 987654321
 
 
-def _admin_url(ticket, stamps):
-    """``admin_url``, with the URL resolved once per batch (``reverse`` costs ~0.1 ms)."""
-    parts = stamps.get("admin_url")
+@functools.lru_cache(maxsize=8)
+def _admin_url_parts(site_url, script_prefix, urlconf):
+    """The admin URL of a ticket around its pk, resolved once per process and setting
+    (``reverse`` costs ~0.1 ms, and the process's first one imports the whole URLconf)."""
+    return absolute_url(reverse("admin:tickets_ticket_change", args=[_URL_PK])).split(str(_URL_PK))
+
+
+def _admin_url(ticket, stamps=None):
+    """``admin_url``; with ``stamps`` (a batch's), the settings it depends on read once per
+    batch (the script prefix and URLconf are context-local lookups, ~20 µs each)."""
+    parts = None if stamps is None else stamps.get("admin_url")
     if parts is None:
-        parts = stamps["admin_url"] = admin_url(SimpleNamespace(pk=_URL_PK)).split(str(_URL_PK))
+        parts = _admin_url_parts(settings.SITE_URL, get_script_prefix(), get_urlconf())
+        if stamps is not None:
+            stamps["admin_url"] = parts
     if len(parts) != 2 or not isinstance(ticket.pk, int):
         return admin_url(ticket)
     return f"{parts[0]}{ticket.pk}{parts[1]}"
@@ -222,12 +234,73 @@ def _when(moment):
     return f"{moment:%a %d %b %Y %H:%M} UTC"
 
 
+# What differs from ticket to ticket in an SLA email; everything else in it (the service, the
+# priority, the tier, the step's wording) is shared by many tickets of a batch.
+_PER_TICKET = ("number", "subject", "description", "customer", "url")
+
+
 def _outbox(key, template, flags, ticket, values, recipients, stamps):
-    """One outbox row per recipient address (keys unique per recipient)."""
+    """One outbox row per recipient address (keys unique per recipient).
+
+    The template is rendered once per batch with placeholders (``_stamp``); per distinct set
+    of shared values (service, priority, tier, the step's wording) the placeholders of those
+    are filled in once (``_filled``), leaving a ``%``-format of only the ticket's own values,
+    which each ticket fills in with one C-level substitution per part.
+    """
     addresses = sorted({address for address in recipients if address})
     if not addresses:
         return []
     stamps = {} if stamps is None else stamps
+    priority = ticket.priority
+    shared = (
+        template,
+        tuple(sorted(flags.items())),
+        str(ticket.tier),
+        ticket.service.name,
+        priority.code,
+        priority.name,
+        *(f"{name}={value}" for name, value in values.items()),
+    )
+    formats = stamps.get(shared)
+    if formats is None:
+        shared_values = {
+            "tier": ticket.tier,
+            "service": ticket.service.name,
+            "priority_code": priority.code,
+            "priority_name": priority.name,
+            **values,
+        }
+        formats = stamps[shared] = _filled(_stamp(template, flags, stamps), shared_values)
+    raw = {
+        "number": ticket.number,
+        "subject": str(ticket.subject),
+        "description": str(ticket.description),
+        "customer": str(ticket.customer.email),
+        "url": _admin_url(ticket, stamps),
+    }
+    # What django.utils.html.escape returns, without its lazy-string wrapper (~25 µs a call).
+    escaped = {name: _html.escape(value) for name, value in raw.items()}
+    subject = " ".join((formats[0] % raw).split())[:255]
+    text, html = formats[1] % raw, formats[2] % escaped
+    keys = [notification_key(key, address) for address in addresses]
+    return [
+        OutboxEmail(
+            key=row_key,
+            to=address,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            headers=headers,
+        )
+        for address, row_key, headers in zip(
+            addresses, keys, thread_headers_many(ticket.pk, keys), strict=True
+        )
+    ]
+
+
+def _stamp(template, flags, stamps):
+    """The template rendered with a placeholder for every value, split at the placeholders:
+    (subject, text, HTML) pieces, alternately literal text and a placeholder's name."""
     stamp_key = (template, tuple(sorted(flags.items())))
     stamp = stamps.get(stamp_key)
     if stamp is None:
@@ -236,39 +309,26 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
         stamp = stamps[stamp_key] = tuple(
             _PLACEHOLDER.split(part) for part in (rendered.subject, rendered.text, rendered.html)
         )
-    raw = {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "description": ticket.description,
-        "tier": ticket.tier,
-        "service": ticket.service.name,
-        "priority_code": ticket.priority.code,
-        "priority_name": ticket.priority.name,
-        "customer": ticket.customer.email,
-        "url": _admin_url(ticket, stamps),
-        **values,
-    }
-    raw = {name: str(value) for name, value in raw.items()}
-    # What django.utils.html.escape returns, without its lazy-string wrapper (~25 µs a call).
+    return stamp
+
+
+def _filled(stamp, shared):
+    """``stamp``'s (subject, text, HTML) with the ``shared`` values put in (HTML-escaped in the
+    HTML part) and the ticket's own as ``%(name)s``; a name neither knows is left empty."""
+    raw = {name: str(value) for name, value in shared.items()}
     escaped = {name: _html.escape(value) for name, value in raw.items()}
-    subject = " ".join(_fill(stamp[0], raw).split())[:255]
-    text, html = _fill(stamp[1], raw), _fill(stamp[2], escaped)
-    emails = []
-    for address in addresses:
-        row_key = notification_key(key, address)
-        emails.append(
-            OutboxEmail(
-                key=row_key,
-                to=address,
-                subject=subject,
-                body_text=text,
-                body_html=html,
-                headers=thread_headers(ticket.pk, row_key),
-            )
-        )
-    return emails
+    return tuple(
+        _format(pieces, values) for pieces, values in zip(stamp, (raw, raw, escaped), strict=True)
+    )
 
 
-def _fill(pieces, values):
-    """``pieces`` alternate literal text and placeholder names (``re.split`` with a group)."""
-    return "".join(piece if i % 2 == 0 else values.get(piece, "") for i, piece in enumerate(pieces))
+def _format(pieces, values):
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            out.append(piece.replace("%", "%%"))
+        elif piece in _PER_TICKET:
+            out.append(f"%({piece})s")
+        else:
+            out.append(values.get(piece, "").replace("%", "%%"))
+    return "".join(out)

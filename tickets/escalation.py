@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -34,6 +35,7 @@ from core.sql import execute_bound
 from core.sweeps import sweep_due_rows
 from notifications.services import notifications_create_many, notifications_insert_many
 from sla.calendars import business_calendars
+from sla.models import Priority, Service
 from sla.selectors import Rosters
 
 from . import emails, timers
@@ -49,16 +51,178 @@ _UPDATED = ["tier", "tier_entered_at", "pickup_due_at", "updated_at", "next_due_
 def escalate_lapsed_tickets(*, now=None, batch_size=BATCH_SIZE):
     """Do every SLA step that has fallen due by ``now``; returns counts of what was done."""
     now = now or timezone.now()
+    if not _anything_due(now):
+        return {}
+    # Plan data (tiers, policies, rosters, calendars, priorities, services) read once per
+    # sweep for the services its batches meet, not once per batch: one ``now`` for them all.
+    plans = _Plans(now)
     totals = sweep_due_rows(
-        Ticket.objects.select_related("service", "priority", "assignee", "customer"),
+        Ticket.objects.values_list(*_COLUMNS),
         due_field="next_sla_check_at",
         now=now,
         batch_size=batch_size,
-        handle=lambda tickets: _sweep_batch(tickets, now),
+        handle=lambda rows: _sweep_batch(plans.tickets(rows), now, plans),
+        pk=itemgetter(0),
     )
     if totals:
         logger.info("SLA sweep: %s", dict(totals))
     return dict(totals)
+
+
+def _anything_due(now):
+    """Whether any ticket is due: one probe of the partial index on ``next_sla_check_at``,
+    without a transaction, so a sweep with nothing to do costs one short query."""
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE next_sla_check_at <= %s LIMIT 1",  # noqa: S608
+            [connection.ops.adapt_datetimefield_value(now)],
+        )
+        return cursor.fetchone() is not None
+
+
+# The columns of a ticket the sweep reads (``_SweptTicket``): no model instances, and only the
+# deadlines the steps are decided from (not every datetime of the row).
+_COLUMNS = (
+    "id",
+    "service_id",
+    "priority_id",
+    "customer__email",
+    "assignee_id",
+    "assignee__username",
+    "assignee__email",
+    "assignee__is_active",
+    "tier",
+    "status",
+    "subject",
+    "description",
+    "response_due_at",
+    "response_warn_at",
+    "resolution_due_at",
+    "resolution_warn_at",
+    "paused_at",
+    "pickup_due_at",
+    "tier_entered_at",
+)
+_STATUSES = {status.value: status for status in Ticket.Status}
+
+
+class _Person:
+    """A ticket's customer or assignee, as far as the sweep uses them."""
+
+    __slots__ = ("pk", "username", "email", "is_active")
+
+    def __init__(self, pk, username, email, is_active):
+        self.pk, self.username, self.email, self.is_active = pk, username, email, is_active
+
+    def get_username(self):
+        return self.username
+
+
+class _SweptTicket:
+    """The columns of a due ticket that the sweep reads and writes, with its (shared) priority
+    and service: what ``timers``, ``emails`` and ``paging_events`` use of a ``Ticket``.
+    ``updated_at`` is None unless the sweep moved the ticket (``_update_tickets`` keeps the
+    stored one then)."""
+
+    __slots__ = (
+        "id",
+        "service_id",
+        "service",
+        "priority_id",
+        "priority",
+        "customer",
+        "assignee_id",
+        "assignee",
+        "tier",
+        "status",
+        "subject",
+        "description",
+        "response_due_at",
+        "response_warn_at",
+        "resolution_due_at",
+        "resolution_warn_at",
+        "paused_at",
+        "pickup_due_at",
+        "tier_entered_at",
+        "updated_at",
+        "next_due_at",
+        "next_sla_check_at",
+    )
+
+    def __init__(self, row, priorities, services):
+        (
+            self.id,
+            self.service_id,
+            self.priority_id,
+            customer,
+            self.assignee_id,
+            username,
+            email,
+            is_active,
+            self.tier,
+            status,
+            self.subject,
+            self.description,
+            self.response_due_at,
+            self.response_warn_at,
+            self.resolution_due_at,
+            self.resolution_warn_at,
+            self.paused_at,
+            self.pickup_due_at,
+            self.tier_entered_at,
+        ) = row
+        self.status = _STATUSES.get(status, status)
+        self.priority = priorities[self.priority_id]
+        self.service = services[self.service_id]
+        self.customer = _Person(None, "", customer, True)
+        self.assignee = (
+            None
+            if self.assignee_id is None
+            else _Person(self.assignee_id, username, email, is_active)
+        )
+        self.updated_at = self.next_due_at = self.next_sla_check_at = None
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def number(self):
+        return f"#{self.id}"
+
+
+class _Plans:
+    """What the batches of one sweep share, read as the batches first need it."""
+
+    def __init__(self, now):
+        self.now = now
+        self.rosters = None
+        self.service_ids = frozenset()
+        self.calendars = {}
+        self.priorities = {}
+        self.services = {}
+
+    def tickets(self, rows):
+        missing = {row[2] for row in rows} - self.priorities.keys()
+        if missing:
+            self.priorities.update(Priority.objects.in_bulk(missing))
+        missing = {row[1] for row in rows} - self.services.keys()
+        if missing:
+            self.services.update(Service.objects.in_bulk(missing))
+        return [_SweptTicket(row, self.priorities, self.services) for row in rows]
+
+    def rosters_for(self, service_ids):
+        if self.rosters is None or not service_ids <= self.service_ids:
+            self.service_ids = self.service_ids | service_ids
+            self.rosters = Rosters(self.service_ids, at=self.now, management=True)
+        return self.rosters
+
+    def calendars_for(self, calendar_ids):
+        missing = set(calendar_ids) - self.calendars.keys()
+        if missing:
+            self.calendars.update(business_calendars(missing))
+        return self.calendars
 
 
 def escalate_manually(ticket, *, by, reason, now):
@@ -104,12 +268,22 @@ def escalate_manually(ticket, *, by, reason, now):
 class _Batch:
     """What acting on a batch of tickets needs, loaded once, and the writes it collects."""
 
-    def __init__(self, tickets, now):
+    def __init__(self, tickets, now, plans=None):
         self.now = now
-        self.rosters = Rosters({t.service_id for t in tickets}, at=now, management=True)
+        # ``plans``: the sweep's, shared by its batches; events kept as rows, not models.
+        self.fast = plans is not None
+        service_ids = frozenset(t.service_id for t in tickets)
+        if plans is None:
+            self.rosters = Rosters(service_ids, at=now, management=True)
+        else:
+            self.rosters = plans.rosters_for(service_ids)
         calendar_ids = {t.priority.calendar_id for t in tickets}
         calendar_ids |= {tier.calendar_id for tier in self.rosters.tiers.values()}
-        self.calendars = business_calendars(calendar_ids)
+        if plans is None:
+            self.calendars = business_calendars(calendar_ids)
+        else:
+            self.calendars = plans.calendars_for(calendar_ids)
+        self.contexts = {}
         self.events = []
         self.emails = []
         self.stamps = {}  # each SLA email template rendered once per batch (tickets/emails.py)
@@ -119,14 +293,22 @@ class _Batch:
         self.pages = SweepPages(now, self.rosters)  # ticket.escalated, sla.* (paging_events)
 
     def ctx(self, ticket):
-        return timers.Context(
-            self.calendars[ticket.priority.calendar_id], self.rosters.policy(ticket.service_id)
-        )
+        key = (ticket.priority.calendar_id, ticket.service_id)
+        context = self.contexts.get(key)
+        if context is None:
+            context = self.contexts[key] = timers.Context(
+                self.calendars[key[0]], self.rosters.policy(ticket.service_id)
+            )
+        return context
 
     def tier_addresses(self, ticket):
         return [user.email for user in self.rosters.recipients(ticket.service_id, ticket.tier)]
 
     def event(self, ticket, kind, summary, data, actor=None):
+        if self.fast:
+            actor_id = None if actor is None else actor.pk
+            self.events.append((ticket.pk, actor_id, str(kind), summary[:300], data, self.now))
+            return None
         event = TicketEvent(
             ticket=ticket,
             actor=actor,
@@ -242,25 +424,37 @@ class _Batch:
             )
             self.counts["management"] += 1
 
-    def flush(self, *, fast=False):
-        """Write the batch's events and emails; ``fast`` (the sweep, which needs no event ids
+    def flush(self):
+        """Write the batch's events and emails; the sweep's (``fast``: it needs no event ids
         back) as one array-bound ``INSERT`` each on PostgreSQL (``_insert_events``)."""
         self.pages.flush()
-        if self.events:
-            if fast and connection.vendor == "postgresql":
+        if self.events and self.fast:
+            if connection.vendor == "postgresql":
                 _insert_events(self.events)
             else:
-                TicketEvent.objects.bulk_create(self.events)
+                TicketEvent.objects.bulk_create(
+                    TicketEvent(
+                        ticket_id=ticket_id,
+                        actor_id=actor_id,
+                        kind=kind,
+                        summary=summary,
+                        data=data,
+                        created_at=created_at,
+                    )
+                    for ticket_id, actor_id, kind, summary, data, created_at in self.events
+                )
+        elif self.events:
+            TicketEvent.objects.bulk_create(self.events)
         if self.emails:
-            if fast:
+            if self.fast:
                 notifications_insert_many(emails=self.emails)
             else:
                 notifications_create_many(emails=self.emails, batch_size=10_000)
             self.counts["emails"] += len(self.emails)
 
 
-def _sweep_batch(tickets, now):
-    batch = _Batch(tickets, now)
+def _sweep_batch(tickets, now, plans):
+    batch = _Batch(tickets, now, plans)
     due = {ticket.pk: timers.due_steps(ticket, batch.ctx(ticket), until=now) for ticket in tickets}
     inserted = _record_steps(
         [(ticket.pk, step) for ticket in tickets for step in due[ticket.pk]], now=now
@@ -276,7 +470,7 @@ def _sweep_batch(tickets, now):
         # Only when an escalated ticket had an assignee: a batch of unassigned tickets costs
         # no extra query.
         Ticket.objects.filter(pk__in=batch.handed_over).update(assignee=None)
-    batch.flush(fast=True)
+    batch.flush()
     batch.counts["tickets"] += len(tickets)
     batch.counts["batches"] += 1
     return batch.counts
@@ -294,7 +488,7 @@ def _update_tickets(tickets):
         # The same UPDATE, its values as binary arrays (``core.sql.execute_bound``).
         casts = ["bigint", "smallint"] + ["timestamptz"] * (len(fields) - 2)
         arrays = ", ".join(f"%b::{cast}[]" for cast in casts)
-        assignments = ", ".join(f"{name} = v.{name}" for name in fields[1:])
+        assignments = ", ".join(_assignment(table, name) for name in fields[1:])
         sql = (
             f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "  # noqa: S608
             f"AS v({', '.join(fields)}) WHERE {table}.id = v.id"
@@ -307,7 +501,7 @@ def _update_tickets(tickets):
     for ticket in tickets:
         params += [ticket.pk, ticket.tier]
         params += [adapt(getattr(ticket, name)) for name in fields[2:]]
-    assignments = ", ".join(f"{name} = v.{name}" for name in fields[1:])
+    assignments = ", ".join(_assignment(table, name) for name in fields[1:])
     values = ", ".join([row] * len(tickets))
     sql = (
         f"WITH v({', '.join(fields)}) AS (VALUES {values}) "  # noqa: S608 (names from the model)
@@ -315,6 +509,13 @@ def _update_tickets(tickets):
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _assignment(table, name):
+    # The sweep reads no ``updated_at``: None where it did not move the ticket.
+    if name == "updated_at":
+        return f"{name} = coalesce(v.{name}, {table}.{name})"
+    return f"{name} = v.{name}"
 
 
 def _record_steps(rows, *, now, chunk=2000):
@@ -375,7 +576,8 @@ def _record_steps(rows, *, now, chunk=2000):
 
 
 def _insert_events(events):
-    """``bulk_create`` of the sweep's events in one statement, the columns bound server-side
+    """``bulk_create`` of the sweep's events (``(ticket_id, actor_id, kind, summary, data,
+    created_at)`` rows) in one statement, the columns bound server-side
     as binary arrays: model instances and client-side quoting of 500 rows cost more Python
     time than PostgreSQL spends writing them. No ids come back (the sweep needs none)."""
     table = connection.ops.quote_name(TicketEvent._meta.db_table)
@@ -384,12 +586,14 @@ def _insert_events(events):
         "SELECT t, a, k, s, d::jsonb, c FROM unnest(%b::bigint[], %b::bigint[], %b::text[], "
         "%b::text[], %b::text[], %b::timestamptz[]) AS r(t, a, k, s, d, c)"
     )
+    ticket_ids, actor_ids, kinds, summaries, data, created = zip(*events, strict=True)
+    dumps = json.dumps
     params = [
-        [event.ticket_id for event in events],
-        [event.actor_id for event in events],
-        [str(event.kind) for event in events],
-        [event.summary for event in events],
-        [json.dumps(event.data) for event in events],
-        [event.created_at for event in events],
+        list(ticket_ids),
+        list(actor_ids),
+        list(kinds),
+        list(summaries),
+        [dumps(value) for value in data],
+        list(created),
     ]
     execute_bound(sql, params)

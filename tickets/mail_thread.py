@@ -36,7 +36,11 @@ def _sign(value, purpose):
     # Django's salted_hmac(f"tickets.mail_thread.{purpose}", value, algorithm="sha256"), with
     # the keyed HMAC built once per purpose and secret and copied per value: the SLA sweep
     # signs three values for each of thousands of emails.
-    digest = _keyed(purpose, settings.SECRET_KEY).copy()
+    return _signed(_keyed(purpose, settings.SECRET_KEY), value)
+
+
+def _signed(keyed, value):
+    digest = keyed.copy()
     digest.update(value.encode())
     return digest.hexdigest()[:_SIG_LENGTH]
 
@@ -101,11 +105,31 @@ def ticket_pk_from_message_id(value):
 
 def thread_headers(ticket_pk, key):
     """The headers of one outbox row (``key``: its unique outbox key) about a ticket."""
-    part = hashlib.sha256(key.encode()).hexdigest()[:16]
-    root = thread_root_id(ticket_pk)
-    return {
-        "Message-ID": message_id(ticket_pk, part),
-        "In-Reply-To": root,
-        "References": root,
-        "Reply-To": reply_to_address(ticket_pk),
-    }
+    return thread_headers_many(ticket_pk, [key])[0]
+
+
+def thread_headers_many(ticket_pk, keys):
+    """``thread_headers`` of several outbox rows about one ticket (the same headers, each row's
+    own Message-ID): the thread root and the Reply-To token are the ticket's, so they are
+    signed once for all of them (the SLA sweep emails each ticket's tier members: two HMACs
+    fewer per extra recipient)."""
+    name, local, domain = sender_parts()
+    pk = str(ticket_pk)
+    signed = _keyed("message-id", settings.SECRET_KEY)
+    root = f"<ticket-{pk}-root-{_signed(signed, f'{pk}-root')}@{domain}>"
+    address = f"{local}+{pk}-{_sign(pk, 'reply')}@{domain}"
+    reply_to = formataddr((name, address)) if name else address
+    headers = []
+    sha256 = hashlib.sha256
+    for key in keys:
+        part = sha256(key.encode()).hexdigest()[:16]
+        signature = _signed(signed, f"{pk}-{part}")
+        headers.append(
+            {
+                "Message-ID": f"<ticket-{pk}-{part}-{signature}@{domain}>",
+                "In-Reply-To": root,
+                "References": root,
+                "Reply-To": reply_to,
+            }
+        )
+    return headers
