@@ -79,14 +79,16 @@ def ticket_get_for_customer(*, user, ticket_id):
     if not getattr(user, "is_authenticated", False):
         raise Http404("No such ticket.")
     try:
-        ticket = (
-            Ticket.objects.select_related("service", "priority", "customer")
-            .filter(ticket_customer_access(user=user))
-            .get(pk=int(ticket_id))
+        ticket = Ticket.objects.select_related("service", "priority", "customer").get(
+            pk=int(ticket_id)
         )
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404("No such ticket.") from None
+    # Most visits are the owner's: one query by primary key answers them. Anyone else's
+    # access is checked by the full rule (their organisation, then the union of ids).
     ticket.viewer_is_owner = ticket.customer_id == user.pk
+    if not ticket.viewer_is_owner and not ticket_customer_can_access(user=user, ticket=ticket):
+        raise Http404("No such ticket.")
     return ticket
 
 
@@ -103,6 +105,24 @@ def ticket_public_messages(*, ticket):
 def ticket_opening_attachments(*, ticket):
     """Files attached to the ticket itself rather than to a reply."""
     return Attachment.objects.filter(ticket=ticket, message__isnull=True)
+
+
+def ticket_conversation_for_customer(*, ticket):
+    """``(messages, opening_attachments)`` of the customer's ticket page in two queries: the
+    public messages (``ticket_public_messages``), each with its files as ``message.files``, and
+    the files attached to the ticket itself. The files are read in one query for the whole
+    ticket; those of internal notes are dropped here, never handed to the page."""
+    messages = list(ticket_public_messages(ticket=ticket).prefetch_related(None))
+    by_message = {message.pk: [] for message in messages}
+    opening = []
+    for attachment in Attachment.objects.filter(ticket=ticket):
+        if attachment.message_id is None:
+            opening.append(attachment)
+        elif attachment.message_id in by_message:  # not an internal note's file
+            by_message[attachment.message_id].append(attachment)
+    for message in messages:
+        message.files = by_message[message.pk]
+    return messages, opening
 
 
 def tickets_for_staff(*, user):
@@ -249,17 +269,14 @@ def ticket_cc_list(*, ticket):
 
 def ticket_cc_candidates(*, ticket):
     """Colleagues the ticket's customer may add as CCs: the other active customers of their
-    organisation who are not CC'd yet."""
+    organisation who are not CC'd yet. One query, the organisation joined through the
+    customer's membership (none: no colleagues)."""
     from django.contrib.auth import get_user_model
 
-    try:
-        organization_id = ticket.customer.organization_membership.organization_id
-    except ObjectDoesNotExist:  # in no organisation: no colleagues
-        return get_user_model().objects.none()
     return (
         get_user_model()
         .objects.filter(
-            organization_membership__organization_id=organization_id,
+            organization_membership__organization__memberships__user_id=ticket.customer_id,
             is_active=True,
             is_staff=False,
         )

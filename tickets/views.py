@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,10 +33,9 @@ from .selectors import (
     attachment_get_for_user,
     customer_colleague_organization,
     ticket_cc_list,
+    ticket_conversation_for_customer,
     ticket_get_for_customer,
     ticket_list_for_customer,
-    ticket_opening_attachments,
-    ticket_public_messages,
     ticket_rating_deadline,
     ticket_reopen_deadline,
 )
@@ -72,6 +72,30 @@ def _zone(name):
         return zoneinfo.ZoneInfo("UTC")
 
 
+def _page_with_count(tickets, number):
+    """``Paginator(tickets, TICKETS_PER_PAGE).get_page(number)``, in one query where it can:
+    the page's rows carry the list's total (``COUNT(*) OVER ()``, counted before the
+    ``LIMIT``), so the paginator need not count first. A number that is not a plain page number,
+    or a page past the end, goes to ``get_page`` itself, which answers as always (page 1, the
+    last page)."""
+    paginator = Paginator(tickets, TICKETS_PER_PAGE)
+    number = number or "1"
+    if not (number.isascii() and number.isdigit()) or int(number) < 1:
+        return paginator.get_page(number)
+    number = int(number)
+    bottom = (number - 1) * TICKETS_PER_PAGE
+    rows = list(
+        tickets.annotate(list_total=Window(Count("pk")))[bottom : bottom + TICKETS_PER_PAGE]
+    )
+    if rows:
+        paginator.count = rows[0].list_total
+    elif number == 1:
+        paginator.count = 0  # no ticket at all: the empty first page
+    else:
+        return paginator.get_page(number)
+    return Page(rows, number, paginator)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def ticket_list(request):
@@ -80,7 +104,7 @@ def ticket_list(request):
     tickets = ticket_list_for_customer(
         user=request.user, include_shared=True, **filter_form.filters()
     )
-    page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    page = _page_with_count(tickets, request.GET.get("page"))
     preferred = user_timezone(user=request.user)
     zones = {}
     for ticket in page:
@@ -315,13 +339,14 @@ def _render_detail(request, ticket, *, reply_form=None, rating_form=None, status
         )
     ccs = ticket_cc_list(ticket=ticket)
     zone = customer_zone(request.user, ticket.service)
+    conversation, opening_attachments = ticket_conversation_for_customer(ticket=ticket)
     context = {
         "ticket": ticket,
         "viewer_is_owner": owner,
         "zone": zone,
         "promise": ticket_promise(ticket, zone=zone, now=now),
-        "conversation": list(ticket_public_messages(ticket=ticket)),
-        "opening_attachments": list(ticket_opening_attachments(ticket=ticket)),
+        "conversation": conversation,
+        "opening_attachments": opening_attachments,
         "reply_form": reply_form or ReplyForm(),
         "can_reply": ticket.status != Ticket.Status.CLOSED,
         "can_close": owner and ticket.status != Ticket.Status.CLOSED,

@@ -85,3 +85,134 @@ def test_a_bound_form_is_rendered_afresh_with_its_errors(customer_client, servic
     assert response.status_code == 200
     assert "This field is required." in response.text
     assert "typed" in response.text
+
+
+# --- Fewer queries, the same pages (issue 15) --------------------------------------------------
+
+
+def _page_queries(queries):
+    """The page's SQL, without the session's read (none when sessions come from Redis)."""
+    return [q["sql"] for q in queries.captured_queries if '"django_session"' not in q["sql"]]
+
+
+def _query_count(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(_page_queries(queries))
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_my_tickets_reads_its_rows_and_their_total_in_one_query(
+    customer_client, customer, service, priority, count
+):
+    """The page's rows carry the list's total (a window count): no separate COUNT(*), and the
+    number of queries does not grow with the tickets."""
+    factories.TicketFactory.create_batch(count, customer=customer, service=service)
+    customer_client.get(reverse("tickets:list"))
+    with CaptureQueriesContext(connection) as queries:
+        response = customer_client.get(reverse("tickets:list"))
+    sqls = _page_queries(queries)
+    assert not [sql for sql in sqls if "COUNT(*)" in sql], sqls
+    # user (+profile), services, organisation membership, the page with its total
+    assert len(sqls) == 4, sqls
+    assert f"{count} ticket{'s' if count > 1 else ''}." in response.text
+
+
+@pytest.mark.parametrize(
+    "page", [None, "", "1", "2", "3", "99", "0", "-1", "abc", "2.0", "²", " 2", "1e3"]
+)
+@pytest.mark.parametrize("tickets", [0, 30])
+def test_my_tickets_pages_exactly_as_the_paginator_does(
+    customer_client, customer, service, priority, page, tickets
+):
+    """Whatever the page number, the page shown (number, rows, total) is the one Django's
+    ``Paginator.get_page`` gives: a bad number is page 1, one past the end the last page."""
+    from django.core.paginator import Paginator
+
+    from tickets.selectors import ticket_list_for_customer
+    from tickets.views import TICKETS_PER_PAGE
+
+    factories.TicketFactory.create_batch(tickets, customer=customer, service=service)
+    query = {} if page is None else {"page": page}
+    shown = customer_client.get(reverse("tickets:list"), query).context["page"]
+    expected = Paginator(
+        ticket_list_for_customer(user=customer, include_shared=True), TICKETS_PER_PAGE
+    ).get_page(page)
+    assert shown.number == expected.number
+    assert shown.paginator.count == expected.paginator.count == tickets
+    assert shown.paginator.num_pages == expected.paginator.num_pages
+    assert [t.pk for t in shown.object_list] == [t.pk for t in expected.object_list]
+    assert (shown.has_previous(), shown.has_next()) == (
+        expected.has_previous(),
+        expected.has_next(),
+    )
+
+
+def test_ticket_page_lists_each_file_where_it_belongs_never_an_internal_notes(
+    customer_client, customer, service, priority, tier1_staff
+):
+    """The ticket's files are read in one query: the opening ones under the description, a
+    reply's under that reply, an internal note's nowhere (nor its text)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets import services
+
+    def upload(name):
+        return SimpleUploadedFile(name, b"data", content_type="text/plain")
+
+    ticket = services.ticket_create(
+        customer=customer,
+        service=service,
+        priority=priority,
+        subject="Files",
+        description="See attached.",
+        attachments=[upload("opening.txt")],
+    )
+    services.ticket_reply(
+        ticket=ticket, author=tier1_staff, body="first", attachments=[upload("first.txt")]
+    )
+    services.ticket_reply(
+        ticket=ticket,
+        author=tier1_staff,
+        body="private note",
+        internal=True,
+        attachments=[upload("internal.txt")],
+    )
+    services.ticket_reply(
+        ticket=ticket, author=tier1_staff, body="second", attachments=[upload("second.txt")]
+    )
+    html = customer_client.get(ticket.get_absolute_url()).text
+    assert "internal.txt" not in html and "private note" not in html
+    description, first, second = (
+        html.index("See attached."),
+        html.index(">first<"),
+        html.index(">second<"),
+    )
+    assert description < html.index("opening.txt") < first < html.index("first.txt") < second
+    assert second < html.index("second.txt")
+    assert html.count(".txt</a>") == 3
+
+
+def test_ticket_page_queries_do_not_grow_with_the_conversation(
+    customer_client, customer, service, priority, tier1_staff
+):
+    """The owner's ticket by primary key (no access union), the CCs, the messages, all the
+    files in one query, the CC candidates, the banner's services: the same count for a bare
+    ticket and one with replies and files."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets import services
+
+    bare = factories.TicketFactory(customer=customer, service=service, priority=priority)
+    busy = factories.TicketFactory(customer=customer, service=service, priority=priority)
+    for n in range(5):
+        services.ticket_reply(
+            ticket=busy,
+            author=tier1_staff,
+            body=f"reply {n}",
+            attachments=[SimpleUploadedFile(f"f{n}.txt", b"x", content_type="text/plain")],
+        )
+    customer_client.get(bare.get_absolute_url())
+    # user (+profile), ticket, CCs, messages, files, CC candidates, services
+    assert _query_count(customer_client, bare.get_absolute_url()) == 7
+    assert _query_count(customer_client, busy.get_absolute_url()) == 7
