@@ -12,21 +12,29 @@ first opened instead of opening another.
 - A resolved alert is marked resolved. When every alert of the group's incident has resolved,
   the group says so (``all_resolved_at``); with ``auto_resolve`` the incident is resolved
   through ``incidents.services.incident_resolve``, which pages ``incident.resolved``.
+
+The common delivery — only firing alerts into a group whose incident is open and still has
+alerts firing — takes one statement on PostgreSQL (``_firing_into_open_incident``): the group's
+row updated (its lock taken) and the alerts upserted together, nothing to decide in Python. Any
+other delivery (a group's first, a resolved alert, an incident resolved, a fingerprint twice in
+one delivery, SQLite) takes the transaction above.
 """
 
+import json
 import logging
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from incidents.models import Incident
 from incidents.services import incident_open, incident_resolve
 from paging import transport
-from sla.models import Priority
+from sla.models import Priority, Service
 
-from .models import Alert, AlertGroup, SnsSubscription
+from .models import Alert, AlertGroup, AlertHook, SnsSubscription
 from .sns import sns_url_allowed
 from .sources import FIRING, RESOLVED
 
@@ -50,10 +58,119 @@ def alerts_actor():
     return user
 
 
-@transaction.atomic
-def alerts_receive(*, hook, received, now=None):
-    """Record ``received`` (``alerts.sources.Received``) for ``hook``; returns the group."""
+class ReadHookAgain(Exception):
+    """Raised, nothing written, for a delivery authenticated against a kept copy of its hook
+    (``alerts.views``) when the copy cannot be trusted to record it: the hook's row no longer
+    authenticates as the copy did (plan reloaded: retired, another source or secret variable,
+    the service renamed), or the delivery needs the transaction path, which reads a fresh
+    row. The caller reads the hook again, authenticates again and calls again."""
+
+
+def alerts_receive(*, hook, received, now=None, kept=False):
+    """Record ``received`` (``alerts.sources.Received``) for ``hook``; returns the id of the
+    incident its alerts went to (None: no incident, e.g. only resolved alerts of a new group).
+
+    ``kept``: ``hook`` is a copy kept from an earlier request, not read in this one. Only the
+    one-statement path takes it, and checks in that statement that the row still matches;
+    otherwise ``ReadHookAgain``."""
     now = now or timezone.now()
+    if _one_statement_applies(received):
+        matched, incident_id = _firing_into_open_incident(hook, received, now)
+        if matched and incident_id is not None:
+            return incident_id
+    if kept:
+        raise ReadHookAgain
+    return _receive(hook=hook, received=received, now=now).incident_id
+
+
+def _one_statement_applies(received):
+    if connection.vendor != "postgresql" or not received.events:
+        return False
+    identities = {event.identity for event in received.events}
+    return len(identities) == len(received.events) and all(
+        event.status == FIRING for event in received.events
+    )
+
+
+_FIRING_SQL = """
+WITH h AS (
+    SELECT 1 FROM {hook} AS h JOIN {service} AS s ON s.id = h.service_id
+    WHERE h.id = %(hook)s AND h.retired_at IS NULL AND s.slug = %(slug)s
+      AND h.name = %(name)s AND h.source = %(source)s AND h.secret_env = %(secret_env)s
+), g AS (
+    UPDATE {group} AS ag
+    SET count = ag.count + %(firing)s, last_seen_at = %(now)s,
+        truncated_alerts = ag.truncated_alerts + %(truncated)s
+    FROM {incident} AS i
+    WHERE ag.hook_id = %(hook)s AND ag.key = %(key)s AND ag.all_resolved_at IS NULL
+      AND i.id = ag.incident_id AND i.resolved_at IS NULL AND EXISTS (SELECT 1 FROM h)
+    RETURNING ag.id, ag.incident_id
+), a AS (
+    INSERT INTO {alert} AS al (hook_id, group_id, identity, incident_id, status, title,
+        severity_label, count, first_seen_at, last_seen_at, resolved_at, payload)
+    SELECT %(hook)s, g.id, v.identity, g.incident_id, %(status)s, v.title, v.severity_label, 1,
+        %(now)s, %(now)s, NULL, v.payload
+    FROM g, unnest(%(identities)s::text[], %(titles)s::text[], %(labels)s::text[],
+                   %(payloads)s::jsonb[]) AS v(identity, title, severity_label, payload)
+    ORDER BY v.identity
+    ON CONFLICT (hook_id, identity) DO UPDATE SET
+        group_id = EXCLUDED.group_id, incident_id = EXCLUDED.incident_id,
+        status = EXCLUDED.status, title = EXCLUDED.title,
+        severity_label = EXCLUDED.severity_label, count = al.count + 1,
+        last_seen_at = EXCLUDED.last_seen_at, resolved_at = NULL, payload = EXCLUDED.payload
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM h), (SELECT incident_id FROM g), (SELECT count(*) FROM a)
+"""
+
+
+def _firing_into_open_incident(hook, received, now):
+    """Firing alerts (each identity once) into a group whose incident is unresolved and whose
+    alerts are not all resolved: one statement, atomic by itself, no transaction to open.
+
+    The group row's update takes its lock before any alert is written, so deliveries of one
+    group still take turns with the transaction path (which locks the same row); when that row
+    changed while this statement waited, PostgreSQL checks the conditions again on the new
+    version (another incident, all resolved: no match). The statement also checks that the
+    hook's row still authenticates as ``hook`` does (active, same service slug, name, source,
+    secret variable). Returns (hook matched, the incident's id or None); nothing is written
+    unless both."""
+    events = sorted(received.events, key=lambda event: event.identity)
+    sql = _FIRING_SQL.format(
+        hook=AlertHook._meta.db_table,
+        service=Service._meta.db_table,
+        group=AlertGroup._meta.db_table,
+        incident=Incident._meta.db_table,
+        alert=Alert._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "hook": hook.pk,
+                "slug": hook.service.slug,
+                "name": hook.name,
+                "source": hook.source,
+                "secret_env": hook.secret_env,
+                "key": received.group_key,
+                "firing": len(events),
+                "truncated": received.truncated,
+                "now": now,
+                "status": Alert.Status.FIRING.value,
+                "identities": [event.identity for event in events],
+                "titles": [event.title for event in events],
+                "labels": [event.severity_label for event in events],
+                "payloads": [json.dumps(event.payload) for event in events],
+            },
+        )
+        matched, incident_id, written = cursor.fetchone()
+    if matched and incident_id is not None and written != len(events):
+        raise AssertionError(f"{written} of {len(events)} alerts written")  # cannot happen
+    return matched, incident_id
+
+
+@transaction.atomic
+def _receive(*, hook, received, now):
     AlertGroup.objects.get_or_create(
         hook=hook, key=received.group_key, defaults={"title": received.title, "last_seen_at": now}
     )
@@ -208,4 +325,10 @@ def sns_subscription_receive(*, hook, message, now=None):
     return row
 
 
-__all__ = ["RESOLVED", "alerts_actor", "alerts_receive", "sns_subscription_receive"]
+__all__ = [
+    "RESOLVED",
+    "ReadHookAgain",
+    "alerts_actor",
+    "alerts_receive",
+    "sns_subscription_receive",
+]

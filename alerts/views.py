@@ -5,21 +5,31 @@ against the raw body (401: nothing read, nothing stored), then the JSON read (40
 stored), then one transaction records it (``alerts_receive``). A cloudwatch hook is the
 exception: SNS authenticates a message by a signature inside its JSON (``alerts.sns``), so the
 JSON is read to authenticate it — still 401 and nothing stored when that fails.
+
+Each process keeps a copy of the hooks it served (``_kept``; never a secret: the secret is read
+from the environment on every request). A delivery first goes through the kept copy, which is
+trusted only by ``alerts_receive``'s one-statement path, itself checking that the hook's row
+still authenticates as the copy did. Anything else — the row changed (plan reloaded), the copy
+refused the request, the delivery needs the transaction path — starts over from the row read
+fresh, as if nothing had been kept.
 """
 
 import json
 import logging
 
 from django.conf import settings
+from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from incidents.models import Incident
+
 from . import sns
 from .auth import authenticate
 from .models import AlertHook
-from .services import alerts_receive, sns_subscription_receive
+from .services import ReadHookAgain, alerts_receive, sns_subscription_receive
 from .sources import PayloadInvalid, parse
 
 logger = logging.getLogger(__name__)
@@ -29,9 +39,24 @@ def _answer(code, **data):
     return JsonResponse(data, status=code)
 
 
+# (service slug, hook name) → the AlertHook last read for it, in this process.
+_kept = {}
+
+
+class _Retry(Exception):
+    pass
+
+
 @csrf_exempt
 @require_POST
 def receive(request, service_slug, name):
+    key = (service_slug, name)
+    hook = _kept.get(key)
+    if hook is not None:
+        try:
+            return _receive(request, hook, kept=True)
+        except (_Retry, ReadHookAgain):
+            _kept.pop(key, None)
     hook = (
         AlertHook.objects.select_related("service", "severity")
         .filter(service__slug=service_slug, name=name, retired_at__isnull=True)
@@ -39,6 +64,14 @@ def receive(request, service_slug, name):
     )
     if hook is None:
         return _answer(404, error="no such alert hook")
+    if hook.source != "cloudwatch" and connection.vendor == "postgresql":
+        _kept[key] = hook  # only alerts_receive's one-statement path, on PostgreSQL, uses it
+    return _receive(request, hook, kept=False)
+
+
+def _receive(request, hook, *, kept):
+    """The request for ``hook``; with a ``kept`` copy, ``_Retry`` or ``ReadHookAgain`` for
+    whatever is not an accepted delivery (nothing written): the caller reads the row again."""
     try:
         length = int(request.headers.get("Content-Length") or 0)
     except ValueError:
@@ -51,6 +84,8 @@ def receive(request, service_slug, name):
     if hook.source == "cloudwatch":
         return _sns(hook, body)
     if not authenticate(hook, request, body):
+        if kept:
+            raise _Retry
         response = _answer(401, error="unauthenticated")
         if hook.source != "generic":
             response["WWW-Authenticate"] = 'Bearer realm="alerts"'
@@ -62,18 +97,22 @@ def receive(request, service_slug, name):
     try:
         received = parse(hook.source, data)
     except PayloadInvalid as exc:
+        if kept:
+            raise _Retry from exc
         return _answer(400, error=str(exc))
-    return _record(hook, received)
+    if received is None and kept:
+        raise _Retry
+    return _record(hook, received, kept=kept)
 
 
-def _record(hook, received):
+def _record(hook, received, *, kept=False):
     if received is None:
         return _answer(200, status="ignored")
-    group = alerts_receive(hook=hook, received=received)
+    incident_id = alerts_receive(hook=hook, received=received, kept=kept)
     return _answer(
         200,
         status="accepted",
-        incident=group.incident.number if group.incident_id else None,
+        incident=Incident(pk=incident_id).number if incident_id else None,
         alerts=len(received.events),
     )
 
