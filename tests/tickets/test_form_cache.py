@@ -71,3 +71,32 @@ def test_a_disabled_field_is_a_different_form():
     open_form = form_cache.crispy_form(ServiceForm(services=["alpha"]))
     locked = form_cache.crispy_form(ServiceForm(services=["alpha"], locked=True))
     assert "disabled" in locked and "disabled" not in open_form
+
+
+class PhoneWidget(forms.MultiWidget):
+    def decompress(self, value):
+        return value.split(" ", 1) if value else [None, None]
+
+
+def phone_form(countries):
+    """A field whose options live on a widget inside a ``MultiWidget``, set per visitor."""
+    form = forms.Form()
+    widget = PhoneWidget([forms.Select(choices=[(c, c) for c in countries]), forms.TextInput()])
+    form.fields["phone"] = forms.CharField(widget=widget)
+    return form
+
+
+def test_choices_inside_a_multiwidget_tell_forms_apart():
+    """The options of a ``MultiWidget``'s inner select are in the markup, so in the fingerprint:
+    the second visitor never gets the first one's options."""
+    mine = form_cache.crispy_form(phone_form(["+44"]))
+    theirs = form_cache.crispy_form(phone_form(["+33"]))
+    assert "+44" in mine and "+33" not in mine
+    assert "+33" in theirs and "+44" not in theirs
+
+
+def test_lazy_choices_inside_a_multiwidget_are_refused():
+    form = phone_form([])
+    form.fields["phone"].widget.widgets[0].choices = lambda: [("+1", "+1")]
+    with pytest.raises(ImproperlyConfigured, match="'phone'"):
+        form_cache.crispy_form(form)

@@ -51,9 +51,10 @@ def blank_form_fingerprint(form):
 
 
 def _static_choices(form, name, field):
-    """The choices the field and its widget show, as plain data; refuses lazy ones."""
+    """The choices the field and its widget show (and, for a ``MultiWidget``, each widget
+    inside it), as plain data; refuses lazy ones."""
     found = []
-    for owner in (field, field.widget):
+    for owner in (field, field.widget, *getattr(field.widget, "widgets", ())):
         choices = getattr(owner, "choices", None)
         if choices is None:
             found.append(None)
