@@ -252,14 +252,15 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
         return []
     stamps = {} if stamps is None else stamps
     priority = ticket.priority
+    # Each template's flags and values come in a fixed order (the sla_* functions above).
     shared = (
         template,
-        tuple(sorted(flags.items())),
-        str(ticket.tier),
+        *flags.values(),
+        ticket.tier,
         ticket.service.name,
         priority.code,
         priority.name,
-        *(f"{name}={value}" for name, value in values.items()),
+        *values.values(),
     )
     formats = stamps.get(shared)
     if formats is None:
@@ -271,15 +272,25 @@ def _outbox(key, template, flags, ticket, values, recipients, stamps):
             **values,
         }
         formats = stamps[shared] = _filled(_stamp(template, flags, stamps), shared_values)
+    number, url = ticket.number, _admin_url(ticket, stamps)
+    subject, description = str(ticket.subject), str(ticket.description)
+    customer = str(ticket.customer.email)
     raw = {
-        "number": ticket.number,
-        "subject": str(ticket.subject),
-        "description": str(ticket.description),
-        "customer": str(ticket.customer.email),
-        "url": _admin_url(ticket, stamps),
+        "number": number,
+        "subject": subject,
+        "description": description,
+        "customer": customer,
+        "url": url,
     }
     # What django.utils.html.escape returns, without its lazy-string wrapper (~25 µs a call).
-    escaped = {name: _html.escape(value) for name, value in raw.items()}
+    escape = _html.escape
+    escaped = {
+        "number": escape(number),
+        "subject": escape(subject),
+        "description": escape(description),
+        "customer": escape(customer),
+        "url": escape(url),
+    }
     subject = " ".join((formats[0] % raw).split())[:255]
     text, html = formats[1] % raw, formats[2] % escaped
     keys = [notification_key(key, address) for address in addresses]

@@ -284,6 +284,7 @@ class _Batch:
         else:
             self.calendars = plans.calendars_for(calendar_ids)
         self.contexts = {}
+        self.addresses = {}  # (service, tier): who a tier's emails go to, once per batch
         self.events = []
         self.emails = []
         self.stamps = {}  # each SLA email template rendered once per batch (tickets/emails.py)
@@ -302,7 +303,12 @@ class _Batch:
         return context
 
     def tier_addresses(self, ticket):
-        return [user.email for user in self.rosters.recipients(ticket.service_id, ticket.tier)]
+        key = (ticket.service_id, ticket.tier)
+        addresses = self.addresses.get(key)
+        if addresses is None:
+            people = self.rosters.recipients(*key)
+            addresses = self.addresses[key] = [user.email for user in people]
+        return addresses
 
     def event(self, ticket, kind, summary, data, actor=None):
         if self.fast:
