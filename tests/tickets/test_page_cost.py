@@ -216,3 +216,29 @@ def test_ticket_page_queries_do_not_grow_with_the_conversation(
     # user (+profile), ticket, CCs, messages, files, CC candidates, services
     assert _query_count(customer_client, bare.get_absolute_url()) == 7
     assert _query_count(customer_client, busy.get_absolute_url()) == 7
+
+
+@pytest.mark.parametrize("active,done", [(0, 0), (0, 3), (2, 0), (3, 9)])
+def test_home_counts_active_tickets_with_the_recent_ones(
+    customer_client, customer, other_customer, service, active, done
+):
+    """The five latest tickets and the active count come in one query; the count covers every
+    active ticket of the customer's, the older ones beyond the five included, and nobody
+    else's."""
+    from tickets.models import Ticket
+
+    for _ in range(active):
+        factories.TicketFactory(customer=customer, service=service, status=Ticket.Status.OPEN)
+    for n in range(done):
+        status = Ticket.Status.RESOLVED if n % 2 else Ticket.Status.CLOSED
+        factories.TicketFactory(customer=customer, service=service, status=status)
+    factories.TicketFactory(customer=other_customer, service=service)
+    customer_client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as queries:
+        response = customer_client.get(reverse("home"))
+    assert response.context["active_count"] == active
+    assert len(response.context["recent_tickets"]) == min(active + done, 5)
+    sqls = _page_queries(queries)
+    assert not [sql for sql in sqls if "COUNT(*)" in sql], sqls
+    # user (+profile), recent tickets with the active count, services, organisation membership
+    assert len(sqls) == 4, sqls
