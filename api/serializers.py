@@ -432,3 +432,92 @@ class SubscriptionCreateSerializer(serializers.Serializer):
 class SubscriptionTopicsSerializer(serializers.Serializer):
     maintenance = serializers.BooleanField(required=False)
     incidents = serializers.BooleanField(required=False)
+
+
+# --- success metrics (staff) -----------------------------------------------------------------
+
+
+@extend_schema_field({"type": ["number", "null"]})
+class FigureNumberField(serializers.Field):
+    """A figure's number as a JSON number (whole minutes and counts as integers, percentages
+    and scores rounded as the dashboard shows them), null when there is nothing to measure."""
+
+    def to_representation(self, value):
+        if value is None or isinstance(value, int):
+            return value
+        return float(value)
+
+
+class MetricsTargetSerializer(serializers.Serializer):
+    """The plan's target, in the figure's unit."""
+
+    number = FigureNumberField()
+    display = serializers.CharField(help_text="As the dashboard shows it: “≤ 4 h”, “> 95.0 %”.")
+    higher_is_better = serializers.BooleanField()
+    strict = serializers.BooleanField(help_text="The value must beat the target, not reach it.")
+
+
+class MetricsFigureSerializer(serializers.Serializer):
+    """One figure of the dashboard (metrics.figures.Figure): a line of its CSV export."""
+
+    key = serializers.CharField(help_text="Stable name, the CSV's `metric` column.")
+    label = serializers.CharField()
+    number = FigureNumberField(help_text="In `unit`, rounded as shown; null: nothing to measure.")
+    unit = serializers.ChoiceField(choices=["minutes", "percent", "score of 5", "count"])
+    display = serializers.CharField(help_text="As the dashboard shows it (“4 h 30 min”, “—”).")
+    detail = serializers.CharField()
+    target = MetricsTargetSerializer(allow_null=True)
+    result = serializers.ChoiceField(
+        choices=["met", "missed", "no target", "no data"],
+        allow_null=True,
+        help_text="Against the target; null for a figure that takes no target.",
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["result"] = data["result"] or None
+        return data
+
+
+class MetricsPeriodSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["month", "quarter", "year", "custom"])
+    value = serializers.CharField(help_text="`2026-11`, `2026-Q4`, `2026`; empty for custom.")
+    label = serializers.CharField()
+    first_day = serializers.DateField(source="first")
+    last_day = serializers.DateField(source="last")
+    timezone = serializers.CharField(source="tz", help_text="The service's; days are local.")
+    start = serializers.DateTimeField(help_text="Local midnight opening the first day.")
+    end = serializers.DateTimeField(help_text="Local midnight after the last day.")
+
+
+class MetricsPriorityRowSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="“P1 — Critical”, or “All priorities” (last).")
+    figures = serializers.SerializerMethodField()
+
+    @extend_schema_field(MetricsFigureSerializer(many=True))
+    def get_figures(self, row):
+        return MetricsFigureSerializer(list(row.figures.values()), many=True).data
+
+
+class MetricsWeekSerializer(serializers.Serializer):
+    monday = serializers.DateField()
+    label = serializers.CharField()
+    partial = serializers.BooleanField(help_text="Some of its days fall outside the period.")
+    opened = MetricsFigureSerializer()
+    resolved = MetricsFigureSerializer()
+
+
+class MetricsSerializer(serializers.Serializer):
+    """The success-metrics dashboard of one service and period (metrics.report.Report)."""
+
+    service = serializers.CharField(source="service.slug")
+    period = MetricsPeriodSerializer()
+    in_progress = serializers.BooleanField(help_text="The period has begun and is not over.")
+    targets = MetricsFigureSerializer(
+        many=True, help_text="Mean first response, MTTR, MTBF, resolution rate, CSAT."
+    )
+    volume = MetricsFigureSerializer(many=True)
+    priorities = MetricsPriorityRowSerializer(
+        many=True, help_text="SLA compliance per priority, then all priorities."
+    )
+    weeks = MetricsWeekSerializer(many=True, help_text="Opened and resolved per local week.")

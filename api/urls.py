@@ -1,6 +1,15 @@
 from django.urls import path, re_path
 
-from .views import contracts, incidents, maintenance, meta, services, subscriptions, tickets
+from .views import (
+    contracts,
+    incidents,
+    maintenance,
+    meta,
+    metrics,
+    services,
+    subscriptions,
+    tickets,
+)
 
 app_name = "api"
 
@@ -31,6 +40,7 @@ urlpatterns = [
     path("contracts/usage/", contracts.ContractUsage.as_view(), name="contract-usage"),
     path("services/", services.ServiceList.as_view(), name="services"),
     path("services/<slug:slug>/", services.ServiceDetail.as_view(), name="service"),
+    path("services/<slug:slug>/metrics/", metrics.ServiceMetrics.as_view(), name="service-metrics"),
     path("maintenance/windows/", maintenance.WindowList.as_view(), name="windows"),
     path(
         "maintenance/windows/<int:window_id>/cancel/",

@@ -7,7 +7,6 @@ with only the list URL and the export).
 """
 
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.http import HttpResponse
@@ -20,9 +19,8 @@ from core.admin import StaffPageAdmin
 
 from . import charts, selectors
 from .export import write_csv
-from .forms import DashboardForm
+from .forms import report_for_query
 from .models import SuccessMetrics
-from .report import build_report
 
 
 @admin.register(SuccessMetrics)
@@ -31,16 +29,9 @@ class SuccessMetricsAdmin(StaffPageAdmin):
         return [path("export.csv", admin_view(self.export_view), name=self.url_name("export"))]
 
     def _read(self, request):
-        now = timezone.now()
-        form = DashboardForm(
-            request.GET,
-            services=selectors.services(user=request.user),
-            today=lambda service: now.astimezone(ZoneInfo(service.timezone)).date(),
+        return report_for_query(
+            request.GET, services=selectors.services(user=request.user), now=timezone.now()
         )
-        if not form.is_valid():
-            return form, None
-        data = form.cleaned_data
-        return form, build_report(service=data["service_obj"], period=data["period_obj"], now=now)
 
     def changelist_view(self, request, extra_context=None):
         form, report = self._read(request)

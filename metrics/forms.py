@@ -1,8 +1,12 @@
 """The dashboard's query string: which service, which period."""
 
+from zoneinfo import ZoneInfo
+
 from django import forms
 
 from core import periods
+
+from .report import build_report
 
 # A custom range is capped so the weekly chart stays legible and the aggregates bounded.
 MAX_CUSTOM_DAYS = 731
@@ -63,3 +67,22 @@ class DashboardForm(forms.Form):
             return data
         data["service_obj"], data["period_obj"] = service, period
         return data
+
+
+def report_for_query(data, *, services, now):
+    """``(form, report)``: the form bound to ``data`` (a query string) and, when it is valid,
+    the report of its service and period; ``report`` is None when the form refused ``data``.
+
+    The one way from a query string to figures: the page, its CSV export and the REST API's
+    metrics all read through it, so they parse and compute alike. ``services`` are the ones
+    the reader may choose from (``selectors.services``).
+    """
+    form = DashboardForm(
+        data,
+        services=services,
+        today=lambda service: now.astimezone(ZoneInfo(service.timezone)).date(),
+    )
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, build_report(service=data["service_obj"], period=data["period_obj"], now=now)

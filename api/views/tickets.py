@@ -54,11 +54,23 @@ def _filters(request):
     wanted = params.get("status") or None
     if wanted is not None and wanted not in STATUS_FILTERS:
         raise ApiValidationError({"status": [f"One of: {', '.join(STATUS_FILTERS)}."]})
+    # The staff-only filters apply to staff only, but a malformed one is refused whoever sends
+    # it, as the document says (an ignored bad value would read as a filter that worked).
+    if params.get("tier") and params["tier"] not in ("1", "2", "3"):
+        raise ApiValidationError({"tier": ["1, 2 or 3."]})
+    assignee = params.get("assignee")
+    if assignee and assignee not in ("me", "none") and not _is_id(assignee):
+        raise ApiValidationError({"assignee": ["A user id, `me` or `none`."]})
     return {
         "status": wanted,
         "service": params.get("service") or None,
         "query": params.get("q") or None,
     }
+
+
+def _is_id(text):
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500).
+    return text.isascii() and text.isdigit()
 
 
 def _staff_tickets(request, *, status, service, query):
@@ -68,8 +80,6 @@ def _staff_tickets(request, *, status, service, query):
     tickets = tickets_narrowed(tickets, status=status, service=service, query=query)
     params = request.query_params
     if params.get("tier"):
-        if params["tier"] not in ("1", "2", "3"):
-            raise ApiValidationError({"tier": ["1, 2 or 3."]})
         tickets = tickets.filter(tier=int(params["tier"]))
     assignee = params.get("assignee")
     if assignee == "me":
@@ -77,8 +87,6 @@ def _staff_tickets(request, *, status, service, query):
     elif assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
     elif assignee:
-        if not assignee.isdigit():
-            raise ApiValidationError({"assignee": ["A user id, `me` or `none`."]})
         tickets = tickets.filter(assignee_id=int(assignee))
     if params.get("priority"):
         tickets = tickets.filter(priority__code=params["priority"])
