@@ -4,7 +4,8 @@ Exactly once, by construction (STYLE.md rules 4 and 5):
 
 1. The sweep reads due tickets through the partial index on ``next_sla_check_at``, a batch at
    a time, ``FOR UPDATE SKIP LOCKED`` (``core.sweeps.sweep_due_rows``): two workers
-   never hold the same ticket, and neither waits for the other.
+   never hold the same ticket, and neither waits for the other. It reads only the columns it
+   uses (``_SweptTicket``), and a sweep with nothing due is one index probe (``_anything_due``).
 2. For each ticket it lists the steps that have fallen due (``timers.due_steps``: warn before
    breach, management roles in order) and records them all in one ``INSERT … ON CONFLICT DO
    NOTHING RETURNING``. Only the rows that statement actually inserted are acted on: a step
