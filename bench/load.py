@@ -35,6 +35,7 @@ from common import (
     setup_django,
 )
 
+# --port: another session's benchmark may hold the default one.
 PORT = 8011
 
 
@@ -199,7 +200,10 @@ def main():
         action="store_true",
         help="a new connection per request (default: reuse connections, as browsers and wrk do)",
     )
+    parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port on 127.0.0.1")
     args = parser.parse_args()
+    global PORT  # noqa: PLW0603 -- fetch() reads it; one server per run
+    PORT = args.port
     setup_django()
     visitors = sessions_for_customers(100)
     env = {**os.environ, **BENCH_ENV}
