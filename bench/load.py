@@ -188,6 +188,7 @@ async def run_closed(visitors, seconds, concurrency, path=None):
 
 
 def main():
+    global PORT  # noqa: PLW0603 -- fetch() reads it; one server per run
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
@@ -202,7 +203,6 @@ def main():
     )
     parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port on 127.0.0.1")
     args = parser.parse_args()
-    global PORT  # noqa: PLW0603 -- fetch() reads it; one server per run
     PORT = args.port
     setup_django()
     visitors = sessions_for_customers(100)
