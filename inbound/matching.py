@@ -14,8 +14,12 @@ from .parsing import ticket_number_in_subject
 
 def sender_user(address):
     """The active account using ``address``; None when there is none (or, oddly, several)."""
+    # With the profile (its time zone dates the confirmation): no query for it later.
     users = list(
-        get_user_model().objects.filter(email__iexact=address, is_active=True).order_by("pk")[:2]
+        get_user_model()
+        .objects.filter(email__iexact=address, is_active=True)
+        .select_related("profile")
+        .order_by("pk")[:2]
     )
     return users[0] if len(users) == 1 else None
 

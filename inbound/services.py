@@ -229,40 +229,66 @@ def inbound_process(*, inbound_id, now=None):
     by the ticket rules (not a customer, over a limit, …) is an outcome; an unexpected error
     rolls the action back, counts an attempt and leaves the row pending for the sweep, until
     ``MAX_ATTEMPTS`` make it a refusal.
+
+    The action runs in the row's own transaction, without a savepoint of its own: when it
+    raises, the whole transaction is rolled back (the row lock too) and the refusal or the
+    failed attempt is recorded by a second one, which locks the row again and records only
+    while it is still pending (``_after_failure``). A savepoint would cost every message two
+    statements for the rare one that fails.
     """
+    now = now or timezone.now()
+    acting = False
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
+            if message is None or message.outcome != Outcome.PENDING:
+                return message
+            message.attempts += 1
+            acting = True
+            outcome, reason, ticket = _act(message, now=now)
+            acting = False
+            return _record(message, outcome, reason, ticket, now=now)
+    except (ValidationError, PermissionDenied) as exc:
+        if not acting:
+            raise
+        return _after_failure(inbound_id, now=now, refusal=_messages(exc))
+    except Exception as exc:
+        if not acting:
+            raise
+        logger.exception("Acting on inbound message %s failed", inbound_id)
+        return _after_failure(inbound_id, now=now, error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _after_failure(inbound_id, *, now, refusal=None, error=None):
+    """Record, in a transaction of its own, that acting on the message was refused
+    (``refusal``) or failed (``error``): the row is locked again and changed only while it is
+    still pending (another worker may have acted on it meanwhile)."""
     with transaction.atomic():
         message = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
         if message is None or message.outcome != Outcome.PENDING:
             return message
-        now = now or timezone.now()
         message.attempts += 1
-        try:
-            with transaction.atomic():
-                outcome, reason, ticket = _act(message, now=now)
-        except (ValidationError, PermissionDenied) as exc:
-            outcome, reason, ticket = Outcome.REFUSED, _messages(exc), None
-        except Exception as exc:
-            logger.exception("Acting on inbound message %s failed", message.pk)
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            if message.attempts < MAX_ATTEMPTS:
-                message.retry_at = now + SWEEP_AFTER * 2**message.attempts
-                message.reason = f"Attempt {message.attempts} failed ({error}); will retry."
-                message.save(update_fields=["attempts", "retry_at", "reason"])
-                return message
-            outcome, reason, ticket = (
-                Outcome.REFUSED,
-                f"Could not be processed after {message.attempts} attempts: {error}",
-                None,
-            )
-        message.outcome = outcome
-        message.reason = reason[:4000]
-        message.ticket = ticket
-        message.processed_at = now
-        message.retry_at = None
-        message.save(
-            update_fields=["attempts", "outcome", "reason", "ticket", "processed_at", "retry_at"]
-        )
-        return message
+        if refusal is not None:
+            return _record(message, Outcome.REFUSED, refusal, None, now=now)
+        if message.attempts < MAX_ATTEMPTS:
+            message.retry_at = now + SWEEP_AFTER * 2**message.attempts
+            message.reason = f"Attempt {message.attempts} failed ({error}); will retry."
+            message.save(update_fields=["attempts", "retry_at", "reason"])
+            return message
+        reason = f"Could not be processed after {message.attempts} attempts: {error}"
+        return _record(message, Outcome.REFUSED, reason, None, now=now)
+
+
+def _record(message, outcome, reason, ticket, *, now):
+    message.outcome = outcome
+    message.reason = reason[:4000]
+    message.ticket = ticket
+    message.processed_at = now
+    message.retry_at = None
+    message.save(
+        update_fields=["attempts", "outcome", "reason", "ticket", "processed_at", "retry_at"]
+    )
+    return message
 
 
 def inbound_process_pending(*, now=None, batch_size=50):

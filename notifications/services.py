@@ -8,6 +8,7 @@ is down or a worker dies, the beat sweep finds the row still pending and deliver
 retries, which queue rows for delivery again.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -37,25 +38,54 @@ def notification_key(prefix, address):
     return f"{prefix}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
-@transaction.atomic
 def notification_create(*, key, to, template, context, headers=None, attachments=None):
     """Record one email for ``to``; a second call with the same key changes nothing.
-    ``attachments``: ``[(filename, content type, text), ...]`` sent with it."""
+    ``attachments``: ``[(filename, content type, text), ...]`` sent with it.
+
+    One statement, ``INSERT … ON CONFLICT (key) DO NOTHING RETURNING id``, in the caller's
+    transaction: no savepoint (nothing here raises an error a caller would catch and carry on
+    from; a key recorded before is no error) and no read first. A concurrent insert of the
+    same key waits for the other transaction and then does nothing, as ``get_or_create`` did.
+    Returns the row (the one recorded before, read, when the key was taken)."""
     rendered = render_email(template, context)
-    notification, created = Notification.objects.get_or_create(
+    notification = Notification(
         key=key,
-        defaults={
-            "to": to,
-            "subject": rendered.subject,
-            "body_text": rendered.text,
-            "body_html": rendered.html,
-            "headers": headers or {},
-            "attachments": [list(item) for item in attachments] if attachments else None,
-        },
+        to=to,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        headers=headers or {},
+        attachments=[list(item) for item in attachments] if attachments else None,
     )
-    if created:
-        transaction.on_commit(partial(_enqueue_delivery, notification.pk), robust=True)
+    db = connections[Notification.objects.db]
+    sql, fields = _insert_one_sql(db.alias, db.vendor)
+    params = [field.get_db_prep_save(getattr(notification, field.attname), db) for field in fields]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the key was recorded before: that row stands
+        return Notification.objects.get(key=key)
+    notification.pk = row[0]
+    notification._state.adding = False
+    notification._state.db = db.alias
+    transaction.on_commit(partial(_enqueue_delivery, notification.pk), robust=True)
     return notification
+
+
+@functools.cache
+def _insert_one_sql(alias, vendor):
+    """``notification_create``'s INSERT for the database ``alias`` (built once per process:
+    compiling it through the ORM on every call cost more than the database's insert)."""
+    db = connections[alias]
+    fields = [field for field in Notification._meta.concrete_fields if not field.primary_key]
+    quote = db.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Notification._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    return sql, fields
 
 
 @transaction.atomic

@@ -27,6 +27,11 @@ def read_once():
         _cache.reset(token)
 
 
+def reading_once():
+    """Whether a ``read_once`` block is open (a batch of inbound mail is being acted on)."""
+    return _cache.get() is not None
+
+
 def once(key, load):
     """``load()``, read once per ``read_once`` block for ``key`` (every time outside one)."""
     cache = _cache.get()

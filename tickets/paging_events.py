@@ -36,6 +36,9 @@ from paging.services import (
     pages_record_many,
     pages_resolve,
 )
+from sla.models import EscalationPolicy, Tier
+
+from . import lookups
 
 _URGENCY = ("critical", "error", "warning")
 
@@ -82,8 +85,37 @@ def ticket_created_page(ticket):
         summary=f"{ticket.service.name} — {ticket.priority.code}, Tier {ticket.tier}",
         tier=ticket.tier,
     )
-    on_call_page_open(**_on_call(page, ticket), now=ticket.created_at)
+    if _may_page(ticket, on_call=True):
+        on_call_page_open(**_on_call(page, ticket), now=ticket.created_at)
+    if not _may_page(ticket, on_call=False):
+        return []
     return pages_record(**{**page, "service": ticket.service})
+
+
+def _may_page(ticket, *, on_call):
+    """Whether a new ticket may page its tier's on-call rotation (``on_call``: an on-call tier
+    and a plan with an acknowledgement time) or the plan's destinations (any active one).
+    Inside a batch of inbound mail (``lookups.read_once``) this is read once per batch and
+    service, as the rest of the plan is, so a ticket of a service that pages nobody reads no
+    rosters (six queries) and no destinations; elsewhere (True) the pages decide alone."""
+    if not lookups.reading_once():
+        return True
+    if not on_call:
+        return lookups.once(
+            ("paging.destinations", ticket.service_id),
+            lambda: bool(destinations_by_service([ticket.service_id]).get(ticket.service_id)),
+        )
+    return lookups.once(
+        ("paging.on_call", ticket.service_id, ticket.tier),
+        lambda: (
+            Tier.objects.filter(
+                service_id=ticket.service_id, level=ticket.tier, on_call=True
+            ).exists()
+            and EscalationPolicy.objects.filter(service_id=ticket.service_id)
+            .exclude(on_call_acknowledge="")
+            .exists()
+        ),
+    )
 
 
 def _on_call(page, ticket):

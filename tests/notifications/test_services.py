@@ -274,3 +274,17 @@ def test_create_many_records_each_key_once_and_enqueues_one_sweep(
     assert Notification.objects.filter(key__startswith="bulk:").count() == 5
     assert Notification.objects.get(key="bulk:0").subject == "Hi there"
     assert len(callbacks) == 1
+
+
+@pytest.mark.usefixtures("outbox_templates")
+def test_recording_is_one_statement_and_a_taken_key_returns_the_first_row():
+    """``notification_create`` writes with one ``INSERT … ON CONFLICT DO NOTHING`` (no
+    savepoint, no read first: every ticket email pays for it); the same key again changes
+    nothing and returns the row recorded first, as it was."""
+    with CaptureQueriesContext(connection) as queries:
+        first = create()
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["INSERT"]
+    second = create(topic="something else")
+    assert second.pk == first.pk
+    assert second.subject == first.subject == "Hello Ada: backups"
+    assert Notification.objects.get().subject == "Hello Ada: backups"
