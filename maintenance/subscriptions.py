@@ -200,17 +200,3 @@ def subscription_choose_by_token(*, token, maintenance, incidents):
         update_fields=["maintenance", "incidents", "unsubscribed_at", "confirm_version"]
     )
     return subscription
-
-
-@transaction.atomic
-def subscription_set(*, service, user, subscribed):
-    """A customer turns a service's notices on or off from the portal."""
-    subscription = subscription_ensure_for_customer(service=service, customer=user)
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    if subscribed:
-        subscription.unsubscribed_at = None
-    elif subscription.unsubscribed_at is None:
-        _turn_off(subscription, at=timezone.now())
-    subscription.confirmed_at = subscription.confirmed_at or timezone.now()
-    subscription.save(update_fields=["unsubscribed_at", "confirmed_at", "confirm_version"])
-    return subscription
