@@ -16,7 +16,8 @@ A deactivated account (``is_active`` off) loses its sessions at the next request
 of this: the login backend's ``get_user`` refuses inactive users on every request.
 
 The admin also asks staff for their second factor when ``STAFF_2FA_REQUIRED`` is on
-(``process_view``): to the verify step if they have one, to the enrolment page if not.
+(``process_view``): to the verify step if they have one, to the enrolment page if not; the
+API token page asks it the same way (``second_factor_redirect``).
 """
 
 import logging
@@ -170,15 +171,26 @@ class SessionPolicyMiddleware:
             return None
         if match.url_name in ("login", "logout"):
             return None
-        user = request.user
-        if not (user.is_authenticated and user.is_staff and settings.STAFF_2FA_REQUIRED):
-            return None
-        from .otp import second_factor_satisfied, user_has_second_factor
+        return second_factor_redirect(request)
 
-        if second_factor_satisfied(request):
-            return None
-        next_query = urlencode({"next": request.get_full_path()})
-        if user_has_second_factor(user=user):
-            return redirect(f"{reverse('two_factor_verify')}?{next_query}")
-        messages.info(request, "Set up two-factor sign-in to use the staff pages.")
-        return redirect(f"{reverse('two_factor')}?{next_query}")
+
+def second_factor_redirect(request, *, what="use the staff pages"):
+    """Where a staff member goes who owes this session a second factor (``STAFF_2FA_REQUIRED``
+    on, not verified here yet): to the verify step if they have one, to the set-up page if
+    not, coming back to this page after. None for anyone else, or once it is verified.
+
+    The admin's pages ask it of every staff request; other staff-only powers outside the admin
+    (creating an API token) ask it too, so a password alone never mints a staff credential.
+    """
+    user = request.user
+    if not (user.is_authenticated and user.is_staff and settings.STAFF_2FA_REQUIRED):
+        return None
+    from .otp import second_factor_satisfied, user_has_second_factor
+
+    if second_factor_satisfied(request):
+        return None
+    next_query = urlencode({"next": request.get_full_path()})
+    if user_has_second_factor(user=user):
+        return redirect(f"{reverse('two_factor_verify')}?{next_query}")
+    messages.info(request, f"Set up two-factor sign-in to {what}.")
+    return redirect(f"{reverse('two_factor')}?{next_query}")

@@ -1,4 +1,9 @@
-"""The signed-in user's API tokens page: create (the value shown once) and revoke."""
+"""The signed-in user's API tokens page: create (the value shown once) and revoke.
+
+Staff owe the page their second factor when ``STAFF_2FA_REQUIRED`` is on, as the admin's pages
+do (``accounts.sessions.second_factor_redirect``): a staff token opens the staff API, so a
+password alone must not mint one. Revoking needs no second factor: it only takes power away.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import apply_service_errors
+from accounts.sessions import second_factor_redirect
 
 from .. import services
 from ..forms import TokenForm
@@ -20,6 +26,9 @@ from ..selectors import tokens_of_user
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def token_list(request):
+    refused = second_factor_redirect(request, what="create API tokens")
+    if refused is not None:
+        return refused
     created = None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

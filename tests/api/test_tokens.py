@@ -13,6 +13,8 @@ from django.utils import timezone
 from api import services
 from api.models import ApiToken, ApiWrite
 from tests import factories
+from tests.accounts.test_two_factor import NOW as TWO_FACTOR_NOW
+from tests.accounts.test_two_factor import code_for, enrolled
 from tests.api.conftest import ApiClient, make_token
 
 pytestmark = pytest.mark.django_db
@@ -279,3 +281,56 @@ def test_an_admin_revokes_tokens(client, admin_user, customer):
 def test_staff_who_are_not_superusers_do_not_see_tokens(client, tier3_staff):
     client.force_login(tier3_staff)
     assert client.get(reverse("admin:api_apitoken_changelist")).status_code == 403
+
+
+# --- staff's second factor (STAFF_2FA_REQUIRED) ------------------------------------------------
+
+
+def _create_on_page(client):
+    return client.post(
+        reverse("api_pages:tokens"), {"name": "deploys", "scope": "write", "lifetime": "30"}
+    )
+
+
+def test_staff_owe_the_token_page_their_second_factor(client, settings, tier2_staff):
+    """With STAFF_2FA_REQUIRED, a password alone mints no staff token: the page sends a member
+    without an authenticator to set one up, and one whose session has not used theirs to the
+    code step, coming back to the page after; nothing is created on the way. Verified, the
+    page makes the token."""
+    settings.STAFF_2FA_REQUIRED = True
+    page = reverse("api_pages:tokens")
+    with time_machine.travel(TWO_FACTOR_NOW, tick=False):
+        client.force_login(tier2_staff)
+        for response in (client.get(page), _create_on_page(client)):
+            assert response.status_code == 302
+            assert response["Location"] == f"{reverse('two_factor')}?next=%2Fapi%2Ftokens%2F"
+        assert not ApiToken.objects.exists()
+
+        device, _ = enrolled(tier2_staff)
+        response = _create_on_page(client)
+        assert response["Location"] == f"{reverse('two_factor_verify')}?next=%2Fapi%2Ftokens%2F"
+        assert not ApiToken.objects.exists()
+
+        done = client.post(response["Location"], {"code": code_for(device, 1)})
+        assert done["Location"] == page
+        assert _create_on_page(client).status_code == 200
+        token = ApiToken.objects.get()
+        assert (token.user, token.kind) == (tier2_staff, ApiToken.Kind.STAFF)
+
+
+def test_without_the_requirement_and_for_customers_the_page_asks_no_second_factor(
+    client, settings, tier2_staff, customer
+):
+    """Customers never owe it; staff only while STAFF_2FA_REQUIRED is on. Revoking never needs
+    it: taking a token away gives nobody more power."""
+    settings.STAFF_2FA_REQUIRED = True
+    client.force_login(customer)
+    assert _create_on_page(client).status_code == 200
+    token, _ = make_token(tier2_staff)
+    client.force_login(tier2_staff)
+    assert client.post(reverse("api_pages:revoke", args=[token.pk])).status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_by == tier2_staff
+    settings.STAFF_2FA_REQUIRED = False
+    assert _create_on_page(client).status_code == 200
+    assert ApiToken.objects.filter(user=tier2_staff, revoked_at__isnull=True).count() == 1
