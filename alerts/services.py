@@ -171,14 +171,16 @@ def _firing_into_open_incident(hook, received, now):
 
 @transaction.atomic
 def _receive(*, hook, received, now):
-    AlertGroup.objects.get_or_create(
-        hook=hook, key=received.group_key, defaults={"title": received.title, "last_seen_at": now}
+    # The group's row inserted, or its existing row locked, in one statement (INSERT … ON
+    # CONFLICT DO UPDATE takes the row lock either way; no savepoint): a second delivery of
+    # the group waits here until this transaction ends, then reads what it wrote.
+    AlertGroup.objects.bulk_create(
+        [AlertGroup(hook=hook, key=received.group_key, title=received.title, last_seen_at=now)],
+        update_conflicts=True,
+        unique_fields=["hook", "key"],
+        update_fields=["hook"],
     )
-    group = (
-        AlertGroup.objects.select_for_update(of=("self",))
-        .select_related("incident")
-        .get(hook=hook, key=received.group_key)
-    )
+    group = AlertGroup.objects.select_related("incident").get(hook=hook, key=received.group_key)
     firing = [event for event in received.events if event.status == FIRING]
     incident = group.incident
     actor = None
