@@ -17,6 +17,7 @@ for, are recorded and answered 2xx: PagerDuty would otherwise retry for two days
 disable the subscription.
 """
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -78,7 +79,12 @@ def pagerduty_event_receive(*, destination, event, body_digest, now=None):
     # An incident's own data has the key; incident_note and the like only reference it.
     incident_key = _text(data.get("incident_key"), 255) if data.get("type") == "incident" else ""
     event_id = _text(event.get("id"), 100) or f"sha256:{body_digest[:90]}"
-    occurred = event.get("occurred_at")
+    try:
+        occurred = parse_datetime(event.get("occurred_at") or "")
+    except (TypeError, ValueError):  # not a string, or a well-formed but impossible date
+        occurred = None
+    if occurred is not None and timezone.is_naive(occurred):
+        occurred = timezone.make_aware(occurred, dt.UTC)
     try:
         with transaction.atomic():
             row = PagerDutyWebhookEvent.objects.create(
@@ -89,7 +95,7 @@ def pagerduty_event_receive(*, destination, event, body_digest, now=None):
                 incident_id=_text(data.get("id"), 50),
                 incident_url=_text(data.get("html_url"), 500),
                 agent=_text(agent.get("summary"), 200),
-                occurred_at=parse_datetime(occurred) if isinstance(occurred, str) else None,
+                occurred_at=occurred,
                 outcome=Outcome.IGNORED,
                 received_at=now,
             )

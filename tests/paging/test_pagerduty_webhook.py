@@ -328,6 +328,11 @@ def test_hook_lookup_and_malformed_bodies(client, sre, monkeypatch):
     assert post(client, None, body=b"not json").status_code == 400
     assert post(client, None, body=b'{"messages": []}').status_code == 400
     assert not PagerDutyWebhookEvent.objects.exists()
+    odd = event("incident.acknowledged", "x")
+    odd["event"].update(occurred_at="2026-13-45T00:00:00Z", agent=None, data=[])
+    assert post(client, odd).json()["status"] == "unknown-key"  # odd shapes: no 500
+    assert PagerDutyWebhookEvent.objects.get().occurred_at is None
+    PagerDutyWebhookEvent.objects.all().delete()
     # Dropped from the plan: retired, its hook answers 404.
     load_plan_text(PLAN.split("notify:")[0])
     assert post(client, event("incident.acknowledged", "x")).status_code == 404
