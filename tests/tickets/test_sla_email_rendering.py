@@ -27,7 +27,7 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SUBJECTS = [
     "R&D <b>bold</b> \"quoted\" 'single' 100% done",
     "%(subject)s %s %% @@sla.number@@ {url}",
-    "Line one\nline two\t\ttabbed   and   spaced " + "long " * 80,
+    "Line one\nline two\t\ttabbed   and   spaced " + "long " * 28,
     "Ünïcödé — naïve café ✓",
     "",
 ]
