@@ -2,6 +2,8 @@
 never serve one visitor's choices to another. Choices it cannot see (a queryset, a callable)
 are refused loudly; everything it can see tells forms apart."""
 
+import re
+
 import pytest
 from django import forms
 from django.contrib.auth import get_user_model
@@ -100,3 +102,28 @@ def test_lazy_choices_inside_a_multiwidget_are_refused():
     form.fields["phone"].widget.widgets[0].choices = lambda: [("+1", "+1")]
     with pytest.raises(ImproperlyConfigured, match="'phone'"):
         form_cache.crispy_form(form)
+
+
+def test_what_the_widgets_inside_a_multiwidget_show_tells_forms_apart():
+    """An inner widget's attributes (a placeholder naming the visitor) are in the markup."""
+
+    def form_for(email):
+        form = phone_form(["+44"])
+        form.fields["phone"].widget.widgets[1].attrs["placeholder"] = email
+        return form
+
+    mine = form_cache.crispy_form(form_for("ann@example.com"))
+    theirs = form_cache.crispy_form(form_for("bob@example.com"))
+    assert "ann@" in mine and "bob@" in theirs and "ann@" not in theirs
+
+
+class NameForm(forms.Form):
+    name = forms.CharField()
+
+
+def test_a_form_that_asks_for_no_required_attribute_is_a_different_form():
+    """``use_required_attribute=False`` (set per instance) changes the inputs' markup."""
+    plain = form_cache.crispy_form(NameForm())
+    unmarked = form_cache.crispy_form(NameForm(use_required_attribute=False))
+    attribute = re.compile(r"<input[^>]*\srequired[\s>]")
+    assert attribute.search(plain) and not attribute.search(unmarked)

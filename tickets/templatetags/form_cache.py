@@ -31,7 +31,13 @@ _blank_forms = {}
 
 
 def blank_form_fingerprint(form):
-    shown = [type(form).__module__, type(form).__qualname__, form.prefix, form.auto_id]
+    shown = [
+        type(form).__module__,
+        type(form).__qualname__,
+        form.prefix,
+        form.auto_id,
+        form.use_required_attribute,
+    ]
     for name, field in form.fields.items():
         shown.append(
             (
@@ -39,6 +45,7 @@ def blank_form_fingerprint(form):
                 type(field).__name__,
                 type(field.widget).__name__,
                 field.widget.attrs,
+                [(type(w).__name__, w.attrs) for w in getattr(field.widget, "widgets", ())],
                 str(field.label),
                 str(field.help_text),
                 field.required,
