@@ -60,27 +60,49 @@ def alerts_actor():
 
 class ReadHookAgain(Exception):
     """Raised, nothing written, for a delivery authenticated against a kept copy of its hook
-    (``alerts.views``) when the copy cannot be trusted to record it: the hook's row no longer
-    authenticates as the copy did (plan reloaded: retired, another source or secret variable,
-    the service renamed), or the delivery needs the transaction path, which reads a fresh
-    row. The caller reads the hook again, authenticates again and calls again."""
+    (``alerts.views``) when the hook's row no longer authenticates as the copy did (plan
+    reloaded: retired, another source or secret variable, the service renamed). The caller
+    reads the hook again, authenticates again and calls again."""
 
 
 def alerts_receive(*, hook, received, now=None, kept=False):
     """Record ``received`` (``alerts.sources.Received``) for ``hook``; returns the id of the
     incident its alerts went to (None: no incident, e.g. only resolved alerts of a new group).
 
-    ``kept``: ``hook`` is a copy kept from an earlier request, not read in this one. Only the
-    one-statement path takes it, and checks in that statement that the row still matches;
-    otherwise ``ReadHookAgain``."""
+    ``kept``: ``hook`` is a copy kept from an earlier request, not read in this one. The
+    one-statement path checks in that statement that the row still authenticates as the copy
+    did; the transaction path reads the row again first, with the same check. When the row
+    no longer matches: ``ReadHookAgain``, nothing written."""
     now = now or timezone.now()
     if _one_statement_applies(received):
         matched, incident_id = _firing_into_open_incident(hook, received, now)
         if matched and incident_id is not None:
             return incident_id
+        if kept and not matched:
+            raise ReadHookAgain
     if kept:
-        raise ReadHookAgain
+        hook = _hook_again(hook)
     return _receive(hook=hook, received=received, now=now).incident_id
+
+
+def _hook_again(kept):
+    """The hook's row read fresh (its severity, map, auto_resolve as the plan has them now),
+    provided it still authenticates as the ``kept`` copy did; else ``ReadHookAgain``."""
+    hook = (
+        AlertHook.objects.select_related("service", "severity")
+        .filter(
+            pk=kept.pk,
+            retired_at__isnull=True,
+            service__slug=kept.service.slug,
+            name=kept.name,
+            source=kept.source,
+            secret_env=kept.secret_env,
+        )
+        .first()
+    )
+    if hook is None:
+        raise ReadHookAgain
+    return hook
 
 
 def _one_statement_applies(received):

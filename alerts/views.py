@@ -7,11 +7,11 @@ exception: SNS authenticates a message by a signature inside its JSON (``alerts.
 JSON is read to authenticate it — still 401 and nothing stored when that fails.
 
 Each process keeps a copy of the hooks it served (``_kept``; never a secret: the secret is read
-from the environment on every request). A delivery first goes through the kept copy, which is
-trusted only by ``alerts_receive``'s one-statement path, itself checking that the hook's row
-still authenticates as the copy did. Anything else — the row changed (plan reloaded), the copy
-refused the request, the delivery needs the transaction path — starts over from the row read
-fresh, as if nothing had been kept.
+from the environment on every request). A delivery first goes through the kept copy;
+``alerts_receive`` writes nothing unless the hook's row still authenticates as the copy did
+(checked in its one statement, or by reading the row again before its transaction). Anything
+else — the row changed (plan reloaded), the copy refused the request (401, 400, ignored) —
+starts over from the row read fresh, as if nothing had been kept.
 """
 
 import json
@@ -65,7 +65,7 @@ def receive(request, service_slug, name):
     if hook is None:
         return _answer(404, error="no such alert hook")
     if hook.source != "cloudwatch" and connection.vendor == "postgresql":
-        _kept[key] = hook  # only alerts_receive's one-statement path, on PostgreSQL, uses it
+        _kept[key] = hook  # only on PostgreSQL, where the one-statement path saves the read
     return _receive(request, hook, kept=False)
 
 

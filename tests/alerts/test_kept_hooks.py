@@ -100,3 +100,17 @@ def test_repeats_answer_their_incident_and_count_like_the_first(client, watched)
     group = AlertGroup.objects.get()
     assert (group.count, group.truncated_alerts, group.all_resolved_at) == (4, 3, None)
     assert group.last_seen_at == b.last_seen_at
+
+
+@pytest.mark.django_db
+def test_a_new_incident_takes_the_severity_the_reloaded_plan_maps(client, watched):
+    """The plan's severity map changed after the hook was kept: the group's next incident
+    (after every alert resolved it) is opened with the new map, not the copy's."""
+    served_twice(client)
+    assert Incident.objects.get().severity.code == "P0"
+    load_plan_text(plan_with_prom("critical: P0", "critical: P2"))
+    assert post(client, "prom", alertmanager("resolved"), token=PROM).status_code == 200
+    assert post(client, "prom", alertmanager(), token=PROM).status_code == 200
+    first, second = Incident.objects.order_by("id")
+    assert first.resolved_at is not None
+    assert second.severity.code == "P2"
