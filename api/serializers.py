@@ -408,6 +408,10 @@ class TimeEntryCreateSerializer(serializers.Serializer):
     )
 
 
+class TimeEntryVoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the entry is voided.")
+
+
 class SubscriptionSerializer(serializers.Serializer):
     """What a customer hears of one of their services (the portal's subscriptions page): a
     service without a subscription row hears both, as customers are subscribed by default."""

@@ -37,6 +37,11 @@ urlpatterns = [
         contracts.TicketTimeEntries.as_view(),
         name="time-entries",
     ),
+    path(
+        "tickets/<int:ticket_id>/time-entries/<int:entry_id>/void/",
+        contracts.TimeEntryVoid.as_view(),
+        name="time-entry-void",
+    ),
     path("contracts/usage/", contracts.ContractUsage.as_view(), name="contract-usage"),
     path("services/", services.ServiceList.as_view(), name="services"),
     path("services/<slug:slug>/", services.ServiceDetail.as_view(), name="service"),

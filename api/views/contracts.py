@@ -1,7 +1,9 @@
 """Contract hours and time: a customer reads their organisation's month as the portal's usage
-bar shows it; staff read the organisations of the services they work (the admin's list) and
-log time on the tickets they may work, through contracts.selectors and contracts.services."""
+bar shows it; staff read the organisations of the services they work (the admin's list), log
+time on the tickets they may work and void it, through contracts.selectors and
+contracts.services."""
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -61,6 +63,15 @@ class ContractUsage(ApiView):
         return self.get_paginated_response(s.ContractUsageSerializer(rows, many=True).data)
 
 
+def _staff_ticket(view, request, ticket_id):
+    # The ticket first: one outside the caller's scope is 404 whoever asks; then staff only,
+    # on a ticket they may work (one that moved past their tier is 403, as for changes).
+    ticket = ticket_for_user(user=request.user, ticket_id=ticket_id, change=True)
+    if not StaffOnly().has_permission(request, view):
+        view.permission_denied(request, message=StaffOnly.message)
+    return ticket
+
+
 class TicketTimeEntries(ApiView):
     pagination_class = OldestFirstPagination
 
@@ -70,12 +81,7 @@ class TicketTimeEntries(ApiView):
         return s.TimeEntrySerializer
 
     def _ticket(self, request, ticket_id):
-        # The ticket first: one outside the caller's scope is 404 whoever asks; then staff only,
-        # on a ticket they may work (one that moved past their tier is 403, as for changes).
-        ticket = ticket_for_user(user=request.user, ticket_id=ticket_id, change=True)
-        if not StaffOnly().has_permission(request, self):
-            self.permission_denied(request, message=StaffOnly.message)
-        return ticket
+        return _staff_ticket(self, request, ticket_id)
 
     @extend_schema(
         operation_id="tickets_time_entries_list",
@@ -113,3 +119,29 @@ class TicketTimeEntries(ApiView):
         self.write_target = f"time_entry:{entry.pk}"
         entry = time_entries_for_ticket(ticket=ticket).get(pk=entry.pk)
         return Response(s.TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class TimeEntryVoid(ApiView):
+    serializer_class = s.TimeEntryVoidSerializer
+
+    @extend_schema(
+        operation_id="tickets_time_entries_void",
+        request=s.TimeEntryVoidSerializer,
+        responses={200: s.TimeEntrySerializer},
+        description="Staff: void a time entry of a ticket they may work, as the admin's time "
+        "entry page does (a reason; this month or last only; once): it stays on record, "
+        "flagged, and leaves every sum. Usage emails already sent stay sent.",
+    )
+    def post(self, request, ticket_id, entry_id):
+        ticket = _staff_ticket(self, request, ticket_id)
+        _require(request, "contracts.change_timeentry")
+        entry = time_entries_for_ticket(ticket=ticket).filter(pk=entry_id).first()
+        if entry is None:
+            raise Http404("No such time entry.")
+        serializer = s.TimeEntryVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data["reason"]
+        services.time_entry_void(entry=entry, by=request.user, reason=reason)
+        self.write_target = f"time_entry:{entry.pk}"
+        entry = time_entries_for_ticket(ticket=ticket).get(pk=entry.pk)
+        return Response(s.TimeEntrySerializer(entry).data)

@@ -222,6 +222,55 @@ def test_the_customer_of_the_ticket_may_not_read_or_log_its_time(org, org_ticket
     assert not TimeEntry.objects.exists()
 
 
+def _void(user, ticket, entry, reason="duplicate"):
+    path = f"/api/v1/tickets/{ticket.pk}/time-entries/{entry.pk}/void/"
+    return ApiClient(make_token(user)[1]).post(path, {"reason": reason})
+
+
+def test_staff_void_time_on_a_ticket_they_work(org_ticket, tier1_staff):
+    """As the admin's time entry page: kept on record, flagged, out of the sums, attributed."""
+    entry = _log(org_ticket, tier1_staff, 90)
+    response = _void(tier1_staff, org_ticket, entry, "Logged twice")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["id"], body["voided_by"], body["void_reason"]) == (
+        entry.pk,
+        tier1_staff.email,
+        "Logged twice",
+    )
+    entry.refresh_from_db()
+    assert entry.voided_at == NOW and entry.voided_by == tier1_staff
+    assert [w.target for w in ApiWrite.objects.all()] == [f"time_entry:{entry.pk}"]
+    usage = ApiClient(make_token(tier1_staff)[1]).get(USAGE).json()["results"][0]
+    assert usage["used_minutes"] == 0
+    # Once only, and with a reason: the service's refusals, as 400s recording nothing.
+    again = _void(tier1_staff, org_ticket, entry)
+    assert again.status_code == 400 and "already voided" in str(again.json()["errors"])
+    other = _log(org_ticket, tier1_staff, 15)
+    assert "reason" in _void(tier1_staff, org_ticket, other, "   ").json()["errors"]
+    assert ApiWrite.objects.count() == 1
+    other.refresh_from_db()
+    assert other.voided_at is None
+
+
+def test_voiding_outside_the_scope_is_404_or_403_and_changes_nothing(
+    org, org_ticket, service, priority, tier1_staff
+):
+    """Another service's staff, another ticket's entry in the path: 404; the ticket's customer,
+    or staff whose tier the ticket moved past: 403."""
+    entry = _log(org_ticket, tier1_staff, 30)
+    elsewhere = factories.StaffFactory(tier=3, services=[factories.ServiceFactory()])
+    assert _void(elsewhere, org_ticket, entry).status_code == 404
+    other_ticket = factories.TicketFactory(customer=org[1], service=service, priority=priority)
+    assert _void(tier1_staff, other_ticket, entry).status_code == 404
+    assert _void(org[1], org_ticket, entry).status_code == 403
+    ticket_reply(ticket=org_ticket, author=tier1_staff, body="Looking")
+    ticket_escalate(ticket=org_ticket, by=tier1_staff, reason="needs tier 2")
+    assert _void(tier1_staff, org_ticket, entry).status_code == 403
+    entry.refresh_from_db()
+    assert entry.voided_at is None and not ApiWrite.objects.exists()
+
+
 @pytest.mark.parametrize("count", [1, 30])
 def test_time_entries_queries_do_not_grow(org_ticket, count, django_assert_num_queries):
     staff = [factories.StaffFactory(tier=1) for _ in range(2)]

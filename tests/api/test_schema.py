@@ -18,6 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
+from contracts.services import time_entry_log
 from maintenance.selectors import window_occurrences
 from tests import factories
 from tests.api.conftest import make_token
@@ -66,8 +67,10 @@ def world(customer, service, priority, tier2_staff, settings):
     from incidents.services import incident_open
 
     incident = incident_open(service=service, severity=priority, title="Fire", by=tier2_staff)
+    time_entry = time_entry_log(ticket=ticket, by=tier2_staff, minutes=20)
     return {
         "incident": incident,
+        "time_entry": time_entry,
         "window": window,
         "occurrences": (first, second),
         "service": service,
@@ -137,6 +140,13 @@ def _calls(world):
             {"ticket_id": t},
             {},
             {"minutes": 30, "note": "Restarted it"},
+            "application/json",
+        ),
+        "tickets_time_entries_void": (
+            "staff",
+            {"ticket_id": t, "entry_id": world["time_entry"].pk},
+            {},
+            {"reason": "Logged twice"},
             "application/json",
         ),
         "subscriptions_list": ("customer", {}, {}, None, None),
