@@ -132,8 +132,8 @@ WITH h AS (
         severity_label, count, first_seen_at, last_seen_at, resolved_at, payload)
     SELECT %(hook)s, g.id, v.identity, g.incident_id, %(status)s, v.title, v.severity_label, 1,
         %(now)s, %(now)s, NULL, v.payload
-    FROM g, unnest(%(identities)s::text[], %(titles)s::text[], %(labels)s::text[],
-                   %(payloads)s::jsonb[]) AS v(identity, title, severity_label, payload)
+    FROM g, jsonb_to_recordset(%(alerts)s::jsonb)
+        AS v(identity text, title text, severity_label text, payload jsonb)
     ORDER BY v.identity
     ON CONFLICT (hook_id, identity) DO UPDATE SET
         group_id = EXCLUDED.group_id, incident_id = EXCLUDED.incident_id,
@@ -179,10 +179,18 @@ def _firing_into_open_incident(hook, received, now):
                 "truncated": received.truncated,
                 "now": now,
                 "status": Alert.Status.FIRING.value,
-                "identities": [event.identity for event in events],
-                "titles": [event.title for event in events],
-                "labels": [event.severity_label for event in events],
-                "payloads": [json.dumps(event.payload) for event in events],
+                # One JSON document (one literal to quote, whatever the delivery's size).
+                "alerts": json.dumps(
+                    [
+                        {
+                            "identity": event.identity,
+                            "title": event.title,
+                            "severity_label": event.severity_label,
+                            "payload": event.payload,
+                        }
+                        for event in events
+                    ]
+                ),
             },
         )
         matched, incident_id, written = cursor.fetchone()
