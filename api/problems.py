@@ -21,7 +21,7 @@ PROBLEM_TYPE = "application/problem+json"
 logger = logging.getLogger("api")
 
 
-def problem_response(status_code, detail, *, errors=None, headers=None, instance=None):
+def problem_body(status_code, detail, *, errors=None, instance=None):
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status_code).phrase,
@@ -32,6 +32,11 @@ def problem_response(status_code, detail, *, errors=None, headers=None, instance
         body["instance"] = instance
     if errors:
         body["errors"] = errors
+    return body
+
+
+def problem_response(status_code, detail, *, errors=None, headers=None, instance=None):
+    body = problem_body(status_code, detail, errors=errors, instance=instance)
     return Response(body, status=status_code, headers=headers, content_type=PROBLEM_TYPE)
 
 

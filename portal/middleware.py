@@ -1,8 +1,13 @@
 """Requests no page can answer: refused at the door."""
 
 from django.core.exceptions import BadRequest
+from django.http import JsonResponse
+
+from api.problems import PROBLEM_TYPE, problem_body
 
 NUL = "\x00"
+# The REST API answers every error as problem details, this one included.
+API_PREFIX = "/api/v1/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -21,6 +26,8 @@ class RefuseNulBytesMiddleware:
 
     def __call__(self, request):
         if NUL in request.path_info or _has_nul(request.GET):
+            if request.path_info.startswith(API_PREFIX):
+                return _api_problem(request, "A NUL byte in the URL.")
             raise BadRequest("A NUL byte in the URL.")
         if (
             request.method == "POST"
@@ -29,6 +36,11 @@ class RefuseNulBytesMiddleware:
         ):
             raise BadRequest("A NUL byte in the form data.")
         return self.get_response(request)
+
+
+def _api_problem(request, detail):
+    body = problem_body(400, detail, instance=request.path)
+    return JsonResponse(body, status=400, content_type=PROBLEM_TYPE)
 
 
 def _has_nul(query):
