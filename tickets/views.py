@@ -80,7 +80,8 @@ def _page_with_count(tickets, number):
     last page)."""
     paginator = Paginator(tickets, TICKETS_PER_PAGE)
     number = number or "1"
-    if not (number.isascii() and number.isdigit()) or int(number) < 1:
+    # Not a plain number, page 0, or a number whose offset the database cannot hold: as always.
+    if not (number.isascii() and number.isdigit()) or int(number) < 1 or len(number) > 9:
         return paginator.get_page(number)
     number = int(number)
     bottom = (number - 1) * TICKETS_PER_PAGE
