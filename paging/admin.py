@@ -109,7 +109,8 @@ class DeliveryAdmin(SuperuserRecordsAdmin):
 @admin.register(OnCallPage)
 class OnCallPageAdmin(SuperuserRecordsAdmin):
     """What the on-call rotation was paged for, who acknowledged it, whether the secondary was
-    called in; "Acknowledge" takes it for the signed-in member."""
+    called in, whether it was resolved before anyone acknowledged it (closed: who, why);
+    "Acknowledge" takes it for the signed-in member."""
 
     list_display = [
         "title",
@@ -121,9 +122,11 @@ class OnCallPageAdmin(SuperuserRecordsAdmin):
         "acknowledged_at",
         "acknowledged_by",
         "secondary_told_at",
+        "closed_at",
+        "closed_reason",
     ]
     list_select_related = ["service", "primary", "secondary", "acknowledged_by"]
-    list_filter = ["service", "acknowledged_via"]
+    list_filter = ["service", "acknowledged_via", "closed_reason"]
     search_fields = ["title", "key", "dedup_key"]
     actions = ["acknowledge"]
     fields = [
@@ -140,6 +143,9 @@ class OnCallPageAdmin(SuperuserRecordsAdmin):
         "acknowledged_by",
         "acknowledged_via",
         "secondary_told_at",
+        "closed_at",
+        "closed_by",
+        "closed_reason",
         "created_at",
     ]
     readonly_fields = fields

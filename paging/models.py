@@ -117,6 +117,11 @@ class OnCallPage(models.Model):
         ADMIN = "admin", "Admin"
         PAGERDUTY = "pagerduty", "PagerDuty"
 
+    class Closed(models.TextChoices):
+        TICKET_RESOLVED = "ticket-resolved", "Ticket resolved before acknowledgement"
+        TICKET_CLOSED = "ticket-closed", "Ticket closed before acknowledgement"
+        INCIDENT_RESOLVED = "incident-resolved", "Incident resolved before acknowledgement"
+
     key = models.CharField(max_length=255, unique=True)
     service = models.ForeignKey("sla.Service", on_delete=models.CASCADE, related_name="+")
     tier_level = models.PositiveSmallIntegerField()
@@ -141,6 +146,15 @@ class OnCallPage(models.Model):
     )
     acknowledged_via = models.CharField(max_length=10, choices=Via.choices, blank=True)
     secondary_told_at = models.DateTimeField(null=True, blank=True)
+    # What it was about was resolved or closed while nobody had acknowledged it: the page is
+    # over, the secondary is not told (``oncall.on_call_pages_close_for``). Nobody
+    # acknowledged it, so the acknowledged_* fields stay empty; who resolved it and why are
+    # here instead.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_reason = models.CharField(max_length=20, choices=Closed.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

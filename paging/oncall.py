@@ -14,6 +14,12 @@ on-call tier) — is an ``OnCallPage``, recorded in the transaction of that even
    ``incident.acknowledged``, matched on the page's ``dedup_key``: ``webhooks``); all three
    go through ``on_call_page_acknowledge``, which clears the deadline, so the sweep never
    reads the row again. A second acknowledgement changes nothing.
+4. what it was about is resolved or closed (a ticket's ``ticket_set_status``, an incident's
+   ``set_resolved``, in that transaction) before anyone acknowledged: the page is **closed**
+   (``on_call_pages_close_for``: who, when, why), its deadline cleared, so the secondary is
+   not told. It is not acknowledged — nobody took it — and cannot be afterwards. A reopened
+   ticket is not paged again by reopening; landing in an on-call tier again (an escalation) is
+   a new event, so a new page.
 
 The plan's pages (PagerDuty, Slack …) are recorded by the events themselves, as before; PagerDuty
 runs its own escalation policy on its side. Without ``on_call.acknowledge`` nothing here
@@ -52,7 +58,9 @@ def page_for_token(token):
     except (signing.BadSignature, ValueError, TypeError):
         return None, None
     page = (
-        OnCallPage.objects.select_related("service", "primary", "secondary", "acknowledged_by")
+        OnCallPage.objects.select_related(
+            "service", "primary", "secondary", "acknowledged_by", "closed_by"
+        )
         .filter(key=key)
         .first()
     )
@@ -140,9 +148,9 @@ def on_call_page_acknowledge(*, page, by, via, now=None):
     """``by`` takes the page: the secondary will not be told. Returns False when it was
     acknowledged already (by anyone): nothing changes then."""
     now = now or timezone.now()
-    updated = OnCallPage.objects.filter(pk=page.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=by, acknowledged_via=via, secondary_due_at=None
-    )
+    updated = OnCallPage.objects.filter(
+        pk=page.pk, acknowledged_at__isnull=True, closed_at__isnull=True
+    ).update(acknowledged_at=now, acknowledged_by=by, acknowledged_via=via, secondary_due_at=None)
     return bool(updated)
 
 
@@ -159,15 +167,36 @@ def on_call_pages_acknowledge_for(*, service_id, dedup_key, by, via, now=None):
     return taken, found
 
 
+def on_call_pages_close_for(*, service_id, dedup_key, reason, by=None, now=None):
+    """What ``dedup_key`` is about (``ticket-<id>``, ``incident-<id>``) was resolved or closed
+    (``reason``: ``OnCallPage.Closed``) by ``by``: close its unacknowledged on-call pages, in
+    the caller's transaction, so the secondary is not told. Returns how many were closed now.
+
+    One UPDATE: idempotent (a page acknowledged or closed already is left as it is, so
+    closing a resolved ticket keeps "resolved"), and safe against the sweep sending the
+    secondary at the same moment. The sweep locks due rows ``FOR UPDATE SKIP LOCKED``: if this
+    statement holds a row first, the sweep skips it and, once this commits, never reads it again
+    (its deadline is cleared); if the sweep holds it first, this waits for the sweep's commit
+    and then closes the page the secondary was just told of (``secondary_told_at`` says so).
+    """
+    now = now or timezone.now()
+    return OnCallPage.objects.filter(
+        service_id=service_id,
+        dedup_key=dedup_key,
+        acknowledged_at__isnull=True,
+        closed_at__isnull=True,
+    ).update(closed_at=now, closed_by=by, closed_reason=reason, secondary_due_at=None)
+
+
 def on_call_pages_escalate_due(*, now=None, batch_size=200):
     """Beat: tell the secondary of every page its primary left unacknowledged past its time;
     each once (the deadline is cleared with the email recorded, in one transaction)."""
     now = now or timezone.now()
     return dict(
         sweep_due_rows(
-            OnCallPage.objects.filter(acknowledged_at__isnull=True).select_related(
-                "service", "primary", "secondary"
-            ),
+            OnCallPage.objects.filter(
+                acknowledged_at__isnull=True, closed_at__isnull=True
+            ).select_related("service", "primary", "secondary"),
             due_field="secondary_due_at",
             now=now,
             batch_size=batch_size,

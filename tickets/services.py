@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from accounts import emails as account_emails
 from accounts.roles import staff_tier_level
+from paging.models import OnCallPage
+from paging.oncall import on_call_pages_close_for
 from sla.models import Priority, Service, ServiceCustomer
 
 from . import emails, timers
@@ -233,6 +235,16 @@ def ticket_set_status(*, ticket, status, by):
         emails.ticket_resolved(ticket)
     if status in (Status.RESOLVED, Status.CLOSED):
         ticket_resolved_page(ticket)
+        # Unacknowledged on-call pages stop here: the secondary is not called for it.
+        on_call_pages_close_for(
+            service_id=ticket.service_id,
+            dedup_key=f"ticket-{ticket.pk}",
+            reason=OnCallPage.Closed.TICKET_RESOLVED
+            if status == Status.RESOLVED
+            else OnCallPage.Closed.TICKET_CLOSED,
+            by=by,
+            now=now,
+        )
     return ticket
 
 

@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from paging.models import OnCallPage
+from paging.oncall import on_call_pages_close_for
 from sla.calendars import business_calendar
 from sla.durations import parse_duration
 from sla.models import EscalationPolicy, Priority, Service
@@ -211,7 +213,7 @@ def incident_resolve(*, incident, by, resolved_at=None, note=""):
         _record_step(
             incident, incident.step, by=by, now=now, note=note, details=["resolved at this step"]
         )
-        set_resolved(incident, resolved_at or now, now)
+        set_resolved(incident, resolved_at or now, now, by=by)
     else:
         move_to_step(incident, steps, target, by=by, note=note, now=now, resolved_at=resolved_at)
     return incident
@@ -245,7 +247,7 @@ def move_to_step(incident, steps, target, *, by, note, now, resolved_at=None):
     incident.updated_at = now
     fields = ["step", "updated_at"]
     if move.resolves:
-        fields += set_resolved(incident, resolved_at or now, now, save=False)
+        fields += set_resolved(incident, resolved_at or now, now, save=False, by=by)
     if move.reopens:
         incident.resolved_at = None
         incident.postmortem_due_at = None
@@ -269,7 +271,7 @@ def _record_step(incident, step, *, by, now, note, details):
     IncidentStepRecord.objects.create(incident=incident, step=step, at=now, by=by, note=text[:500])
 
 
-def set_resolved(incident, resolved_at, now, *, save=True):
+def set_resolved(incident, resolved_at, now, *, save=True, by=None):
     """Set the resolution time, the post-mortem deadline and the first reminder."""
     incident.resolved_at = resolved_at
     incident.postmortem_due_at = _postmortem_due_at(incident, business_calendar_of(incident))
@@ -292,6 +294,14 @@ def set_resolved(incident, resolved_at, now, *, save=True):
     # Every resolution passes here (resolve, a move to the resolving step, an alert's
     # auto-resolve): one resolve page per incident, the trigger's dedup_key.
     incident_page(incident, "incident.resolved")
+    # ... and its unacknowledged on-call page stops: the secondary is not called for it.
+    on_call_pages_close_for(
+        service_id=incident.service_id,
+        dedup_key=f"incident-{incident.pk}",
+        reason=OnCallPage.Closed.INCIDENT_RESOLVED,
+        by=by,
+        now=now,
+    )
     return fields
 
 
