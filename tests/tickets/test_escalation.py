@@ -280,3 +280,16 @@ def test_query_count_per_batch_does_not_grow_with_tickets(
     many, result = count(OPENED + timedelta(minutes=61))
     assert result["escalated"] == 100
     assert few == many
+
+
+def test_a_warning_keeps_the_tickets_updated_at_and_an_escalation_moves_it(open_ticket, staff):
+    """The sweep does not read ``updated_at``: a ticket it only warned keeps the stored one, a
+    ticket it escalated shows the sweep's time."""
+    ticket = open_ticket()
+    stored = Ticket.objects.get(pk=ticket.pk).updated_at
+    sweep(OPENED + timedelta(minutes=45))
+    ticket.refresh_from_db()
+    assert ticket.updated_at == stored
+    sweep(OPENED + timedelta(minutes=61))
+    ticket.refresh_from_db()
+    assert ticket.updated_at == OPENED + timedelta(minutes=61)
