@@ -126,7 +126,7 @@ def test_a_new_ticket_in_a_batch_costs_a_bounded_number_of_statements(client_use
     extra = three[len(one) :] if three[: len(one)] else three
     assert (len(three) - len(one)) / 2 <= 14, "\n".join(extra)
     for table in ("sla_oncallmember", "paging_destination", "accounts_profile"):
-        assert sum(f"FROM \"{table}\"" in sql for sql in three) <= 1, table
+        assert sum(f'FROM "{table}"' in sql for sql in three) <= 1, table
     assert sum(sql.startswith("SAVEPOINT") for sql in three) <= 3
 
 
