@@ -4,6 +4,22 @@ from sla.plan import parse_plan
 from sla.plan.apply import plans_apply
 from tests.paging.receiver import Receiver
 
+# A service whose Tier 2 is reached through its on-call rotation, a P0 starting there: the
+# plan the on-call tests share (tests add their own ``notify:`` after it).
+SRE_ON_CALL_PLAN = """
+service: {slug: sre, name: SRE service}
+priorities:
+  - {code: P0, name: Critical, response: 15m, resolution: 4h, start_tier: 2}
+  - {code: P2, name: Normal, response: 4h}
+tiers:
+  - {level: 1, name: Helpdesk}
+  - {level: 2, name: SRE, on_call: true}
+on_call:
+  handoff: mon 09:00
+  layers: [primary, secondary]
+  acknowledge: 10m
+"""
+
 
 def load_plan_text(text):
     """Validate and apply a plan as ``load_plan`` does; returns the apply report."""

@@ -17,24 +17,12 @@ from sla.models import EscalationPolicy, Service
 from sla.plan import PlanInvalid, parse_plan
 from sla.plan.export import service_export_yaml
 from tests import factories
-from tests.paging.conftest import load_plan_text
+from tests.paging.conftest import SRE_ON_CALL_PLAN, load_plan_text
 from tickets.services import customer_add_service, ticket_create
 
 NOW = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)  # Wednesday 03:00
 
-PLAN = """
-service: {slug: sre, name: SRE service}
-priorities:
-  - {code: P0, name: Critical, response: 15m, resolution: 4h, start_tier: 2}
-  - {code: P2, name: Normal, response: 4h}
-tiers:
-  - {level: 1, name: Helpdesk}
-  - {level: 2, name: SRE, on_call: true}
-on_call:
-  handoff: mon 09:00
-  layers: [primary, secondary]
-  acknowledge: 10m
-"""
+PLAN = SRE_ON_CALL_PLAN
 
 
 @pytest.fixture
