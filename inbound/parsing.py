@@ -1,20 +1,23 @@
 """Read an RFC 5322 message into what the portal acts on, whatever state it arrives in.
 
-The stdlib ``email`` package (``policy.default``) does the MIME work; everything it hands back
-is read defensively: header values are taken raw and decoded here (8-bit bytes, unknown
-charsets and malformed encoded words become replacement characters, never an exception), at
-most ``MAX_PARTS`` parts are walked, and a message with more is refused whole. HTML-only bodies
-become plain text through Beautiful Soup (only text is kept; nothing of the HTML is ever
-rendered). Quoted history and signatures are trimmed by ``mail-parser-reply``.
+The stdlib ``email`` package does the MIME work, with the ``compat32`` policy: header values
+stay plain strings (``policy.default`` parses every header it is asked for into an object, and
+the parser itself asks for Content-Type on every part: a fifth of the inbound act's Python at
+scale, for structure this module never uses). Everything it hands back is read defensively:
+header values are taken raw and decoded here (8-bit bytes, unknown charsets and malformed
+encoded words become replacement characters, never an exception), at most ``MAX_PARTS`` parts
+are walked, and a message with more is refused whole. HTML-only bodies become plain text
+through Beautiful Soup (only text is kept; nothing of the HTML is ever rendered).
+Quoted history and signatures are trimmed by ``mail-parser-reply``.
 """
 
 import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
-from email import policy
 from email.header import decode_header
 from email.parser import BytesHeaderParser, BytesParser
+from email.policy import compat32
 from email.utils import getaddresses
 from pathlib import PurePath
 
@@ -82,7 +85,7 @@ def dedupe_key(message_id, raw):
 
 def read_envelope(raw):
     """Message-ID, sender, recipients and subject, from the header block only."""
-    message = BytesHeaderParser(policy=policy.default).parsebytes(header_block(raw))
+    message = BytesHeaderParser(policy=compat32).parsebytes(header_block(raw))
     ids = _message_ids(header(message, "Message-ID"))
     return Envelope(
         message_id=ids[0] if ids else "",
@@ -100,7 +103,7 @@ def parse(raw, *, max_text_chars):
     (about 1.5 s for 64 KiB of hostile lines, 12 s for 512 KiB).
     """
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = BytesParser(policy=compat32).parsebytes(raw)
     except Exception as exc:  # the parser is lenient; this is a bug in it meeting odd input
         raise Unreadable(f"the message could not be parsed ({type(exc).__name__})") from None
     parts = list(itertools.islice(_walk(message), MAX_PARTS + 1))
