@@ -13,12 +13,19 @@ from .parsing import ticket_number_in_subject
 
 
 def sender_user(address):
-    """The active account using ``address``; None when there is none (or, oddly, several)."""
+    """The active account using ``address``; None when there is none (or, oddly, several).
+
+    Read ``FOR UPDATE`` (call it inside the acting transaction): the sender's row is locked
+    first, as ``hold_customer`` would in ``ticket_create`` and ``ticket_reply``, so the ticket
+    a reply matches can be locked next (``reply_target``) in their order, customer then ticket,
+    and ``ticket_reply`` takes neither lock again.
+    """
     # With the profile (its time zone dates the confirmation): no query for it later.
     users = list(
         get_user_model()
         .objects.filter(email__iexact=address, is_active=True)
         .select_related("profile")
+        .select_for_update(of=("self",))
         .order_by("pk")[:2]
     )
     return users[0] if len(users) == 1 else None
@@ -30,6 +37,10 @@ def reply_target(mail, user):
     In this order: (a) the signed token of our Reply-To plus-address among the recipients,
     (b) a Message-ID we made in In-Reply-To or References, (c) ``[#N]`` in the subject, but
     only when the sender owns ticket N (the number alone proves nothing).
+
+    The ticket is read ``FOR UPDATE`` with what ``ticket_reply`` needs (its service, priority
+    and calendar, and its customer), after the sender's row (``sender_user``): the one read of
+    it, handed to ``ticket_reply(locked=True)``.
     """
     for address in mail.recipients:
         local = address.rpartition("@")[0]
@@ -44,7 +55,7 @@ def reply_target(mail, user):
             return ticket, "In-Reply-To/References"
     number = ticket_number_in_subject(mail.subject)
     if number is not None and user is not None:
-        ticket = Ticket.objects.filter(pk=number, customer=user).first()
+        ticket = _locked_tickets().filter(pk=number, customer=user).first()
         if ticket is not None:
             return ticket, f"subject [#{number}]"
     return None, ""
@@ -53,7 +64,13 @@ def reply_target(mail, user):
 def _ticket(pk):
     if pk is None:
         return None
-    return Ticket.objects.select_related("service", "customer").filter(pk=pk).first()
+    return _locked_tickets().filter(pk=pk).first()
+
+
+def _locked_tickets():
+    return Ticket.objects.select_for_update(of=("self",)).select_related(
+        "service", "customer", "priority", "priority__calendar"
+    )
 
 
 def _without_tag(address):

@@ -473,16 +473,23 @@ def _reply(mail, user, ticket, how, *, now):
         return _unknown_sender(mail, ticket.service, now=now, ticket=ticket)
     elif ticket.status == Ticket.Status.CLOSED:
         return _closed(mail, user, ticket, how, now=now)
-    return _add_reply(mail, user, ticket, how, is_staff=is_staff)
+    # The sender's row and the ticket were locked by matching: ticket_reply takes neither again.
+    return _add_reply(mail, user, ticket, how, is_staff=is_staff, locked=True)
 
 
-def _add_reply(mail, user, ticket, how, *, is_staff, note=""):
+def _add_reply(mail, user, ticket, how, *, is_staff, note="", locked=False):
     uploads, notes = _uploads(mail.attachments)
     body = mail.text or ("(The email had no text; see its attachments.)" if uploads else "")
     if not body:
         return Outcome.IGNORED, f"Reply to {ticket.number} with no text.{note}", ticket
     reopens = not is_staff and ticket.status == Ticket.Status.RESOLVED
-    ticket_reply(ticket=ticket, author=user, body=_fit(body + _note(notes)), attachments=uploads)
+    ticket_reply(
+        ticket=ticket,
+        author=user,
+        body=_fit(body + _note(notes)),
+        attachments=uploads,
+        locked=locked,
+    )
     if is_staff:
         who = "staff"
     elif user.pk == ticket.customer_id:

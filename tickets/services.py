@@ -123,16 +123,20 @@ def follow_up_reference(ticket):
 
 
 @transaction.atomic
-def ticket_reply(*, ticket, author, body, internal=False, attachments=()):
+def ticket_reply(*, ticket, author, body, internal=False, attachments=(), locked=False):
     """Add to the conversation. A staff member's first public reply is the first response.
 
     A customer's replies are limited per hour (``TICKET_REPLY_LIMIT_PER_HOUR``); staff's are not.
+    ``locked``: the caller's transaction already holds the author's row lock (a customer's) and
+    then the ticket's, ``ticket`` read under it with its service, priority and calendar (inbound
+    mail reads both once while matching); neither is taken again.
     """
     is_staff = staff_tier_level(author) is not None
-    if not is_staff:
-        # Before the ticket's lock, in ticket_create's order (customer row, then tickets).
-        hold_customer(author)
-    ticket = _locked(ticket)
+    if not locked:
+        if not is_staff:
+            # Before the ticket's lock, in ticket_create's order (customer row, then tickets).
+            hold_customer(author)
+        ticket = _locked(ticket)
     if not is_staff and not ticket_customer_can_access(user=author, ticket=ticket):
         raise PermissionDenied("Only the ticket's customer, their CCs or staff may reply.")
     if internal and not is_staff:

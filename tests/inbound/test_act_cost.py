@@ -17,7 +17,8 @@ from paging.models import Delivery, Destination, OnCallPage
 from sla.models import Service
 from tests import factories
 from tests.paging.conftest import load_plan_text
-from tickets.models import Ticket, TicketEvent
+from tickets.mail_thread import reply_to_address, thread_root_id
+from tickets.models import Message, Ticket, TicketEvent
 from tickets.services import customer_add_service
 
 from .conftest import make_mail
@@ -128,6 +129,55 @@ def test_a_new_ticket_in_a_batch_costs_a_bounded_number_of_statements(client_use
     for table in ("sla_oncallmember", "paging_destination", "accounts_profile"):
         assert sum(f'FROM "{table}"' in sql for sql in three) <= 1, table
     assert sum(sql.startswith("SAVEPOINT") for sql in three) <= 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_in_a_batch_reads_its_ticket_and_its_sender_once(
+    client_user, support_service, settings
+):
+    """A customer's reply: the sender's row and the matched ticket are each read once, under
+    their locks (matching reads them ``FOR UPDATE``, customer then ticket, and hands the ticket
+    to ``ticket_reply(locked=True)``), in at most 12 statements — 14 when matching read the
+    ticket and ``ticket_reply`` locked the customer and read the ticket again."""
+    settings.INBOUND_ACT_THREADS = 1  # acted on this connection, where the queries are seen
+    first = make_mail(sender="ann@client.example", subject="Export")
+    inbound_receive_many(messages=[(first, len(first))], via=InboundMessage.Via.IMAP)
+    ticket = Ticket.objects.get()
+
+    def replies(count, start):
+        batch = [
+            make_mail(
+                sender="ann@client.example",
+                to=reply_to_address(ticket.pk),
+                subject=f"Re: [#{ticket.pk}] Export",
+                body=f"Still broken ({n}).\n",
+                headers={"In-Reply-To": thread_root_id(ticket.pk)},
+            )
+            for n in range(start, start + count)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            receipts = inbound_receive_many(
+                messages=[(raw, len(raw)) for raw in batch], via=InboundMessage.Via.IMAP
+            )
+        assert [r.message.outcome for r in receipts] == [Outcome.REPLY_ADDED] * count
+        return [q["sql"] for q in queries.captured_queries]
+
+    one, three = replies(1, 0), replies(3, 1)
+    assert Message.objects.filter(ticket=ticket, internal=False).count() == 4
+    extra = three[len(one) :] if three[: len(one)] else three
+    per_reply = (len(three) - len(one)) / 2
+    assert per_reply <= 12, "\n".join(extra)
+
+    def reads(table, sqls):
+        return sum(sql.startswith("SELECT") and f'FROM "{table}"' in sql for sql in sqls)
+
+    # The sender and the ticket: one read each per reply (a batch of three: three each).
+    assert reads("tickets_ticket", three) == 3, "\n".join(three)
+    assert reads("auth_user", three) == 3, "\n".join(three)
+    if connection.vendor == "postgresql":
+        locked = [sql for sql in three if sql.endswith("FOR UPDATE") or " FOR UPDATE " in sql]
+        assert sum('FROM "tickets_ticket"' in sql for sql in locked) == 3
+        assert sum('FROM "auth_user"' in sql for sql in locked) == 3
 
 
 @pytest.fixture
