@@ -16,7 +16,7 @@ from notifications.models import Notification
 from paging.models import Delivery, Destination, OnCallPage
 from sla.models import Service
 from tests import factories
-from tests.paging.conftest import load_plan_text
+from tests.paging.conftest import SRE_ON_CALL_PLAN, load_plan_text
 from tickets.mail_thread import reply_to_address, thread_root_id
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.services import customer_add_service
@@ -27,19 +27,7 @@ Outcome = InboundMessage.Outcome
 NOW = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)
 SRE = "sre@acme-support.example"
 
-PLAN = """
-service: {slug: sre, name: SRE service}
-priorities:
-  - {code: P0, name: Critical, response: 15m, resolution: 4h, start_tier: 2}
-  - {code: P2, name: Normal, response: 4h}
-tiers:
-  - {level: 1, name: Helpdesk}
-  - {level: 2, name: SRE, on_call: true}
-on_call:
-  handoff: mon 09:00
-  layers: [primary, secondary]
-  acknowledge: 10m
-"""
+PLAN = SRE_ON_CALL_PLAN
 
 
 def _refuse_outbox_inserts():
