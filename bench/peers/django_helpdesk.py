@@ -1,17 +1,27 @@
-"""Side by side with django-helpdesk: the same tickets, its escalation and our SLA sweep.
+"""Side by side with django-helpdesk: the same tickets, its escalation and our SLA sweep, and
+the staff's and a customer's ticket lists over them.
 
     python bench/peers/django_helpdesk.py [--tickets 100000] [--lapsed 10000]
+        [--customer-tickets 30] [--repeat 10] [--db-prefix portal_bench_peers] [--out FILE]
 
 Installs django-helpdesk (the current release from PyPI) in its own virtualenv,
 ``var/peers-helpdesk`` (not in our locks: it is only measured, never imported by the portal),
 the first time. Both systems get N open tickets with the same priority (high), ages and due
 dates, L of them past due and two people to email about each. Ours: bench/sla_sweep.py's seed
-and sweep (one run; its database ``portal_bench_peers``); theirs: ``manage.py
-escalate_tickets`` over ``portal_bench_peers_helpdesk`` (bench/peers/helpdesk_side.py). Prints
-time, queries, escalations and emails of each, and the ratios per escalated ticket; then the
-staff ticket list's first page on each (django-helpdesk's datatable, our admin changelist,
-bench/peers/ours_list.py), time and queries; writes
-``bench/out/peers-helpdesk.json`` (its rows join bench/run.py's table).
+and sweep (one run; its database ``<db-prefix>``); theirs: ``manage.py escalate_tickets`` over
+``<db-prefix>_helpdesk`` (bench/peers/helpdesk_side.py). Prints time, queries, escalations and
+emails of each, and the ratios per escalated ticket. Then, median of ``--repeat`` requests
+through Django's handler each, time and queries (bench/peers/page_timing.py):
+
+- the staff ticket list's first page: django-helpdesk's datatable (the JSON its list page
+  loads), our admin changelist (bench/peers/ours_list.py), a superuser on each;
+- a customer's ticket list: one customer given the same ``--customer-tickets`` tickets on both
+  sides (bench/peers/customer_plan.py), signed in, not staff: django-helpdesk's "My Tickets"
+  page plus the API request with the tickets its script makes (both: the list is on screen
+  after the second), our "my tickets" page; the first 25 on each.
+
+Writes ``--out`` (default ``bench/out/peers-helpdesk.json``; its "table" rows join
+bench/run.py's table) and our sweep's own figures beside it (``<out>-our-sweep.json``).
 
 What differs, and cannot be made the same: django-helpdesk escalates by age in whole days
 (``Queue.escalate_days``, here 1), ours by deadline; so its past-due tickets are 1 day 2 hours
@@ -56,6 +66,7 @@ def ensure_venv():
 
 
 def fresh_database(name):
+    """Drop and create ``name`` (the peer's database; ours is bench/sla_sweep.py's --fresh)."""
     import psycopg
 
     with psycopg.connect(
@@ -69,29 +80,39 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--lapsed", type=int, default=10_000)
+    parser.add_argument(
+        "--customer-tickets", type=int, default=30, help="the timed customer's tickets"
+    )
+    parser.add_argument("--repeat", type=int, default=10, help="requests of each list (median)")
+    parser.add_argument(
+        "--db-prefix",
+        default="portal_bench_peers",
+        help="our database's name; the peer's is this with _helpdesk after it",
+    )
+    parser.add_argument("--out", default=str(OUT / "peers-helpdesk.json"))
     args = parser.parse_args()
     python, version = ensure_venv()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ours_db = f"{BASE}/{args.db_prefix}"
+    theirs_db = f"{ours_db}_helpdesk"
+    lists = ["--repeat", str(args.repeat), "--customer-tickets", str(args.customer_tickets)]
 
-    fresh_database("portal_bench_peers_helpdesk")
-    theirs = json.loads(
-        subprocess.run(
-            [
-                str(python),
-                str(HERE / "helpdesk_side.py"),
-                "--tickets",
-                str(args.tickets),
-                "--lapsed",
-                str(args.lapsed),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=HERE,
-            env={**os.environ, "PEER_DATABASE_URL": f"{BASE}/portal_bench_peers_helpdesk"},
-        )
-        .stdout.strip()
-        .splitlines()[-1]
+    fresh_database(theirs_db.rsplit("/", 1)[1])
+    theirs = last_json_line(
+        [
+            str(python),
+            str(HERE / "helpdesk_side.py"),
+            "--tickets",
+            str(args.tickets),
+            "--lapsed",
+            str(args.lapsed),
+            *lists,
+        ],
+        cwd=HERE,
+        env={**os.environ, "PEER_DATABASE_URL": theirs_db},
     )
+    sweep_out = out.with_name(f"{out.stem}-our-sweep.json")
     subprocess.run(
         [
             sys.executable,
@@ -104,82 +125,124 @@ def main():
             "1",
             "--fresh",
             "--out",
-            str(OUT / "peers-ours.json"),
+            str(sweep_out),
         ],
         check=True,
         cwd=ROOT,  # not bench/: Celery's Django fixup puts the cwd first on sys.path
-        env={**os.environ, "BENCH_DATABASE_URL": f"{BASE}/portal_bench_peers"},
+        env={**os.environ, "BENCH_DATABASE_URL": ours_db},
     )
-    our_list = json.loads(
-        subprocess.run(
-            [sys.executable, str(HERE / "ours_list.py")],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "BENCH_DATABASE_URL": f"{BASE}/portal_bench_peers"},
-        )
-        .stdout.strip()
-        .splitlines()[-1]
+    our_lists = last_json_line(
+        [sys.executable, str(HERE / "ours_list.py"), *lists],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_DATABASE_URL": ours_db},
     )
-    ours = json.loads((OUT / "peers-ours.json").read_text())
+    sweep = json.loads(sweep_out.read_text())
     ours = {
-        "list": our_list,
-        "seconds": ours["busy_seconds"],
-        "queries": ours["busy_queries"],
-        "escalated": ours["escalated"],
-        "emails": ours["counts"].get("emails", 0),
-        "floor_seconds": ours["floor_seconds"],
+        "seconds": sweep["busy_seconds"],
+        "queries": sweep["busy_queries"],
+        "escalated": sweep["escalated"],
+        "emails": sweep["counts"].get("emails", 0),
+        "floor_seconds": sweep["floor_seconds"],
+        "list": {k: v for k, v in our_lists.items() if k != "customer"},
+        "customer_list": our_lists["customer"],
     }
-    per_theirs = theirs["seconds"] / max(1, theirs["escalated"])
-    per_ours = ours["seconds"] / max(1, ours["escalated"])
+    result = compare(theirs, ours, version, args)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    for row in result["table"]:
+        print(" | ".join(str(cell) for cell in row))
+
+
+def last_json_line(command, **kwargs):
+    completed = subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def compare(theirs, ours, version, args):
+    """The result file: both sides' figures, the ratios, and the rows of bench/run.py's table
+    (benchmark, figure, baseline, ratio, target)."""
+    for side in (theirs, ours):
+        side["ms_per_escalated"] = round(1000 * side["seconds"] / max(1, side["escalated"]), 3)
+        side["queries_per_escalated"] = round(side["queries"] / max(1, side["escalated"]), 3)
     result = {
         "django_helpdesk_version": version,
         "tickets": args.tickets,
         "lapsed": args.lapsed,
+        "customer_tickets": args.customer_tickets,
+        "repeat": args.repeat,
         "django_helpdesk": theirs,
         "ours": ours,
-        "faster_per_escalated_ticket": round(per_theirs / per_ours, 1),
-        "fewer_queries": round(theirs["queries"] / max(1, ours["queries"]), 1),
-    }
-    label = f"{args.tickets:,} tickets"
-    result["table"] = [
-        (
-            f"Peer: django-helpdesk {version} escalate_tickets, {label}",
-            f"{theirs['seconds']} s, {theirs['queries']:,} queries, "
-            f"{theirs['escalated']:,} escalated, {theirs['emails']:,} emails",
-            "",
-            "",
-            "",
+        "faster_per_escalated_ticket": ratio(theirs["ms_per_escalated"], ours["ms_per_escalated"]),
+        "fewer_queries_per_escalated_ticket": ratio(
+            theirs["queries_per_escalated"], ours["queries_per_escalated"]
         ),
+        "staff_list_faster": ratio(theirs["list"]["median_ms"], ours["list"]["median_ms"]),
+        "staff_list_fewer_queries": ratio(theirs["list"]["queries"], ours["list"]["queries"]),
+        "customer_list_faster": ratio(
+            theirs["customer_list"]["median_ms"], ours["customer_list"]["median_ms"]
+        ),
+        "customer_list_fewer_queries": ratio(
+            theirs["customer_list"]["queries"], ours["customer_list"]["queries"]
+        ),
+    }
+    size = f"{args.tickets:,} tickets"
+    customer = f"a customer's {args.customer_tickets} tickets among {size}"
+
+    def sweep(side):
+        return (
+            f"{side['seconds']} s, {side['queries']:,} queries, {side['escalated']:,} escalated, "
+            f"{side['emails']:,} emails ({side['ms_per_escalated']} ms, "
+            f"{side['queries_per_escalated']} queries each)"
+        )
+
+    def page(side, name):
+        return f"{side[name]['median_ms']} ms, {side[name]['queries']} queries"
+
+    result["table"] = [
+        (f"Peer: django-helpdesk {version} escalate_tickets, {size}", sweep(theirs), "", "", ""),
         (
-            f"Peer: our SLA sweep, {label}",
-            f"{ours['seconds']} s, {ours['queries']:,} queries, "
-            f"{ours['escalated']:,} escalated, {ours['emails']:,} emails",
+            f"Peer: our SLA sweep, {size}",
+            sweep(ours),
             "django-helpdesk per escalated ticket",
-            f"{result['faster_per_escalated_ticket']}x faster",
+            f"{result['faster_per_escalated_ticket']}x faster, "
+            f"{result['fewer_queries_per_escalated_ticket']}x fewer queries",
             ">= 100x",
         ),
         (
-            f"Peer: django-helpdesk ticket datatable, first page, {label}",
-            f"{theirs['list']['median_ms']} ms, {theirs['list']['queries']} queries",
+            f"Peer: django-helpdesk staff ticket list (datatable), first page, {size}",
+            page(theirs, "list"),
             "",
             "",
             "",
         ),
         (
-            f"Peer: our admin ticket list, first page, {label}",
-            f"{our_list['median_ms']} ms, {our_list['queries']} queries",
+            f"Peer: our staff ticket list (admin), first page, {size}",
+            page(ours, "list"),
             "django-helpdesk's datatable",
-            f"{round(theirs['list']['median_ms'] / our_list['median_ms'], 1)}x faster",
+            f"{result['staff_list_faster']}x faster, "
+            f"{result['staff_list_fewer_queries']}x fewer queries",
+            "",
+        ),
+        (
+            f"Peer: django-helpdesk customer's My Tickets (page + its API), {customer}",
+            page(theirs, "customer_list"),
+            "",
+            "",
+            "",
+        ),
+        (
+            f"Peer: our customer's my tickets, {customer}",
+            page(ours, "customer_list"),
+            "django-helpdesk's My Tickets",
+            f"{result['customer_list_faster']}x faster, "
+            f"{result['customer_list_fewer_queries']}x fewer queries",
             "",
         ),
     ]
-    OUT.mkdir(exist_ok=True)
-    (OUT / "peers-helpdesk.json").write_text(json.dumps(result, indent=2) + "\n")
-    for row in result["table"]:
-        print(" | ".join(str(cell) for cell in row))
-    print(f"queries: {result['fewer_queries']}x fewer")
+    return result
+
+
+def ratio(theirs, ours):
+    return round(theirs / ours, 1) if ours else None
 
 
 if __name__ == "__main__":

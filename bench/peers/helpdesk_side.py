@@ -7,7 +7,9 @@ opened 1 day and 2 hours ago (past due), the rest opened over the last day with 
 ahead, all priority 2 ("high", as our P1), each with a submitter and an assignee (so an
 escalation emails two people, as ours emails Tier 2's two members). Then it times
 ``manage.py escalate_tickets`` in this process, counting its queries and the emails it built,
-then the staff ticket list's first page (its datatable), and prints one JSON line.
+then the staff ticket list's first page (its datatable) and, after giving one customer
+``--customer-tickets`` tickets of their own (bench/peers/customer_plan.py), that customer's
+ticket list ("My Tickets"), and prints one JSON line.
 """
 
 import argparse
@@ -25,19 +27,23 @@ import django  # noqa: E402
 
 django.setup()
 
+from customer_plan import CUSTOMER_EMAIL, customer_tickets  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from page_timing import measure  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, required=True)
     parser.add_argument("--lapsed", type=int, required=True)
-    parser.add_argument("--repeat", type=int, default=10, help="requests of the ticket list")
+    parser.add_argument("--repeat", type=int, default=10, help="requests of each ticket list")
+    parser.add_argument("--customer-tickets", type=int, default=30)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     from helpdesk.models import Queue, Ticket
@@ -102,15 +108,13 @@ def main():
         "tickets": args.tickets,
     }
     result["list"] = ticket_list(args.repeat)
+    result["customer_list"] = customer_ticket_list(queue, args.customer_tickets, args.repeat)
     print(json.dumps(result))
 
 
 def ticket_list(repeat):
     """The staff ticket list's first page: the datatable the list page loads (its default
     query: open and reopened tickets, by creation), median of ``repeat`` after a warm-up."""
-    import statistics
-
-    from django.test import Client
     from helpdesk.query import query_to_base64
 
     staff = get_user_model().objects.create(
@@ -127,25 +131,44 @@ def ticket_list(repeat):
         }
     )
     path = f"/helpdesk/datatables_ticket_list/{query}?draw=1&start=0&length=25"
-    assert client.get(path).status_code == 200
-    queries = []  # counted by a wrapper: request_started resets connection.queries
+    return measure(client, [path], repeat)
 
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(count):
-        client.get(path)
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(path)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return {
-        "median_ms": round(statistics.median(timings), 1),
-        "queries": len(queries),
+def customer_ticket_list(queue, count, repeat):
+    """The customer's own tickets as a signed-in customer (not staff) sees them: the "My
+    Tickets" page (``helpdesk:my-tickets``), which is an empty table, and the first page of
+    the API it then loads with its tickets (``helpdesk:user_tickets-list``, 25 a page, what
+    the page's script asks for). Both requests count: the list is on screen after the
+    second."""
+    from helpdesk.models import Ticket
+
+    states = {
+        "open": Ticket.OPEN_STATUS,
+        "resolved": Ticket.RESOLVED_STATUS,
+        "closed": Ticket.CLOSED_STATUS,
     }
+    customer = get_user_model().objects.create(
+        username="bench-peers-customer", email=CUSTOMER_EMAIL
+    )
+    for subject, state, created in customer_tickets(count, timezone.now()):
+        ticket = Ticket.objects.create(
+            title=subject,
+            queue=queue,
+            submitter_email=CUSTOMER_EMAIL,
+            status=states[state],
+            description="Generated.",
+            priority=2,  # high, as ours (the bench service's one priority)
+        )
+        # created and modified are stamped on save: the ages are set afterwards.
+        Ticket.objects.filter(pk=ticket.pk).update(created=created, modified=created)
+    client = Client()
+    client.force_login(customer)
+    paths = ["/helpdesk/tickets/my-tickets/", "/helpdesk/api/user_tickets/?page=1"]
+    result = measure(client, paths, repeat)
+    shown = client.get(paths[1]).json()
+    assert shown["count"] == count and len(shown["results"]) == min(25, count), shown["count"]
+    result.update(tickets=count, shown=len(shown["results"]))
+    return result
 
 
 if __name__ == "__main__":
