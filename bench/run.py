@@ -12,8 +12,11 @@ runs unless ``--fresh``; the sweep's is always rebuilt (a sweep changes it).
 
 ``--inbound`` also runs bench/inbound.py (10,000 emails through IMAP, three runs): it needs
 Dovecot (``apt-get install dovecot-imapd``) and root, so it is not part of the default run.
-``--peers`` also runs bench/peers/django_helpdesk.py (django-helpdesk side by side; it installs
-django-helpdesk in its own virtualenv under var/ the first time).
+``--peers`` also runs bench/peers/django_helpdesk.py (django-helpdesk side by side: the
+escalation sweep, the staff's and a customer's ticket lists; 10,000 tickets, 1,000 past due, or
+100,000 and 10,000 with ``--full``; it installs django-helpdesk in its own virtualenv under var/
+the first time). ``BENCH_PEERS_DB_PREFIX`` names its two databases (default
+``portal_bench_peers``, and the same with ``_helpdesk``).
 """
 
 import argparse
@@ -26,8 +29,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 
-SMALL = {"tickets": 20_000, "sweep": (20_000, 2_000, 1), "repeat": 10, "load": (50, 10, 10)}
-FULL = {"tickets": 1_000_000, "sweep": (1_000_000, 10_000, 3), "repeat": 30, "load": (200, 60, 30)}
+SMALL = {
+    "tickets": 20_000,
+    "sweep": (20_000, 2_000, 1),
+    "repeat": 10,
+    "load": (50, 10, 10),
+    "peers": (10_000, 1_000),
+}
+FULL = {
+    "tickets": 1_000_000,
+    "sweep": (1_000_000, 10_000, 3),
+    "repeat": 30,
+    "load": (200, 60, 30),
+    "peers": (100_000, 10_000),
+}
 
 
 def run(script, *args, env=None):
@@ -139,7 +154,18 @@ def main():
         env={"BENCH_DATABASE_URL": sweep_db},
     )
     if args.peers:
-        run("peers/django_helpdesk.py")
+        tickets, lapsed = sizes["peers"]
+        run(
+            "peers/django_helpdesk.py",
+            "--tickets",
+            tickets,
+            "--lapsed",
+            lapsed,
+            "--repeat",
+            sizes["repeat"],
+            "--db-prefix",
+            os.environ.get("BENCH_PEERS_DB_PREFIX", "portal_bench_peers"),
+        )
     if args.inbound:
         run("inbound.py")
     print_table(table(sizes))
