@@ -6,8 +6,11 @@ commits it as sent right after.
 
 The sweep (``notifications_send_due``) delivers in groups of ``batch_size`` rows: one
 transaction locks the group (``SELECT … FOR UPDATE SKIP LOCKED LIMIT n``), hands each message
-to the mail server over the sweep's one connection, and marks the group's sent rows in one
-``UPDATE`` before it commits. So:
+to the mail server, and marks the group's sent rows in one ``UPDATE`` before it commits. Over
+SMTP the group's messages are spread over ``NOTIFICATION_SMTP_CONNECTIONS`` connections sending
+at once, a thread each (``smtp_pool``: a conversation is ~4 round trips, so one connection
+mostly waits); the threads only talk to the mail server, the sweep's thread records every
+outcome in the group's transaction. So:
 
 - no two workers (tasks or sweeps) ever send the same row: a locked row is skipped, and a row
   found sent after its lock is not sent;
@@ -31,6 +34,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connections, transaction
 from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Lower
@@ -38,6 +42,7 @@ from django.utils import timezone
 
 from .models import Notification, SuppressedAddress
 from .smtp_fastpath import CompiledMessage
+from .smtp_pool import NOT_TRIED, SMTPPool, Unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -58,21 +63,34 @@ def notification_send(*, notification_id, now=None):
     return _send_one(notification_id, due_by=None, now=now, connection=None) is _Outcome.SENT
 
 
-def notifications_send_due(*, now=None, batch_size=100):
+def notifications_send_due(*, now=None, batch_size=100, smtp_connections=None):
     """Deliver every pending notification whose attempt is due. Returns how many were sent.
 
-    A group of ``batch_size`` due rows at a time, locked, sent over one SMTP connection and
-    committed together (see the module docstring for what a crash costs). A constant number of
-    queries per group: lock-and-read, one UPDATE for the sent rows, plus one per failure.
+    A group of ``batch_size`` due rows at a time, locked, sent and committed together (see the
+    module docstring for what a crash costs). Over SMTP the group is spread over
+    ``smtp_connections`` connections (default ``NOTIFICATION_SMTP_CONNECTIONS``) sending at
+    once (``smtp_pool``); other backends, or 1, send over one connection in order. A constant
+    number of queries per group: lock-and-read, one UPDATE for the sent rows, plus one per
+    failure.
     """
     due_by = now or timezone.now()
+    if smtp_connections is None:
+        smtp_connections = settings.NOTIFICATION_SMTP_CONNECTIONS
     sent = 0
     connection = get_connection()
+    pool = None
+    if smtp_connections > 1 and isinstance(connection, SMTPBackend):
+        pool = SMTPPool([connection, *(get_connection() for _ in range(smtp_connections - 1))])
     compiled = {}  # shared body id → its MIME message serialised once (see CompiledMessage)
     try:
         while True:
             count, outcome, locked = _send_group(
-                due_by=due_by, now=now, connection=connection, size=batch_size, compiled=compiled
+                due_by=due_by,
+                now=now,
+                connection=connection,
+                pool=pool,
+                size=batch_size,
+                compiled=compiled,
             )
             sent += count
             if outcome is _Outcome.UNREACHABLE:
@@ -83,10 +101,13 @@ def notifications_send_due(*, now=None, batch_size=100):
             if locked < batch_size:
                 return sent
     finally:
-        _close_quietly(connection)
+        if pool is not None:
+            pool.close()
+        else:
+            _close_quietly(connection)
 
 
-def _send_group(*, due_by, now, connection, size, compiled):
+def _send_group(*, due_by, now, connection, pool, size, compiled):
     """Lock up to ``size`` due rows, send them, commit. Returns (sent, last outcome, locked)."""
     with transaction.atomic():
         if connections[Notification.objects.db].vendor == "postgresql":
@@ -106,19 +127,14 @@ def _send_group(*, due_by, now, connection, size, compiled):
             .order_by("next_attempt_at", "pk")[:size]
         )
         when = now or timezone.now()
-        sent_ids, suppressed_ids = [], []
-        outcome = None
-        for notification in group:
-            if notification.bouncing:
-                suppressed_ids.append(notification.pk)
-                continue
-            outcome = _deliver(
-                notification, now=when, connection=connection, save=False, compiled=compiled
+        suppressed_ids = [n.pk for n in group if n.bouncing]
+        wanted = [n for n in group if not n.bouncing]
+        if pool is None:
+            sent_ids, outcome = _send_in_order(
+                wanted, now=when, connection=connection, compiled=compiled
             )
-            if outcome is _Outcome.SENT:
-                sent_ids.append(notification.pk)
-            elif outcome is _Outcome.UNREACHABLE:
-                break
+        else:
+            sent_ids, outcome = _send_pooled(wanted, now=when, pool=pool, compiled=compiled)
         if sent_ids:
             Notification.objects.filter(pk__in=sent_ids).update(
                 status=Status.SENT, sent_at=when, last_error="", attempts=F("attempts") + 1
@@ -128,6 +144,74 @@ def _send_group(*, due_by, now, connection, size, compiled):
                 status=Status.SUPPRESSED, last_error=SUPPRESSED_NOTE
             )
         return len(sent_ids), outcome, len(group)
+
+
+def _send_in_order(group, *, now, connection, compiled):
+    """Send the group's rows one after the other over ``connection``."""
+    sent_ids, outcome = [], None
+    for notification in group:
+        outcome = _deliver(
+            notification, now=now, connection=connection, save=False, compiled=compiled
+        )
+        if outcome is _Outcome.SENT:
+            sent_ids.append(notification.pk)
+        elif outcome is _Outcome.UNREACHABLE:
+            break
+    return sent_ids, outcome
+
+
+def _send_pooled(group, *, now, pool, compiled):
+    """Send the group's rows over the pool's connections at once; record their outcomes here,
+    in the group's transaction (the pool's threads never touch the database)."""
+    messages = [_smtp_message(notification, compiled) for notification in group]
+    sent_ids, outcome = [], None
+    for notification, result in zip(group, pool.send(messages), strict=True):
+        if result is NOT_TRIED:
+            continue
+        notification.attempts += 1
+        if result is None:
+            sent_ids.append(notification.pk)
+            outcome = outcome or _Outcome.SENT
+        elif isinstance(result, Unreachable):
+            _record_failure(notification, result.error, now=now)
+            outcome = _Outcome.UNREACHABLE
+        else:
+            _record_failure(notification, result, now=now)
+            if outcome is not _Outcome.UNREACHABLE:
+                outcome = _Outcome.FAILED
+    return sent_ids, outcome
+
+
+def _smtp_message(notification, compiled):
+    """``notification`` as a callable sending it over an open SMTP backend. Built here, in the
+    sweep's thread: the shared-body cache is filled by one thread only."""
+    fast = CompiledMessage.for_smtp_row(notification, compiled)
+    if fast is not None:
+        return lambda backend: fast.send(notification, backend)
+    message = _email_message(notification)
+
+    def send(backend):
+        if backend.send_messages([message]) == 0:
+            raise ValueError(f"the mail backend sent nothing to {notification.to!r}")
+
+    return send
+
+
+def _email_message(notification, connection=None):
+    subject, text, html, headers = notification.content()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.to],
+        headers=headers or None,
+        connection=connection,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    for filename, content_type, content in notification.attachments or ():
+        message.attach(filename, content, content_type)
+    return message
 
 
 SUPPRESSED_NOTE = (
@@ -179,19 +263,7 @@ def _deliver(notification, *, now, connection, save=True, compiled=None):
         if fast is not None:
             fast.send(notification, connection)
         else:
-            subject, text, html, headers = notification.content()
-            message = EmailMultiAlternatives(
-                subject=subject,
-                body=text,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[notification.to],
-                headers=headers or None,
-                connection=connection,
-            )
-            if html:
-                message.attach_alternative(html, "text/html")
-            for filename, content_type, content in notification.attachments or ():
-                message.attach(filename, content, content_type)
+            message = _email_message(notification, connection)
             if message.send() == 0:
                 # A backend reports 0 when it dropped the message (no usable recipient).
                 raise ValueError(f"the mail backend sent nothing to {notification.to!r}")

@@ -36,9 +36,16 @@ class CompiledMessage:
 
     @classmethod
     def for_row(cls, notification, connection, cache):
-        if cache is None or notification.body_id is None:
-            return None
+        """The compiled message for ``notification`` sent over ``connection`` (an open SMTP
+        backend), or None where the ordinary path must take it."""
         if not isinstance(connection, SMTPBackend) or connection.connection is None:
+            return None
+        return cls.for_smtp_row(notification, cache)
+
+    @classmethod
+    def for_smtp_row(cls, notification, cache):
+        """``for_row`` for a row known to go to an SMTP backend (the sweep's pool)."""
+        if cache is None or notification.body_id is None:
             return None
         values = [notification.to, *notification.substitutions.values()]
         if not all(v.isascii() and "\n" not in v and "\r" not in v for v in values):

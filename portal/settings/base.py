@@ -396,6 +396,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Outbox: how often a failed email is retried before it is marked failed (and shown in admin).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Outbox sweep over SMTP: connections one worker keeps sending at once (a thread each); 1 sends
+# in order over one. Mail servers commonly accept dozens of connections per client.
+NOTIFICATION_SMTP_CONNECTIONS = env.int("NOTIFICATION_SMTP_CONNECTIONS", default=4)
 
 # Alerts in (docs/alerts.md): the largest payload a hook reads, and how old a generic hook's
 # signed timestamp may be (replays of an older signed request are refused).

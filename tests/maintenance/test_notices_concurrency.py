@@ -75,7 +75,7 @@ def test_concurrent_notice_and_outbox_sweeps_deliver_each_email_once(occurrence,
 def test_a_crash_half_way_is_finished_by_the_next_run_without_duplicates(occurrence, monkeypatch):
     """Killed while recording batch 3 of 4: batches 1–2 stay committed, batch 3 rolls back
     whole; the next run starts at the committed cursor and records the other 1,000, once."""
-    real = notices.notifications_create_many
+    real = notices.notifications_insert_many
     calls = Counter()
 
     def dies_on_third_batch(**kwargs):
@@ -85,7 +85,7 @@ def test_a_crash_half_way_is_finished_by_the_next_run_without_duplicates(occurre
             raise WorkerKilled("killed in batch 3")
         return real(**kwargs)
 
-    monkeypatch.setattr(notices, "notifications_create_many", dies_on_third_batch)
+    monkeypatch.setattr(notices, "notifications_insert_many", dies_on_third_batch)
     with time_machine.travel(DUE, tick=False):
         with pytest.raises(WorkerKilled):
             notices.notices_send_due(batch_size=500)
