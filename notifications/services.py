@@ -181,6 +181,28 @@ def notifications_insert_many(*, emails):
     return len(emails)
 
 
+def notifications_insert_select(*, select, params):
+    """Record the emails a query builds, in one ``INSERT … SELECT`` (PostgreSQL only): for a
+    sweep whose bodies the database fills in (``tickets.emails.SlaOutboxRows``).
+
+    ``select`` yields (key, to, subject, body_text, body_html, headers as jsonb) rows, its
+    ``params`` bound server-side (``%b``, ``execute_bound``); the rows are recorded as
+    ``notifications_insert_many`` records them (own body, pending, due now, ``ON CONFLICT DO
+    NOTHING``), with the same sweep task after commit."""
+    db = connections[Notification.objects.db]
+    now = timezone.now()
+    table = db.ops.quote_name(Notification._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (key, {db.ops.quote_name('to')}, subject, body_text, "  # noqa: S608
+        "body_html, headers, body_id, substitutions, status, attempts, next_attempt_at, "
+        "last_error, created_at) "
+        "SELECT k, t, s, bt, bh, h, NULL, '{}'::jsonb, %b, 0, %b, '', %b "
+        f"FROM ({select}) AS r(k, t, s, bt, bh, h) ON CONFLICT DO NOTHING"
+    )
+    execute_bound(sql, [Status.PENDING.value, now, now, *params], db=db)
+    transaction.on_commit(_enqueue_sweep, robust=True)
+
+
 def _outbox_row(email):
     body_id = None if email.body is None else email.body.pk
     return (

@@ -289,6 +289,10 @@ class _Batch:
         self.events = []
         self.emails = []
         self.stamps = {}  # each SLA email template rendered once per batch (tickets/emails.py)
+        # The sweep's emails on PostgreSQL: built by the database, in one statement a batch.
+        self.rows = (
+            emails.SlaOutboxRows() if self.fast and connection.vendor == "postgresql" else None
+        )
         self.counts = Counter()
         # Tickets whose assignee an escalation handed over (the sweep unassigns them at once).
         self.handed_over = []
@@ -377,6 +381,7 @@ class _Batch:
             escalated=escalated,
             recipients=self.tier_addresses(ticket),
             stamps=self.stamps,
+            rows=self.rows,
         )
         return event
 
@@ -401,6 +406,7 @@ class _Batch:
                 now=self.now,
                 recipients=recipients,
                 stamps=self.stamps,
+                rows=self.rows,
             )
             self.counts["warned"] += 1
         elif step.step == "breached":
@@ -428,6 +434,7 @@ class _Batch:
                 due_at=step.due_at,
                 recipients=recipients,
                 stamps=self.stamps,
+                rows=self.rows,
             )
             self.counts["management"] += 1
 
@@ -452,6 +459,8 @@ class _Batch:
                 )
         elif self.events:
             TicketEvent.objects.bulk_create(self.events)
+        if self.rows is not None:
+            self.counts["emails"] += self.rows.insert()
         if self.emails:
             if self.fast:
                 notifications_insert_many(emails=self.emails)

@@ -25,10 +25,10 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.utils.crypto import constant_time_compare
 
-_SIG_LENGTH = 20
-_TOKEN = re.compile(rf"(\d{{1,18}})-([0-9a-f]{{{_SIG_LENGTH}}})")
+SIG_LENGTH = 20  # hex digits of a signature
+_TOKEN = re.compile(rf"(\d{{1,18}})-([0-9a-f]{{{SIG_LENGTH}}})")
 _MESSAGE_ID = re.compile(
-    rf"<?ticket-(\d{{1,18}})-([0-9a-z]{{1,32}})-([0-9a-f]{{{_SIG_LENGTH}}})@[^>]*>?"
+    rf"<?ticket-(\d{{1,18}})-([0-9a-z]{{1,32}})-([0-9a-f]{{{SIG_LENGTH}}})@[^>]*>?"
 )
 
 
@@ -40,12 +40,18 @@ def _sign(value, purpose):
 
 
 def _signed(key, value):
-    return hmac.digest(key, value.encode(), "sha256").hex()[:_SIG_LENGTH]
+    return hmac.digest(key, value.encode(), "sha256").hex()[:SIG_LENGTH]
 
 
 @functools.lru_cache(maxsize=16)
 def _keyed(purpose, secret):
     return hashlib.sha256(f"tickets.mail_thread.{purpose}{secret}".encode()).digest()
+
+
+def signing_key(purpose):
+    """The HMAC-SHA256 key of ``purpose`` ("message-id", "reply") under ``SECRET_KEY``: for
+    the SLA sweep, which signs in PostgreSQL (``emails.SlaOutboxRows``)."""
+    return _keyed(purpose, settings.SECRET_KEY)
 
 
 def sender_parts():
@@ -78,6 +84,15 @@ def reply_to_address(ticket_pk):
     name, local, domain = sender_parts()
     address = f"{local}+{reply_token(ticket_pk)}@{domain}"
     return formataddr((name, address)) if name else address
+
+
+def reply_to_parts(name, local, domain):
+    """(before, after) the token in ``reply_to_address``'s value: ``formataddr`` puts the
+    address in as it is, so only the display name's quoting or encoding comes around it."""
+    marker = "\x00"
+    address = f"{local}+{marker}@{domain}"
+    before, after = (formataddr((name, address)) if name else address).split(marker)
+    return before, after
 
 
 def message_id(ticket_pk, part):

@@ -3,6 +3,7 @@ byte for byte what rendering each ticket's templates on its own gives, headers i
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.utils.timesince import timeuntil
@@ -100,10 +101,9 @@ def _rows(outbox):
     return [(e.key, e.to, e.subject, e.body_text, e.body_html, e.headers) for e in outbox]
 
 
-def _cases(ticket, n):
+def _cases(ticket, n, recipients=("b@example.com", "a@example.com", "a@example.com", "")):
     """(fast call, template, reference context) of each SLA email for ``ticket``."""
     key = f"sla-step:{1000 + n}"
-    recipients = ["b@example.com", "a@example.com", "a@example.com", ""]
     due = NOW - timedelta(minutes=7 * n)
     reason = f"first response deadline {due:%Y-%m-%d %H:%M} UTC lapsed & <50%>"
     actor = factories.StaffFactory.build(username=f"s&m<{n}>")
@@ -208,3 +208,55 @@ def test_html_special_characters_are_escaped_in_the_html_part_only(tickets):
     assert "R&amp;D &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot; &#x27;single&#x27; 100% done" in (
         email.body_html
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "from_email", ["support@portal.example", 'Süppört "Desk" <help@portal.example>']
+)
+def test_sla_emails_built_by_postgresql_equal_each_ticket_rendered_alone(
+    tickets, settings, from_email
+):
+    """The sweep's PostgreSQL path (``SlaOutboxRows``: the bodies filled in by ``format()``,
+    HTML-escaped by ``replace()``, the headers signed by ``sha256()``) records, byte for byte,
+    the rows each ticket's own rendering gives: subject, text, HTML, headers (Message-ID
+    included), keys (one too long for the column, hashed), with a plain and a quoted, encoded
+    sender name in the Reply-To."""
+    from django.db import connection
+
+    from notifications.models import Notification
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings.DEFAULT_FROM_EMAIL = from_email
+    long_address = "x" * 240 + "@example.com"
+    recipients = ["b@example.com", "a@example.com", "", "Zoë <zoe@example.com>", long_address]
+    compared = 0
+    for case in range(5):
+        rows = emails.SlaOutboxRows()
+        expected = []
+        for n, ticket in enumerate(tickets):
+            fast, template, context = list(_cases(ticket, n, recipients))[case]
+            key = f"sla-step:{1000 + n}"
+            expected += _reference(template, ticket, key, [a for a in recipients if a], context)
+            with mock.patch.object(emails, "_outbox", _with_rows(rows)):
+                assert fast(ticket, None) == []
+        assert rows.insert() == len(expected)
+        recorded = [
+            (n.key, n.to, n.subject, n.body_text, n.body_html, n.headers)
+            for n in Notification.objects.order_by("pk")
+        ]
+        assert recorded == expected, template
+        assert all(n.status == "pending" for n in Notification.objects.all())
+        compared += len(recorded)
+        Notification.objects.all().delete()
+    assert compared == len(tickets) * 5 * 4
+
+
+def _with_rows(rows):
+    real = emails._outbox
+
+    def outbox(*args):
+        return real(*args[:-1], rows)
+
+    return outbox
