@@ -1,6 +1,6 @@
 """Server time and query count of the heaviest pages over the seeded tables.
 
-    python bench/pages.py [--repeat 30] [--customer-only]
+    python bench/pages.py [--repeat 30] [--customer-only] [--profile "home"]
 
 For "my tickets" (a customer with ~50 tickets vs one with 1), a ticket, the home page, the new
 ticket form and the admin ticket changelist (a Tier 1 member and a superuser; left out with
@@ -53,9 +53,30 @@ def measure(client, path, repeat):
     }
 
 
+def profile(client, path, repeat, limit=45):
+    """cProfile of ``repeat`` requests of ``path`` (after one warm-up): where a page's time
+    goes, function by function, sorted by own time and by cumulative time."""
+    import cProfile
+    import pstats
+
+    client.get(path)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        client.get(path)
+    profiler.disable()
+    for order in ("tottime", "cumulative"):
+        pstats.Stats(profiler).strip_dirs().sort_stats(order).print_stats(limit)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--profile",
+        metavar="CASE",
+        help="profile the pages whose name starts with CASE (e.g. 'home') instead of timing",
+    )
     parser.add_argument(
         "--customer-only",
         action="store_true",
@@ -93,12 +114,19 @@ def main():
             path = f"/tickets/{Ticket.objects.filter(customer=user).order_by('-id').first().pk}/"
         client = Client()
         client.force_login(user)
+        if args.profile:
+            if label.startswith(args.profile):
+                print(f"== profile of {label} ({path}), {args.repeat} requests")
+                profile(client, path, args.repeat)
+            continue
         row = {"case": label, **measure(client, path, args.repeat)}
         rows.append(row)
         print(
             f"{label:<34} {row['queries']:>3} queries  median {row['median_ms']:>6} ms  "
             f"p95 {row['p95_ms']:>6} ms  cpu {row['cpu_ms']:>6} ms"
         )
+    if args.profile:
+        return
     results["pages"] = rows
     minimal = rows[0]["median_ms"]
     unit = python_unit_ms()

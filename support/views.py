@@ -16,6 +16,8 @@ from sla.models import Service
 from sla.selectors import calendar_hours_text, duration_text, service_support_sheet
 from tickets.selectors import customer_dashboard
 
+from .preloads import in_an_organisation
+
 UPCOMING_DAYS = 90
 UPCOMING_SHOWN = 6
 _DAYS = {
@@ -53,8 +55,13 @@ def home(request):
     context = {}
     if request.user.is_authenticated:
         context = customer_dashboard(user=request.user)
-        # This month's support hours of the customer's own organisation (None: nothing shown).
-        context["support_usage"] = contract_usage_for_customer(user=request.user)
+        # This month's support hours of the customer's own organisation (None: nothing shown);
+        # no organisation, no query (the membership came with the user).
+        context["support_usage"] = (
+            contract_usage_for_customer(user=request.user)
+            if in_an_organisation(request.user)
+            else None
+        )
     return render(request, "portal/home.html", context)
 
 

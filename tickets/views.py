@@ -11,7 +11,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 from django.http import Http404, HttpResponseNotAllowed
@@ -326,6 +326,17 @@ def attachment_download(request, ticket_id, attachment_id):
     )
 
 
+def _in_an_organisation(user):
+    """Whether ``user`` belongs to an organisation: read through the membership relation by name
+    (tickets sits below contracts), loaded with the user's row (``ACCOUNTS_USER_PRELOADS``),
+    else one query."""
+    try:
+        user.organization_membership  # noqa: B018 -- the read is the question
+    except (AttributeError, ObjectDoesNotExist):
+        return False
+    return True
+
+
 def _render_detail(request, ticket, *, reply_form=None, rating_form=None, status=200):
     now = timezone.now()
     owner = ticket.viewer_is_owner
@@ -361,7 +372,8 @@ def _render_detail(request, ticket, *, reply_form=None, rating_form=None, status
         "rating_form": rating_form if can_rate else None,
         "rate_until": rate_until,
         "ccs": ccs,
-        "cc_form": CcForm(ticket=ticket) if owner else None,
+        # A customer in no organisation has no colleague to CC: no query for the candidates.
+        "cc_form": CcForm(ticket=ticket) if owner and _in_an_organisation(request.user) else None,
         "following": any(cc.user_id == request.user.pk for cc in ccs),
         "reply_url": reverse("tickets:reply", args=[ticket.pk]),
     }
