@@ -18,7 +18,7 @@ The definitions (docs/operations.md, "Success metrics dashboard"):
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 
-from . import selectors
+from . import selectors, services
 from .figures import (
     COUNT,
     MET,
@@ -124,7 +124,12 @@ class Report:
 
 
 def build_report(*, service, period, now):
-    """The report (five queries: targets, priorities, two over tickets, one over incidents)."""
+    """The report: seven queries (targets, priorities, the rollup's status, two over the
+    rollup, one over the tickets due after ``now``, one over incidents), and six more to
+    refresh the rollup when tickets changed since it was last read."""
+    zone, stale = selectors.rollup_status(service)
+    if stale or zone != service.timezone:
+        services.rollup_refresh(service=service, rebuild=zone != service.timezone)
     targets = selectors.targets_of(service)
     priorities = selectors.priorities_of(service)
     opened = selectors.opened_by_week(service=service, period=period, now=now)

@@ -256,4 +256,6 @@ def test_query_count_does_not_grow_with_the_data(metrics_service, now):
     make_ticket(metrics_service, "P1", at(11, 3), status="open")
     small = count()
     fill_november(metrics_service)
-    assert count() == small == 5
+    # Both read after tickets were written: the report's seven reads and the rollup's refresh
+    # (six, and the savepoint of the test's transaction: tests/metrics/test_rollup.py).
+    assert count() == small == 7 + 6 + 2
