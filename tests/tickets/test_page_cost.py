@@ -246,3 +246,36 @@ def test_home_counts_active_tickets_with_the_recent_ones(
     # the user (+profile, membership, services), recent tickets with the active count; no
     # organisation, so no contract usage read
     assert len(sqls) == 2, sqls
+
+
+@pytest.mark.parametrize("zone", ["", "Asia/Tokyo"])
+def test_my_tickets_rows_from_values_are_the_rows_from_the_tickets(
+    customer_client, customer, service, priority, zone
+):
+    """A page of "my tickets" is built from the rows' values (``ListRow``); a page number that
+    goes to ``Paginator.get_page`` (``?page=abc``: page 1) is built from the tickets themselves.
+    Both pages are the same, byte for byte: escaping, priorities' labels, services' zones."""
+    from accounts.models import Profile
+    from sla.models import Priority
+
+    if zone:
+        Profile.objects.update_or_create(user=customer, defaults={"timezone": zone})
+    other_service = factories.ServiceFactory(name="R&D <ops>", timezone="America/New_York")
+    customer.service_memberships.create(service=other_service)
+    described = factories.PriorityFactory(
+        service=other_service, code="P0", name="Critical", description='Down & "out"'
+    )
+    Priority.objects.filter(pk=priority.pk).update(description="")  # the label without one
+    for n in range(30):
+        factories.TicketFactory(
+            customer=customer,
+            service=other_service if n % 3 else service,
+            priority=described if n % 3 else priority,
+            subject=f"<b>Ticket</b> & {n} 'quoted'",
+        )
+    from_values = customer_client.get(reverse("tickets:list"), {"page": "1"})
+    from_tickets = customer_client.get(reverse("tickets:list"), {"page": "abc"})
+    assert type(from_values.context["page"][0]).__name__ == "ListRow"
+    assert type(from_tickets.context["page"][0]).__name__ == "Ticket"
+    assert "&lt;b&gt;Ticket&lt;/b&gt; &amp;" in from_values.text
+    assert _without_token(from_values.text) == _without_token(from_tickets.text)
