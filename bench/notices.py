@@ -1,7 +1,7 @@
 """Maintenance notices at scale: one occurrence, 100,000 subscribers, recorded and delivered.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_notices \
-        python bench/notices.py [--subscribers 100000] [--smtp]
+        python bench/notices.py [--subscribers 100000] [--smtp] [--smtp-connections N]
 
 1. Expands a year of a weekly window for 100 services (``occurrences_for_services``).
 2. Runs ``maintenance.notices.notices_send_due`` at the 48-hour moment: every subscriber's
@@ -9,7 +9,8 @@
 3. Runs the outbox sweep ``notifications_send_due``: every message built and handed to the
    email backend. By default an in-process backend that serialises each message to bytes as
    the SMTP backend would (``message().as_bytes()``) and counts it; ``--smtp`` uses Django's
-   SMTP backend against a minimal SMTP sink on 127.0.0.1 (a thread in this process).
+   SMTP backend against a minimal SMTP sink on 127.0.0.1 (a process of its own), over
+   ``NOTIFICATION_SMTP_CONNECTIONS`` connections at once (``--smtp-connections``).
 4. Runs both again: nothing more is recorded or sent.
 
 Uses its own database (dropped and recreated each run).
@@ -117,9 +118,19 @@ def main():
         help="also run the pipeline as worker processes would: one recording the notices while "
         "N outbox sweeps deliver (0: only the sequential single-worker run)",
     )
+    parser.add_argument(
+        "--smtp-connections",
+        type=int,
+        default=None,
+        help="NOTIFICATION_SMTP_CONNECTIONS for the outbox sweep (default: the setting's, 4)",
+    )
     args = parser.parse_args()
     prepare_database(fresh=True)
     from django.conf import settings
+
+    if args.smtp_connections is not None:
+        settings.NOTIFICATION_SMTP_CONNECTIONS = args.smtp_connections
+    print(f"outbox sweep: {settings.NOTIFICATION_SMTP_CONNECTIONS} SMTP connection(s) per worker")
 
     sink = None
     if args.smtp:
