@@ -16,7 +16,7 @@ from core.zones import local_date, local_midnight, zone
 
 # A fall back never goes back further than this.
 MARGIN = timedelta(days=2)
-_STEP = timedelta(minutes=15)
+_STEP = timedelta(hours=1)
 
 
 def dates_of_utc_days(utc_days, tz):
@@ -68,9 +68,9 @@ def _falls_back_before(day, tz):
     """Whether, after ``day`` has begun in ``tz``, the wall clock shows an earlier date (a fall
     back across midnight).
 
-    Walks the next days in quarter hours (no two transitions of a zone are closer) and, where
-    the offset drops, bisects to the second of the transition, where the wall clock is at its
-    lowest: the clock is back before midnight then or never.
+    Walks the next two days an hour at a time (no two transitions of a zone are closer) and,
+    where the offset drops, bisects to the second of the transition, where the wall clock is
+    at its lowest: the clock is back before midnight then or never.
     """
     zone_info = zone(tz)
     midnight = datetime.combine(day, time(0))  # naive wall clock
