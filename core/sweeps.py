@@ -11,7 +11,9 @@ from operator import attrgetter
 from django.db import transaction
 
 
-def sweep_due_rows(queryset, *, due_field, now, batch_size, handle, pk=attrgetter("pk")):
+def sweep_due_rows(
+    queryset, *, due_field, now, batch_size, handle, pk=attrgetter("pk"), ties_by_id=True
+):
     """Call ``handle(rows)`` on the rows of ``queryset`` with ``due_field <= now``, a batch at a
     time, each batch locked and handled in its own transaction; returns the summed counts that
     ``handle`` returns.
@@ -23,7 +25,12 @@ def sweep_due_rows(queryset, *, due_field, now, batch_size, handle, pk=attrgette
       looping on them.
     - A short batch is the last: what falls due while the sweep runs is the next run's.
     - ``pk(row)``: a row's primary key (``itemgetter(0)`` for ``values_list`` rows led by it).
+    - ``ties_by_id``: rows due at the same moment are taken in id order. Without it they come
+      in the order of an index on ``due_field`` alone, which lets the read stop after a batch:
+      with it, every batch reads and sorts *all* the rows due at that moment (a mass lapse at
+      one instant: 10,000 rows, ~30 ms, for each batch of 500).
     """
+    order = (due_field, "id") if ties_by_id else (due_field,)
     totals = Counter()
     seen = set()
     while True:
@@ -31,7 +38,7 @@ def sweep_due_rows(queryset, *, due_field, now, batch_size, handle, pk=attrgette
             rows = list(
                 queryset.select_for_update(skip_locked=True, of=("self",))
                 .filter(**{f"{due_field}__lte": now})
-                .order_by(due_field, "id")[:batch_size]
+                .order_by(*order)[:batch_size]
             )
             if not rows or all(pk(row) in seen for row in rows):
                 break

@@ -293,3 +293,22 @@ def test_a_warning_keeps_the_tickets_updated_at_and_an_escalation_moves_it(open_
     sweep(OPENED + timedelta(minutes=61))
     ticket.refresh_from_db()
     assert ticket.updated_at == OPENED + timedelta(minutes=61)
+
+
+@pytest.mark.postgres
+def test_tickets_lapsing_at_one_instant_are_read_without_sorting_them_all(open_ticket, staff):
+    """Many tickets lapsing together (one deadline for all) are locked a batch at a time in
+    the order of the ``next_sla_check_at`` index, so each batch's read stops after its rows:
+    ordered by id within the instant, every batch read and sorted all of them."""
+    for _ in range(6):
+        open_ticket()
+    with CaptureQueriesContext(connection) as queries:
+        result = sweep(OPENED + timedelta(minutes=61), batch_size=2)
+    assert result["escalated"] == 6 and result["batches"] == 3
+    (read, *_) = [q["sql"] for q in queries.captured_queries if "SKIP LOCKED" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the index, as on a large table
+        cursor.execute(f"EXPLAIN {read}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ticket_sla_check" in plan
+    assert "Sort" not in plan, plan
