@@ -157,8 +157,7 @@ def opened_by_week(*, service, period, now):
     """
     if not days.period_matches_dates(period):
         return list(tickets_opened_by_week(service=service, period=period, now=now))
-    sums = [name for name in _opened_sums() if name != "opened"] + ["opened"]
-    rows = _rollup_by_week(OpenedDay, service, period, sums)
+    rows = _rollup_by_week(OpenedDay, service, period, list(_opened_sums()))
     later = {
         (row["week"], row["priority_id"]): row
         for row in _due_after(service=service, period=period, now=now)
