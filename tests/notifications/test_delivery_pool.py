@@ -269,3 +269,82 @@ def test_a_worker_killed_mid_group_leaves_the_group_to_the_next_sweep(mail_serve
     assert 0 < len(duplicated) <= 10
     assert set(after.values()) <= {1, 2}
     assert sent_and_pending() == (50, 0)
+
+
+class LimitedServer:
+    """A mail server that takes ``limit`` connections at once and answers any more with 421 at
+    the greeting (as servers limiting connections per client do)."""
+
+    def __init__(self, limit):
+        import socketserver
+
+        self.received, self.refused = [], 0
+        server_state = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                with lock:
+                    if active[0] >= limit:
+                        server_state.refused += 1
+                        self.wfile.write(b"421 4.7.0 too many connections\r\n")
+                        return
+                    active[0] += 1
+                try:
+                    self.converse()
+                finally:
+                    with lock:
+                        active[0] -= 1
+
+            def converse(self):
+                self.wfile.write(b"220 limited ESMTP\r\n")
+                to = None
+                while line := self.rfile.readline():
+                    verb = line[:4].upper()
+                    if verb == b"EHLO":
+                        self.wfile.write(b"250-limited\r\n250 8BITMIME\r\n")
+                    elif verb == b"RCPT":
+                        to = line[8:].strip().strip(b"<>").decode()
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == b"DATA":
+                        self.wfile.write(b"354 go ahead\r\n")
+                        while self.rfile.readline() not in (b".\r\n", b""):
+                            pass
+                        time.sleep(0.01)  # every connection asked for has tried by now
+                        with lock:
+                            server_state.received.append(to)
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        lock, active = threading.Lock(), [0]
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.django_db
+def test_connections_the_server_refuses_leave_the_rest_to_the_others(settings, caplog):
+    """Four connections asked, two allowed: the two refused drop out of the sweep (a warning
+    each), the two accepted send every row, and nobody is charged an attempt for the refusal."""
+    server = LimitedServer(limit=2)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    try:
+        record(30)
+        assert notifications_send_due(batch_size=10, smtp_connections=4) == 30
+    finally:
+        server.close()
+    assert sorted(server.received) == sorted(f"bulk{i}@example.com" for i in range(30))
+    assert server.refused == 2  # once each: left out for the rest of the sweep
+    assert caplog.text.count("refused a connection") == 2
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+    assert sent_and_pending() == (30, 0)
