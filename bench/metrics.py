@@ -130,11 +130,11 @@ def explain(service, period, now):
         ("timers due after now", selectors._due_after(service=service, period=period, now=now)),
         (
             "opened, from the tickets",
-            selectors.tickets_opened_by_week(service=service, period=period, now=now),
+            selectors.opened_by_week(service=service, period=period, now=now),
         ),
         (
             "resolved, from the tickets",
-            selectors.tickets_resolved_by_week(service=service, period=period),
+            selectors.resolved_by_week(service=service, period=period),
         ),
     ):
         sql, params = queryset.query.sql_with_params()

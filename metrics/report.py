@@ -132,8 +132,8 @@ def build_report(*, service, period, now):
         services.rollup_refresh(service=service, rebuild=zone != service.timezone)
     targets = selectors.targets_of(service)
     priorities = selectors.priorities_of(service)
-    opened = selectors.opened_by_week(service=service, period=period, now=now)
-    resolved = selectors.resolved_by_week(service=service, period=period)
+    opened = selectors.rollup_opened_by_week(service=service, period=period, now=now)
+    resolved = selectors.rollup_resolved_by_week(service=service, period=period)
     outages = selectors.outages_started(service=service, period=period)
 
     total, by_priority, by_week = Tally(), {}, {}

@@ -7,10 +7,10 @@ They come from the rollup (``models.OpenedDay``, ``ResolvedDay``: per local day,
 by ``services.rollup_refresh`` before they are read), plus one live count of the timers of the
 period's tickets that are due after ``now`` (whether a running timer is overdue depends on the
 moment of reading, so the rollup counts running timers and this count takes away the ones not
-yet due). ``tickets_opened_by_week`` and ``tickets_resolved_by_week`` compute the same rows from
-the tickets themselves, through the indexes ``ticket_metrics_created`` and
-``ticket_metrics_resolved`` (service, time): the rollup's definition, its refresh's source, and
-what a period whose edges the rollup cannot cut answers from (``days.period_matches_dates``).
+yet due). ``opened_by_week`` and ``resolved_by_week`` compute the same rows from the tickets
+themselves, through the indexes ``ticket_metrics_created`` and ``ticket_metrics_resolved``
+(service, time), always fresh, for any caller: the rollup's definition, and what a period whose
+edges the rollup cannot cut answers from (``days.period_matches_dates``).
 """
 
 from zoneinfo import ZoneInfo
@@ -80,7 +80,7 @@ def priorities_of(service):
 # --- what the tickets of one day add up to: the rollup's definition -----------------------
 
 # Per ticket opened: a timer not stopped (met is null) with a deadline is pending; whether it
-# is overdue or still running depends on ``now`` (see ``opened_by_week``).
+# is overdue or still running depends on ``now`` (see ``rollup_opened_by_week``).
 _RESPONSE_PENDING = Q(response_met__isnull=True, response_due_at__isnull=False)
 _RESOLUTION_PENDING = Q(resolution_met__isnull=True, resolution_due_at__isnull=False)
 
@@ -147,16 +147,12 @@ def rollup_status(service):
 # --- the report's rows -----------------------------------------------------------------------
 
 
-def opened_by_week(*, service, period, now):
-    """Per (local week, priority): the tickets opened in the period, and how their timers went
-    (a list of dicts; two queries: the rollup, and the timers due after ``now``).
-
-    A timer still running past its deadline at ``now`` counts as missed already (the breach
-    has happened; only the moment of the reply is unknown). A paused resolution timer is not
-    judged while paused, since the pause moves its deadline.
-    """
+def rollup_opened_by_week(*, service, period, now):
+    """``opened_by_week``'s rows from the rollup, as fresh as its last refresh
+    (``services.rollup_refresh``): a list of dicts, two queries (the rollup, and the timers
+    due after ``now``)."""
     if not days.period_matches_dates(period):
-        return list(tickets_opened_by_week(service=service, period=period, now=now))
+        return list(opened_by_week(service=service, period=period, now=now))
     rows = _rollup_by_week(OpenedDay, service, period, list(_opened_sums()))
     later = {
         (row["week"], row["priority_id"]): row
@@ -177,11 +173,11 @@ def opened_by_week(*, service, period, now):
     return result
 
 
-def resolved_by_week(*, service, period):
-    """Per (local week, priority): the tickets resolved in the period, their time to resolve
-    (wall clock, from creation) and their customers' ratings (a list of dicts)."""
+def rollup_resolved_by_week(*, service, period):
+    """``resolved_by_week``'s rows from the rollup, as fresh as its last refresh (a list of
+    dicts, one query)."""
     if not days.period_matches_dates(period):
-        return list(tickets_resolved_by_week(service=service, period=period))
+        return list(resolved_by_week(service=service, period=period))
     return _rollup_by_week(ResolvedDay, service, period, list(_resolved_sums()))
 
 
@@ -214,8 +210,14 @@ def _due_after(*, service, period, now):
 # --- the same rows from the tickets themselves ----------------------------------------------
 
 
-def tickets_opened_by_week(*, service, period, now):
-    """``opened_by_week`` computed from the tickets (a values() queryset of dicts)."""
+def opened_by_week(*, service, period, now):
+    """Per (local week, priority): the tickets opened in the period, and how their timers went,
+    computed from the tickets (a values() queryset of dicts, evaluated once by the caller).
+
+    A timer still running past its deadline at ``now`` counts as missed already (the breach
+    has happened; only the moment of the reply is unknown). A paused resolution timer is not
+    judged while paused, since the pause moves its deadline.
+    """
     response_overdue = Q(response_met__isnull=True, response_due_at__lt=now)
     resolution_overdue = Q(
         resolution_met__isnull=True, resolution_due_at__lt=now, paused_at__isnull=True
@@ -239,8 +241,10 @@ def tickets_opened_by_week(*, service, period, now):
     )
 
 
-def tickets_resolved_by_week(*, service, period):
-    """``resolved_by_week`` computed from the tickets (a values() queryset of dicts)."""
+def resolved_by_week(*, service, period):
+    """Per (local week, priority): the tickets resolved in the period, their time to resolve
+    (wall clock, from creation) and their customers' ratings, computed from the tickets (a
+    values() queryset of dicts)."""
     return _by_local_week(service=service, period=period, moment="resolved_at").annotate(
         resolved=Count("pk"),
         resolve_time=Sum(_elapsed("resolved_at", "created_at")),
