@@ -12,7 +12,8 @@ Exactly once, by construction (STYLE.md rules 4 and 5):
    that an earlier sweep (or a racing one) recorded is skipped, whatever either one believed.
 3. The actions of a batch are bulk writes in the same transaction (one ``UPDATE`` of the
    tickets, one ``INSERT`` of the events, the emails via ``notifications_insert_many``;
-   on PostgreSQL with their values bound as arrays, ``execute_bound``), so a worker that dies
+   on PostgreSQL with their values bound as arrays, ``execute_bound``, and the emails' bodies
+   and headers built by the database, ``emails.SlaOutboxRows``), so a worker that dies
    half-way leaves nothing half-done: the transaction rolls back, steps and all, and the next
    sweep does the batch again. The number of queries per batch is fixed; it does not grow
    with the number of tickets in the batch or in the table.

@@ -2,10 +2,11 @@
 
 ``tickets.escalation`` writes a batch with statements whose values are bound as arrays on
 PostgreSQL (``UPDATE … FROM unnest`` of the tickets, ``INSERT … FROM unnest … RETURNING`` of the
-steps, ``INSERT … FROM unnest`` of the events, the outbox's hand-listed insert
-``notifications_insert_many``) and with ``VALUES`` lists, ``bulk_create`` and
-``notifications_create_many`` elsewhere. The same lapsed tickets are swept twice on PostgreSQL,
-once each way (the second after rolling the first back), and every row written is compared.
+steps, ``INSERT … FROM unnest`` of the events, the emails built by the database in one
+``INSERT … SELECT``, ``tickets.emails.SlaOutboxRows``) and with ``VALUES`` lists,
+``bulk_create`` and the emails rendered in Python (``notifications_create_many``) elsewhere.
+The same lapsed tickets are swept twice on PostgreSQL, once each way (the second after rolling
+the first back), and every row written is compared.
 
 The portable ``UPDATE … FROM (VALUES …)`` is SQLite's path: on PostgreSQL a ``VALUES`` column
 whose every row is NULL is typed ``text`` and the assignment to a ``timestamptz`` column fails,
@@ -115,6 +116,7 @@ def test_the_sweep_writes_the_same_rows_either_way(lapsed, time_machine):
     # Each run took its own path: arrays bound on PostgreSQL, VALUES lists elsewhere.
     assert any("unnest" in sql for sql in fast_sql)
     assert not any("unnest" in sql for sql in portable_sql)
+    assert any("format((" in sql for sql in fast_sql)  # the emails built by PostgreSQL
     assert fast_counts == portable_counts
     assert fast_counts["escalated"] == 32 and fast_counts["warned"] == 40
     for table in fast:
