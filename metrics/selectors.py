@@ -130,18 +130,28 @@ def daily(model, moment, service):
 def rollup_status(service):
     """``(zone, stale)``: the zone the service's rollup was built in (None: never built) and
     whether ticket writes have made some of its days stale since (one query)."""
-    row = (
-        Service.objects.filter(pk=service.pk)
-        .annotate(
-            rollup_zone=Subquery(
-                RollupState.objects.filter(service=OuterRef("pk")).values("timezone")[:1]
-            ),
-            stale=Exists(StaleDay.objects.filter(service_id=OuterRef("pk"))),
-        )
-        .values("rollup_zone", "stale")
-        .get()
-    )
+    services = _with_rollup_status(Service.objects.filter(pk=service.pk))
+    row = services.values("rollup_zone", "stale").get()
     return row["rollup_zone"], row["stale"]
+
+
+def services_with_outdated_rollups():
+    """The services whose rollup a report would refresh first: never built, built in another
+    zone, or with stale days (one query), each annotated with ``rollup_zone``."""
+    return (
+        _with_rollup_status(Service.objects.all())
+        .filter(Q(stale=True) | Q(rollup_zone__isnull=True) | ~Q(rollup_zone=F("timezone")))
+        .order_by("pk")
+    )
+
+
+def _with_rollup_status(services):
+    return services.annotate(
+        rollup_zone=Subquery(
+            RollupState.objects.filter(service=OuterRef("pk")).values("timezone")[:1]
+        ),
+        stale=Exists(StaleDay.objects.filter(service_id=OuterRef("pk"))),
+    )
 
 
 # --- the report's rows -----------------------------------------------------------------------
