@@ -97,8 +97,10 @@ class StaleDay(models.Model):
 
     Written only by the triggers on the ticket table, appended without a unique key so that
     concurrent ticket writes never wait on each other here; the refresh deletes the rows it
-    read. A trigger skips a (service, day) already listed, so the table stays about as small
-    as the number of days touched since the last read.
+    read. A trigger skips a (service, day) its own transaction already listed (on
+    PostgreSQL; one listed by another transaction may be a refresh's to take before this one
+    commits), so the table stays about as small as the number of writes since the last
+    refresh (the beat task ``metrics.tasks.refresh_metrics_rollups`` every five minutes).
     """
 
     service_id = models.BigIntegerField()  # no foreign key: a trigger writes it

@@ -18,6 +18,8 @@ The definitions (docs/operations.md, "Success metrics dashboard"):
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 
+from core.snapshots import run_in_one_snapshot
+
 from . import selectors, services
 from .figures import (
     COUNT,
@@ -126,7 +128,18 @@ class Report:
 def build_report(*, service, period, now):
     """The report: seven queries (targets, priorities, the rollup's status, two over the
     rollup, one over the tickets due after ``now``, one over incidents), and six more to
-    refresh the rollup when tickets changed since it was last read."""
+    refresh the rollup when tickets changed since it was last read; plus, when it opens the
+    transaction on PostgreSQL, the statement that makes it REPEATABLE READ.
+
+    All in one snapshot: the rollup's counts of running timers and the live count of those
+    due after ``now`` must see the same tickets (a ticket committed between the two reads
+    would be subtracted without having been counted), and the refresh must aggregate the
+    tickets the reads then see.
+    """
+    return run_in_one_snapshot(lambda: _report(service, period, now))
+
+
+def _report(service, period, now):
     zone, stale = selectors.rollup_status(service)
     if stale or zone != service.timezone:
         services.rollup_refresh(service=service, rebuild=zone != service.timezone)
