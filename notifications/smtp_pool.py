@@ -58,7 +58,14 @@ class SMTPPool:
         futures = [
             self._threads.submit(_drain, backend, queue, outcomes, refused) for backend in busy
         ]
-        wait(futures)
+        try:
+            wait(futures)
+        except BaseException:
+            # The sweep gives up while the threads send (a soft time limit, a shutdown): its
+            # transaction rolls back and the whole group stays pending, so send no more of it;
+            # the next sweep sends it. Only the messages already on the wire go twice.
+            queue.clear()
+            raise
         for future in futures:
             future.result()  # re-raises a BaseException from a thread
         for backend, error in refused.items():

@@ -348,3 +348,36 @@ def test_connections_the_server_refuses_leave_the_rest_to_the_others(settings, c
     assert caplog.text.count("refused a connection") == 2
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
     assert sent_and_pending() == (30, 0)
+
+
+class _SoftTimeLimit(Exception):
+    """Raised in the sweep's thread by a timer, as Celery's soft time limit is."""
+
+
+@pytest.mark.django_db
+def test_a_sweep_interrupted_while_the_pool_sends_sends_no_more_of_the_group(mail_server):
+    """The sweep's own thread is interrupted while the connections send a group: the group's
+    transaction rolls back and the rest of the group is not sent behind its back (the next
+    sweep sends it once)."""
+    record(40)
+    mail_server.delay = 0.1  # 40 messages over 2 connections: ~2 s
+
+    def interrupt(signum, frame):
+        raise _SoftTimeLimit
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.35)
+    try:
+        with pytest.raises(_SoftTimeLimit):
+            notifications_send_due(batch_size=40, smtp_connections=2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    time.sleep(0.3)  # what the connections had in hand lands
+    sent_while_interrupted = len(mail_server.received)
+    assert 0 < sent_while_interrupted <= 10  # the messages on the wire, not the group
+    assert sent_and_pending() == (0, 40)  # rolled back: all left to the next sweep
+
+    mail_server.delay = 0
+    assert notifications_send_due(batch_size=40, smtp_connections=2) == 40
+    assert sent_and_pending() == (40, 0)
