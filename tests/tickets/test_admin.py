@@ -174,6 +174,15 @@ def test_staff_cannot_add_or_delete_tickets(client, tier3_staff, ticket):
     assert "delete_selected" not in dict(actions)
 
 
+def test_nobody_is_offered_a_delete_that_the_audit_trail_refuses(client, ticket):
+    """A superuser neither: the ticket's events are read-only for everyone, so Django's delete
+    page could only refuse ("cannot delete … ticket event") after the list offered it."""
+    client.force_login(factories.StaffFactory(is_superuser=True))
+    assert client.get(reverse("admin:tickets_ticket_delete", args=[ticket.pk])).status_code == 403
+    actions = client.get(CHANGELIST).context["action_form"].fields["action"].choices
+    assert "delete_selected" not in dict(actions)
+
+
 # --- change page: writes through the services ---------------------------------------------
 
 

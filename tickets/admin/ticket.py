@@ -216,7 +216,10 @@ class TicketAdmin(ServiceWritesAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
+        # Nobody, superusers included: a ticket's events are its audit trail, read-only for
+        # everyone (TicketEvent's admin), so Django's delete page could only refuse after
+        # offering the action. A ticket ends resolved or closed.
+        return False
 
     # --- changelist ------------------------------------------------------------------------
 
