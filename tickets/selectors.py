@@ -192,12 +192,15 @@ def attachment_get_for_user(*, user, ticket_id, attachment_id):
 
 
 def customer_dashboard(*, user):
-    """What the home page shows a signed-in customer: their five latest tickets and how many
-    are active, in one query (each row carries the count of the customer's active tickets,
-    ``COUNT(*) FILTER (…) OVER ()``, counted before the ``LIMIT``; no ticket, no row: 0)."""
+    """What the home page shows a signed-in customer: the five latest tickets of their list
+    and how many of them are active, in one query (each row carries the count of active
+    tickets, ``COUNT(*) FILTER (…) OVER ()``, counted before the ``LIMIT``; no ticket, no row:
+    0). The same tickets as "My tickets" lists (their own, those they are CC'd on, and their
+    colleagues' when the organisation shares them), so the count matches the list it links
+    to."""
     active = ~Q(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
     recent = list(
-        ticket_list_for_customer(user=user).annotate(
+        ticket_list_for_customer(user=user, include_shared=True).annotate(
             active_total=Window(Count("pk", filter=active))
         )[:5]
     )

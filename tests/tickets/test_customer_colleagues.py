@@ -120,3 +120,18 @@ def test_leaving_the_organisation_ends_cc_access(client, ticket, colleague, cust
     organization_remove_member(organization=organization, user=colleague, by=admin)
     assert not TicketCC.objects.exists()
     assert _detail(client, colleague, ticket).status_code == 404
+
+
+def test_the_home_page_counts_the_tickets_my_tickets_lists(client, ticket, colleague, organization):
+    """Shared: the colleague's home page counts and shows the organisation's active ticket, as
+    the "My tickets" page its count links to lists it; not shared: neither does."""
+    client.force_login(colleague)
+    home = client.get(reverse("home"))
+    assert home.context["active_count"] == 0 and ticket.subject not in home.text
+
+    organization.colleagues_see_tickets = True
+    organization.save()
+    home = client.get(reverse("home"))
+    assert home.context["active_count"] == 1 and ticket.subject in home.text
+    listed = client.get(reverse("tickets:list"), {"status": "active"})
+    assert ticket.subject in listed.text
