@@ -5,19 +5,18 @@ delivers over SMTP with the threading headers → the customer answers that emai
 through IMAP) → the answer lands on the same ticket.
 """
 
-import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from inbound.models import InboundMessage
 from inbound.tasks import fetch_mail
 from notifications.delivery import notifications_send_due
 from notifications.models import Notification
 from tests import factories
+from tests.smtp_servers import smtp_server_on_loopback
 from tickets.mail_thread import thread_root_id
 from tickets.models import Ticket
 from tickets.services import ticket_reply
@@ -47,19 +46,8 @@ class _Inbox:
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on a spare loopback port, and the portal's mail pointed at it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "ACME Support <support@portal.example>"
-    yield inbox
-    controller.stop()
+    with smtp_server_on_loopback(_Inbox(), settings) as inbox:
+        yield inbox
 
 
 def test_mail_in_staff_reply_out_over_smtp_and_the_answer_back_on_the_same_ticket(

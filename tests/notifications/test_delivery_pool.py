@@ -14,7 +14,6 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connections, transaction
 
 from notifications.delivery import notifications_send_due
@@ -26,6 +25,7 @@ from notifications.services import (
 )
 from tests.concurrency import run_together
 from tests.core.fast_paths import rows
+from tests.smtp_servers import smtp_server_on_loopback
 
 PLACEHOLDER = "@@link@@"
 
@@ -75,19 +75,8 @@ class MailServer:
 
 @pytest.fixture
 def mail_server(settings):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = MailServer()
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "ACME Support <support@portal.example>"
-    yield server
-    controller.stop()
+    with smtp_server_on_loopback(MailServer(), settings) as server:
+        yield server
 
 
 def record(count, *, own=0, prefix="bulk"):

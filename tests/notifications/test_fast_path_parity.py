@@ -11,11 +11,9 @@
 """
 
 import re
-import socket
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -30,6 +28,7 @@ from notifications.services import (
     notifications_insert_many,
 )
 from tests.core.fast_paths import portable, rows
+from tests.smtp_servers import smtp_server_on_loopback
 
 pytestmark = pytest.mark.django_db
 
@@ -134,19 +133,8 @@ class _Inbox:
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on a spare loopback port, and the portal's mail pointed at it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "ACME Support <support@portal.example>"
-    yield inbox
-    controller.stop()
+    with smtp_server_on_loopback(_Inbox(), settings) as inbox:
+        yield inbox
 
 
 def record_shared(count):
