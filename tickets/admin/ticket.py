@@ -111,8 +111,8 @@ class TicketAdmin(ServiceWritesAdmin):
     # On a million tickets an exact COUNT(*) costs more than the page; above 20,000 rows the
     # page links use the planner's estimate.
     paginator = EstimatedCountPaginator
-    # Most urgent first: the nearest running deadline (the ticket_next_due index), tickets with
-    # none (resolved, closed, no target) last, newest first among equals.
+    # Most urgent first: the nearest running deadline, tickets with none (resolved, closed, no
+    # target) last, newest first among equals; the ticket_next_due_id index holds this order.
     ordering = [F("next_due_at").asc(nulls_last=True), "-id"]
     # The customer's organisation, read by relation name: contracts (above tickets) holds
     # organisations, and tickets never imports it (as tickets.selectors does for colleagues).
